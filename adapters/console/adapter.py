@@ -1,0 +1,170 @@
+"""A terminal chat that plays the whole study loop on one machine, no Discord or Slack needed.
+
+It is the default when no platform tokens are set, and it uses the same core and database as the
+real adapters. Typing `/name Alice` switches who you are, so one person can try a whole team.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shlex
+import sys
+from collections.abc import AsyncIterator, Callable
+
+from bot.commands import UserError, parse_daily_set, parse_period
+from bot.content import Question
+from bot.core import Actor, StudyBot
+from bot.i18n import t
+from bot.models import Channel, Community, Post, PostResults
+from bot.render import (
+    daily_result_text,
+    feedback_text,
+    leaderboard_text,
+    lookup_text,
+    question_text,
+    reveal_text,
+    schedule_text,
+    stats_text,
+)
+
+PLATFORM = "console"
+COMMUNITY = "local"
+CHANNEL = "console"
+
+
+class ConsoleAdapter:
+    name = PLATFORM
+
+    def __init__(self, bot: StudyBot, user_name: str, write: Callable[[str], None] | None = None):
+        self.bot = bot
+        self.user_name = user_name
+        self.write = write or _print
+        self.latest_post: int | None = None  # plain "A" answers the most recent question
+        bot.register(self)
+
+    @property
+    def actor(self) -> Actor:
+        return Actor(
+            platform=PLATFORM,
+            community_id=COMMUNITY,
+            community_name="console",
+            user_id=self.user_name,
+            user_name=self.user_name,
+            channel_id=CHANNEL,
+            channel_name=CHANNEL,
+            is_admin=True,  # it is your own machine
+        )
+
+    # -- the core posts through these
+
+    async def send_question(self, community: Community, channel: Channel, post: Post, question: Question) -> str:
+        self.latest_post = post.id
+        self.write(self._framed(question_text(post, question, community.locale), post.id))
+        return f"console:{post.id}"
+
+    async def reveal(
+        self, community: Community, channel: Channel, post: Post, question: Question, results: PostResults
+    ) -> None:
+        self.write(f"\n[#{post.id}] " + reveal_text(question, results, community.locale))
+
+    # -- input
+
+    async def run(self, lines: AsyncIterator[str]) -> None:
+        self.write(t(self.bot.settings.locale, "help"))
+        async for line in lines:
+            if line.strip() in ("/quit", "/exit"):
+                break
+            await self.handle(line)
+
+    async def handle(self, line: str) -> None:
+        """One line typed by the user: a /command, or an answer such as `A` or `A,C`."""
+        text = line.strip()
+        if not text:
+            return
+        locale = (await self.bot.context(self.actor)).locale
+        try:
+            reply = await self._dispatch(text)
+        except UserError as exc:
+            reply = t(locale, exc.key, **exc.params)
+        if reply:
+            self.write(reply)
+
+    async def _dispatch(self, text: str) -> str:
+        if not text.startswith("/"):
+            return await self._answer(None, text)
+        try:
+            words = shlex.split(text[1:])
+        except ValueError:
+            words = text[1:].split()
+        command, args = (words[0].lower(), words[1:]) if words else ("help", [])
+        actor = self.actor
+        locale = (await self.bot.context(actor)).locale
+        if command in ("help", "h", "?"):
+            return t(locale, "help")
+        if command == "answer":
+            if len(args) == 2 and args[0].lstrip("#").isdigit():
+                return await self._answer(int(args[0].lstrip("#")), args[1])
+            return await self._answer(None, " ".join(args))
+        if command == "quiz":
+            view = await self.bot.practice(actor, " ".join(args))
+            self.latest_post = view.post.id
+            return self._framed(question_text(view.post, view.question, view.locale), view.post.id)
+        if command == "lookup":
+            return lookup_text(self.bot.lookup(" ".join(args)), locale)
+        if command in ("leaderboard", "lb", "rank"):
+            channel_only = "channel" in args
+            period = next((a for a in args if a != "channel"), None)
+            return leaderboard_text(await self.bot.leaderboard(actor, parse_period(period), channel_only))
+        if command == "stats":
+            return stats_text(await self.bot.stats(actor))
+        if command == "daily":
+            return await self._daily(args, locale)
+        if command == "name":
+            if not args:
+                return f"you are {self.user_name}"
+            self.user_name = " ".join(args)
+            return f"you are now {self.user_name}"
+        if command in ("lang", "locale") and args and args[0] in ("ja", "en"):
+            await self.bot.set_locale(actor, args[0])
+            return f"locale: {args[0]}"
+        return t(locale, "unknown_command", command="/" + command)
+
+    async def _daily(self, args: list[str], locale: str) -> str:
+        sub, rest = (args[0].lower(), args[1:]) if args else ("", [])
+        if sub == "set":
+            schedule = await self.bot.set_daily(self.actor, parse_daily_set(rest))
+            return schedule_text(schedule, locale)
+        if sub == "off":
+            stopped = await self.bot.daily_off(self.actor)
+            return t(locale, "daily.off" if stopped else "daily.not_set")
+        if sub == "now":
+            result = await self.bot.daily_now(self.actor)
+            return "" if result.key == "daily.posted" else daily_result_text(result, locale)
+        raise UserError("daily.usage")
+
+    async def _answer(self, post_id: int | None, text: str) -> str:
+        post_id = post_id or self.latest_post
+        ctx = await self.bot.context(self.actor)
+        if post_id is None:
+            return t(ctx.locale, "answer.unknown_post")
+        choices = [c for c in text.replace("、", ",").replace(" ", ",").split(",") if c]
+        if len(choices) == 1 and len(choices[0]) > 1 and choices[0].isalpha():
+            choices = list(choices[0])  # "AC" means A and C
+        feedback = await self.bot.answer(self.actor, post_id, choices)
+        return feedback_text(feedback, ctx.community.timezone)
+
+    def _framed(self, text: str, post_id: int) -> str:
+        return f"\n[#{post_id}] {text}\n(answer with A, B, ... or /answer {post_id} A)"
+
+
+def _print(text: str) -> None:
+    print(text, flush=True)
+
+
+async def stdin_lines() -> AsyncIterator[str]:
+    """Lines from the terminal without blocking the event loop (the scheduler keeps running)."""
+    while True:
+        line = await asyncio.to_thread(sys.stdin.readline)
+        if not line:
+            return
+        yield line

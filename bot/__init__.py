@@ -1,0 +1,1 @@
+"""studybot's platform-independent core: content, storage, scheduling and the study rules."""

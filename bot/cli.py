@@ -1,0 +1,106 @@
+"""The `studybot` command line."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+import time
+from pathlib import Path
+
+from bot.config import ConfigError, Settings, load_settings
+from bot.content import ContentError, load_content
+from bot.storage import MIGRATIONS, Storage, StorageError
+
+log = logging.getLogger("studybot")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="studybot", description="Study AWS certifications together.")
+    parser.add_argument("--config", help="YAML settings file (or STUDYBOT_CONFIG)")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("run", help="connect to Discord/Slack with the tokens set, else run the local console")
+    sub.add_parser("console", help="the local terminal chat on the embedded database")
+    content = sub.add_parser("content", help="study content tools")
+    content_sub = content.add_subparsers(dest="action", required=True)
+    check = content_sub.add_parser("check", help="validate the question and lookup YAML")
+    check.add_argument("path", nargs="?", help="content directory (default: the configured one)")
+    db = sub.add_parser("db", help="database tools")
+    db_sub = db.add_subparsers(dest="action", required=True)
+    db_sub.add_parser("migrate", help="create the database or bring its schema up to date")
+    args = parser.parse_args(argv)
+
+    try:
+        settings = load_settings(args.config)
+    except ConfigError as exc:
+        print(f"studybot: {exc}", file=sys.stderr)
+        return 2
+    try:
+        if args.command == "content":
+            return content_check(settings, Path(args.path) if args.path else settings.content_dir)
+        if args.command == "db":
+            return asyncio.run(db_migrate(settings))
+        if args.command == "run" and settings.has_platform_tokens:
+            return asyncio.run(run_platforms(settings))
+        return asyncio.run(run_console(settings))
+    except (ContentError, StorageError) as exc:
+        print(f"studybot: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+def content_check(settings: Settings, path: Path) -> int:
+    started = time.perf_counter()
+    try:
+        bank = load_content(path, settings.seeds_dir)
+    except ContentError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    elapsed = time.perf_counter() - started
+    multi = sum(q.multi for q in bank.questions.values())
+    print(
+        f"ok: {len(bank.questions)} questions ({multi} multi-select), {len(bank.entries)} lookup entries "
+        f"in {path} ({elapsed * 1000:.0f} ms)"
+    )
+    return 0
+
+
+async def db_migrate(settings: Settings) -> int:
+    storage = await Storage.open(settings.database)
+    await storage.close()
+    print(f"ok: {settings.database} is at schema version {len(MIGRATIONS)}")
+    return 0
+
+
+async def run_console(settings: Settings) -> int:
+    from adapters.console.adapter import ConsoleAdapter, stdin_lines
+    from bot.core import StudyBot
+    from bot.scheduler import DailyScheduler
+
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    bot = await StudyBot.create(settings)
+    console = ConsoleAdapter(bot, settings.console_user)
+    scheduler = DailyScheduler(bot)
+    await scheduler.start()
+    print(f"studybot console — you are {console.user_name}; database {settings.database}; /quit to leave")
+    try:
+        await console.run(stdin_lines())
+    finally:
+        await scheduler.stop()
+        await bot.close()
+    return 0
+
+
+async def run_platforms(settings: Settings) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    missing = [
+        name for name, token in (("Discord", settings.discord_token), ("Slack", settings.slack_bot_token)) if token
+    ]
+    log.error("the %s adapter is not part of this build yet; unset its token to use the console", " and ".join(missing))
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

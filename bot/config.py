@@ -1,0 +1,100 @@
+"""Settings from the environment and an optional YAML file.
+
+Environment variables win over the file so that a container can override a baked-in config.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+LOCALES = ("ja", "en")
+
+
+class ConfigError(Exception):
+    """A setting is missing or malformed; the message says which one."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    database: Path = Path("data/studybot.db")
+    content_dir: Path = PROJECT_ROOT / "content"
+    seeds_dir: Path = PROJECT_ROOT.parent / "shared" / "seeds"
+    locale: str = "ja"
+    timezone: str = "Asia/Tokyo"
+    console_user: str = field(default_factory=lambda: os.environ.get("USER") or "you")
+    admins: tuple[str, ...] = ()
+    discord_token: str | None = None
+    slack_bot_token: str | None = None
+    slack_app_token: str | None = None
+    slack_signing_secret: str | None = None
+
+    @property
+    def has_platform_tokens(self) -> bool:
+        return bool(self.discord_token or self.slack_bot_token)
+
+
+_ENV = {
+    "database": "STUDYBOT_DATABASE",
+    "content_dir": "STUDYBOT_CONTENT_DIR",
+    "seeds_dir": "STUDYBOT_SEEDS_DIR",
+    "locale": "STUDYBOT_LOCALE",
+    "timezone": "STUDYBOT_TIMEZONE",
+    "console_user": "STUDYBOT_CONSOLE_USER",
+    "admins": "STUDYBOT_ADMINS",
+    "discord_token": "DISCORD_TOKEN",
+    "slack_bot_token": "SLACK_BOT_TOKEN",
+    "slack_app_token": "SLACK_APP_TOKEN",
+    "slack_signing_secret": "SLACK_SIGNING_SECRET",
+}
+
+
+def load_settings(config_file: str | Path | None = None, env: dict[str, str] | None = None) -> Settings:
+    """Merge defaults, the YAML file (STUDYBOT_CONFIG or the argument) and the environment."""
+    env = dict(os.environ if env is None else env)
+    raw: dict[str, object] = {}
+    path = config_file or env.get("STUDYBOT_CONFIG")
+    if path:
+        try:
+            loaded = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+        except (OSError, yaml.YAMLError) as exc:
+            raise ConfigError(f"cannot read config file {path}: {exc}") from exc
+        if not isinstance(loaded, dict):
+            raise ConfigError(f"config file {path} must be a mapping of setting: value")
+        unknown = set(loaded) - {f.name for f in fields(Settings)}
+        if unknown:
+            raise ConfigError(f"config file {path}: unknown settings {', '.join(sorted(unknown))}")
+        raw.update(loaded)
+    for name, var in _ENV.items():
+        if env.get(var):
+            raw[name] = env[var]
+    return _build(raw)
+
+
+def _build(raw: dict[str, object]) -> Settings:
+    values: dict[str, object] = {}
+    for name, value in raw.items():
+        if name in ("database", "content_dir", "seeds_dir"):
+            values[name] = Path(str(value)).expanduser()
+        elif name == "admins":
+            items = value.split(",") if isinstance(value, str) else list(value)  # type: ignore[arg-type]
+            values[name] = tuple(str(i).strip() for i in items if str(i).strip())
+        else:
+            values[name] = str(value)
+    settings = Settings(**values)  # type: ignore[arg-type]
+    if settings.locale not in LOCALES:
+        raise ConfigError(f"locale must be one of {', '.join(LOCALES)}, not {settings.locale!r}")
+    check_timezone(settings.timezone)
+    return settings
+
+
+def check_timezone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ConfigError(f"unknown timezone {name!r} (use an IANA name such as Asia/Tokyo)") from exc

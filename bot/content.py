@@ -1,0 +1,372 @@
+"""Study content: the question bank and the lookup notes, loaded from YAML and validated.
+
+Validation collects every problem of every file before failing, so an author fixes a broken file in
+one pass instead of one stack trace at a time. Each problem names the file, the entry id and the field.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+EXAMS = ("DOP-C02", "DVA-C02", "SAA-C03", "SOA-C02")
+CHOICE_IDS = "abcdef"
+ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,59}$")
+SEED_NAME_PATTERN = re.compile(r"^\d{3}_[0-9a-f]{16}\.txt$")
+LOOKUP_KINDS = ("service", "feature", "concept")
+STATUSES = ("current", "legacy")
+
+
+@dataclass(frozen=True)
+class Source:
+    seed: str
+    section: str
+
+
+@dataclass(frozen=True)
+class Choice:
+    id: str
+    text: str
+    explanation: str
+
+
+@dataclass(frozen=True)
+class Question:
+    id: str
+    lang: str
+    exams: tuple[str, ...]
+    services: tuple[str, ...]
+    difficulty: int
+    prompt: str
+    choices: tuple[Choice, ...]
+    answer: frozenset[str]
+    explanation: str
+    source: Source
+    file: str = ""
+
+    @property
+    def multi(self) -> bool:
+        return len(self.answer) > 1
+
+    def choice(self, choice_id: str) -> Choice:
+        return next(c for c in self.choices if c.id == choice_id)
+
+    def is_correct(self, chosen: Iterable[str]) -> bool:
+        """Multi-select is all-or-nothing: exactly the right set, no more, no less."""
+        return frozenset(chosen) == self.answer
+
+
+@dataclass(frozen=True)
+class LookupEntry:
+    id: str
+    term: str
+    kind: str
+    service: str
+    aliases: tuple[str, ...]
+    summary: tuple[str, ...]
+    related: tuple[str, ...]
+    status: str
+    sources: tuple[Source, ...]
+    file: str = ""
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return (self.id, self.term, *self.aliases)
+
+
+@dataclass(frozen=True)
+class Problem:
+    file: str
+    entry: str
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        where = ": ".join(p for p in (self.file, self.entry, self.field) if p)
+        return f"{where}: {self.message}"
+
+
+class ContentError(Exception):
+    """The content has problems; all of them are listed, not just the first."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        lines = "\n".join(f"  - {p}" for p in problems)
+        super().__init__(f"{len(problems)} content problem(s):\n{lines}")
+
+
+@dataclass
+class ContentBank:
+    questions: dict[str, Question] = field(default_factory=dict)
+    entries: dict[str, LookupEntry] = field(default_factory=dict)
+
+    def services(self) -> set[str]:
+        return {s for q in self.questions.values() for s in q.services}
+
+    def matching(self, exam: str | None = None, service: str | None = None) -> list[Question]:
+        return [
+            q
+            for q in self.questions.values()
+            if (exam is None or exam in q.exams) and (service is None or service in q.services)
+        ]
+
+
+def normalize(text: str) -> str:
+    """Width- and case-insensitive form, so 'ＡＳＧ', 'asg' and 'ASG' compare equal."""
+    return unicodedata.normalize("NFKC", text).casefold().strip()
+
+
+def load_content(content_dir: Path, seeds_dir: Path | None = None) -> ContentBank:
+    """Read and validate every YAML file under content_dir; raise ContentError listing all problems."""
+    loader = _Loader(content_dir, seeds_dir)
+    return loader.load()
+
+
+async def load_content_async(content_dir: Path, seeds_dir: Path | None = None) -> ContentBank:
+    """Parsing a few hundred YAML entries takes long enough to stall the event loop; do it in a thread."""
+    return await asyncio.to_thread(load_content, content_dir, seeds_dir)
+
+
+class _Loader:
+    def __init__(self, content_dir: Path, seeds_dir: Path | None):
+        self.content_dir = content_dir
+        self.known_seeds: set[str] | None = None
+        if seeds_dir is not None and seeds_dir.is_dir():
+            self.known_seeds = {p.name for p in seeds_dir.iterdir() if p.is_file()}
+        self.problems: list[Problem] = []
+        self.bank = ContentBank()
+
+    def load(self) -> ContentBank:
+        if not self.content_dir.is_dir():
+            raise ContentError([Problem(str(self.content_dir), "", "", "content directory not found")])
+        question_files = sorted((self.content_dir / "questions").glob("*.y*ml"))
+        lookup_files = sorted((self.content_dir / "lookup").glob("*.y*ml"))
+        if not question_files:
+            self._problem(str(self.content_dir / "questions"), "", "", "no question files (*.yaml)")
+        for path in question_files:
+            for item, where in self._items(path, "questions"):
+                self._question(item, where)
+        for path in lookup_files:
+            for item, where in self._items(path, "entries"):
+                self._entry(item, where)
+        self._cross_checks()
+        if self.problems:
+            raise ContentError(self.problems)
+        return self.bank
+
+    def _problem(self, file: str, entry: str, fld: str, message: str) -> None:
+        self.problems.append(Problem(file, entry, fld, message))
+
+    def _rel(self, path: Path) -> str:
+        try:
+            return str(path.relative_to(self.content_dir.parent))
+        except ValueError:
+            return str(path)
+
+    def _items(self, path: Path, key: str) -> list[tuple[dict[str, Any], str]]:
+        name = self._rel(path)
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except UnicodeDecodeError:
+            self._problem(name, "", "", "not UTF-8 text")
+            return []
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+            reason = getattr(exc, "problem", None) or str(exc)
+            self._problem(name, "", "", f"malformed YAML{at}: {reason}")
+            return []
+        if not isinstance(data, dict) or not isinstance(data.get(key), list):
+            self._problem(name, "", key, f"the file must be a mapping with a list under '{key}:'")
+            return []
+        items = []
+        for index, item in enumerate(data[key]):
+            if not isinstance(item, dict):
+                self._problem(name, f"#{index + 1}", "", "each entry must be a mapping")
+                continue
+            items.append((item, name))
+        return items
+
+    # -- field readers: each records a problem and returns None when the value is unusable
+
+    def _text(self, item: dict[str, Any], key: str, file: str, entry: str) -> str | None:
+        value = item.get(key)
+        if not isinstance(value, str) or not value.strip():
+            self._problem(file, entry, key, "required text is missing or empty")
+            return None
+        return value.strip()
+
+    def _list(self, item: dict[str, Any], key: str, file: str, entry: str, *, required: bool = True) -> list:
+        value = item.get(key, [] if not required else None)
+        if value is None or not isinstance(value, list):
+            self._problem(file, entry, key, "must be a list")
+            return []
+        if required and not value:
+            self._problem(file, entry, key, "must not be empty")
+        return value
+
+    def _source(self, value: Any, file: str, entry: str, fld: str) -> Source | None:
+        if not isinstance(value, dict):
+            self._problem(file, entry, fld, "must be a mapping with seed and section")
+            return None
+        seed, section = value.get("seed"), value.get("section")
+        ok = True
+        if not isinstance(seed, str) or not seed.strip():
+            self._problem(file, entry, f"{fld}.seed", "required text is missing or empty")
+            ok = False
+        elif self.known_seeds is not None and seed not in self.known_seeds:
+            self._problem(file, entry, f"{fld}.seed", f"no seed file named {seed!r}")
+            ok = False
+        elif self.known_seeds is None and not SEED_NAME_PATTERN.match(seed):
+            self._problem(file, entry, f"{fld}.seed", f"{seed!r} does not look like a seed file name")
+            ok = False
+        if not isinstance(section, str) or not section.strip():
+            self._problem(file, entry, f"{fld}.section", "required text is missing or empty")
+            ok = False
+        return Source(seed.strip(), section.strip()) if ok else None  # type: ignore[union-attr]
+
+    def _id(self, item: dict[str, Any], file: str, index_hint: str) -> str:
+        raw = item.get("id")
+        if not isinstance(raw, str) or not ID_PATTERN.match(raw):
+            self._problem(file, str(raw or index_hint), "id", "must match [a-z0-9][a-z0-9-]* (60 chars max)")
+            return str(raw or index_hint)
+        return raw
+
+    def _question(self, item: dict[str, Any], file: str) -> None:
+        before = len(self.problems)
+        qid = self._id(item, file, "?")
+        lang = item.get("lang", "ja")
+        if lang not in ("ja", "en"):
+            self._problem(file, qid, "lang", "must be ja or en")
+        exams = self._list(item, "exams", file, qid)
+        for exam in exams:
+            if exam not in EXAMS:
+                self._problem(file, qid, "exams", f"unknown exam {exam!r} (known: {', '.join(EXAMS)})")
+        services = self._list(item, "services", file, qid)
+        for service in services:
+            if not isinstance(service, str) or not ID_PATTERN.match(service):
+                self._problem(file, qid, "services", f"bad service tag {service!r}")
+        difficulty = item.get("difficulty")
+        if difficulty not in (1, 2, 3):
+            self._problem(file, qid, "difficulty", "must be 1, 2 or 3")
+        prompt = self._text(item, "prompt", file, qid)
+        explanation = self._text(item, "explanation", file, qid)
+        choices = self._choices(item, file, qid)
+        answer = self._list(item, "answer", file, qid)
+        choice_ids = {c.id for c in choices}
+        for a in answer:
+            if a not in choice_ids:
+                self._problem(file, qid, "answer", f"correct answer {a!r} is not among the choices")
+        if len(set(answer)) != len(answer):
+            self._problem(file, qid, "answer", "lists the same choice twice")
+        if choices and len(set(answer)) >= len(choices):
+            self._problem(file, qid, "answer", "every choice is correct; leave at least one wrong")
+        source = self._source(item.get("source"), file, qid, "source")
+        if qid in self.bank.questions:
+            other = self.bank.questions[qid].file
+            self._problem(file, qid, "id", f"duplicate question id (also in {other})")
+            return
+        if len(self.problems) > before:
+            return
+        self.bank.questions[qid] = Question(
+            id=qid,
+            lang=lang,
+            exams=tuple(exams),
+            services=tuple(services),
+            difficulty=difficulty,  # type: ignore[arg-type]
+            prompt=prompt,  # type: ignore[arg-type]
+            choices=tuple(choices),
+            answer=frozenset(answer),
+            explanation=explanation,  # type: ignore[arg-type]
+            source=source,  # type: ignore[arg-type]
+            file=file,
+        )
+
+    def _choices(self, item: dict[str, Any], file: str, qid: str) -> list[Choice]:
+        raw = self._list(item, "choices", file, qid)
+        if raw and not 2 <= len(raw) <= 6:
+            self._problem(file, qid, "choices", f"needs 2 to 6 choices, has {len(raw)}")
+        choices = []
+        for index, c in enumerate(raw):
+            where = f"choices[{index}]"
+            if not isinstance(c, dict):
+                self._problem(file, qid, where, "must be a mapping with id, text, explanation")
+                continue
+            expected = CHOICE_IDS[index] if index < len(CHOICE_IDS) else "?"
+            if c.get("id") != expected:
+                self._problem(file, qid, f"{where}.id", f"must be {expected!r} (choices are a, b, c ... in order)")
+            text = c.get("text").strip() if isinstance(c.get("text"), str) else ""
+            if not text:
+                self._problem(file, qid, f"{where}.text", "required text is missing or empty")
+            why = c.get("explanation")
+            if not isinstance(why, str) or not why.strip():
+                self._problem(file, qid, f"{where}.explanation", "every choice needs its own explanation")
+            if text and isinstance(why, str) and why.strip():
+                choices.append(Choice(str(c.get("id")), text, why.strip()))
+        texts = [normalize(c.text) for c in choices]
+        if len(set(texts)) != len(texts):
+            self._problem(file, qid, "choices", "two choices have the same text")
+        return choices
+
+    def _entry(self, item: dict[str, Any], file: str) -> None:
+        before = len(self.problems)
+        eid = self._id(item, file, "?")
+        term = self._text(item, "term", file, eid)
+        kind = item.get("kind", "concept")
+        if kind not in LOOKUP_KINDS:
+            self._problem(file, eid, "kind", f"must be one of {', '.join(LOOKUP_KINDS)}")
+        service = item.get("service", eid if kind == "service" else None)
+        if not isinstance(service, str) or not ID_PATTERN.match(service):
+            self._problem(file, eid, "service", "must name the service tag this entry belongs to")
+        elif kind == "service" and service != eid:
+            self._problem(file, eid, "service", "a service entry's service tag must be its own id")
+        aliases = self._list(item, "aliases", file, eid, required=False)
+        summary = self._list(item, "summary", file, eid)
+        for line in summary:
+            if not isinstance(line, str) or not line.strip():
+                self._problem(file, eid, "summary", "bullets must be non-empty text")
+        related = self._list(item, "related", file, eid, required=False)
+        status = item.get("status", "current")
+        if status not in STATUSES:
+            self._problem(file, eid, "status", f"must be one of {', '.join(STATUSES)}")
+        sources = [
+            self._source(s, file, eid, f"sources[{i}]") for i, s in enumerate(self._list(item, "sources", file, eid))
+        ]
+        if eid in self.bank.entries:
+            self._problem(file, eid, "id", f"duplicate lookup id (also in {self.bank.entries[eid].file})")
+            return
+        if len(self.problems) > before:
+            return
+        self.bank.entries[eid] = LookupEntry(
+            id=eid,
+            term=term,  # type: ignore[arg-type]
+            kind=kind,
+            service=service,  # type: ignore[arg-type]
+            aliases=tuple(str(a) for a in aliases),
+            summary=tuple(s.strip() for s in summary),
+            related=tuple(str(r) for r in related),
+            status=status,
+            sources=tuple(s for s in sources if s is not None),
+            file=file,
+        )
+
+    def _cross_checks(self) -> None:
+        entries = self.bank.entries
+        for entry in entries.values():
+            for rel in entry.related:
+                if rel not in entries:
+                    self._problem(entry.file, entry.id, "related", f"no lookup entry with id {rel!r}")
+        if not entries:
+            return
+        service_entries = {e.id for e in entries.values() if e.kind == "service"}
+        for q in self.bank.questions.values():
+            for service in q.services:
+                if service not in service_entries:
+                    self._problem(q.file, q.id, "services", f"service tag {service!r} has no lookup entry")

@@ -1,0 +1,410 @@
+"""The study loop, independent of any chat platform.
+
+Adapters call these methods with who and where (an Actor) and get back plain results to render.
+Posting to a channel goes the other way: each adapter registers a Platform that sends and edits
+messages for the core.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Protocol
+from zoneinfo import ZoneInfo
+
+from bot.choosing import QuestionFilter, choose_daily, choose_practice, resolve_filter
+from bot.commands import DailySpec, UserError
+from bot.config import Settings
+from bot.content import ContentBank, Question, load_content_async
+from bot.lookup import LookupIndex, LookupResult
+from bot.models import (
+    WEEKDAYS,
+    AnswerOutcome,
+    AnswerRequest,
+    AnswerStatus,
+    Channel,
+    Community,
+    Post,
+    PostResults,
+    Schedule,
+    ScoreRow,
+    Streak,
+    User,
+)
+from bot.periods import period_key, period_keys
+from bot.stats import UserStats, compute_stats
+from bot.storage import Storage
+
+if TYPE_CHECKING:
+    from bot.scheduler import DailyScheduler
+
+log = logging.getLogger("studybot.core")
+DEFAULT_REVEAL_MINUTES = 8 * 60
+
+
+class ChannelUnavailable(Exception):
+    """The platform says the bot can no longer post in this channel (removed, no permission)."""
+
+
+class Platform(Protocol):
+    """What an adapter does for the core: put questions into channels and reveal them."""
+
+    name: str
+
+    async def send_question(self, community: Community, channel: Channel, post: Post, question: Question) -> str:
+        """Post the question; return a reference to the message for the later reveal edit."""
+        ...
+
+    async def reveal(
+        self, community: Community, channel: Channel, post: Post, question: Question, results: PostResults
+    ) -> None: ...
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is asking, and where: platform ids as the platform gives them."""
+
+    platform: str
+    community_id: str
+    user_id: str
+    user_name: str = ""
+    channel_id: str | None = None
+    channel_name: str = ""
+    community_name: str = ""
+    is_admin: bool = False
+
+
+@dataclass(frozen=True)
+class Context:
+    community: Community
+    user: User
+
+    @property
+    def locale(self) -> str:
+        return self.community.locale
+
+
+@dataclass(frozen=True)
+class QuestionView:
+    post: Post
+    question: Question
+    locale: str
+    reveal_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class AnswerFeedback:
+    outcome: AnswerOutcome
+    locale: str
+    question: Question | None = None
+    post: Post | None = None
+    error_key: str | None = None  # bad input: the message to show instead
+    error_params: dict[str, object] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Leaderboard:
+    locale: str
+    period: str
+    rows: list[ScoreRow]
+    me: ScoreRow | None
+    channel_name: str | None = None
+
+
+@dataclass(frozen=True)
+class DailyResult:
+    key: str  # daily.posted | daily.already | daily.failed | daily.no_question | daily.not_set
+    post: Post | None = None
+    error: str = ""
+
+
+class StudyBot:
+    def __init__(
+        self,
+        settings: Settings,
+        storage: Storage,
+        content: ContentBank,
+        clock: Callable[[], datetime] | None = None,
+        rng: random.Random | None = None,
+    ):
+        self.settings = settings
+        self.storage = storage
+        self.content = content
+        self.index = LookupIndex(content.entries)
+        self.clock = clock or (lambda: datetime.now(UTC))
+        self.rng = rng or random.Random()
+        self.platforms: dict[str, Platform] = {}
+        self.scheduler: DailyScheduler | None = None  # set by DailyScheduler
+        self._communities: dict[tuple[str, str], Community] = {}
+        self._users: dict[tuple[str, str], User] = {}
+        self._post_questions: dict[int, str] = {}
+
+    @classmethod
+    async def create(cls, settings: Settings, **kwargs: object) -> StudyBot:
+        content = await load_content_async(settings.content_dir, settings.seeds_dir)
+        storage = await Storage.open(settings.database)
+        return cls(settings, storage, content, **kwargs)  # type: ignore[arg-type]
+
+    async def close(self) -> None:
+        await self.storage.close()
+
+    def now(self) -> datetime:
+        return self.clock()
+
+    def register(self, platform: Platform) -> None:
+        self.platforms[platform.name] = platform
+
+    # -- who and where
+
+    async def context(self, actor: Actor) -> Context:
+        key = (actor.platform, actor.community_id)
+        community = self._communities.get(key)
+        if community is None:
+            community = await self.storage.community(
+                actor.platform, actor.community_id, actor.community_name, self.settings.locale, self.settings.timezone
+            )
+            self._communities[key] = community
+        ukey = (actor.platform, actor.user_id)
+        user = self._users.get(ukey)
+        if user is None or (actor.user_name and user.name != actor.user_name):
+            user = await self.storage.user(actor.platform, actor.user_id, actor.user_name)
+            self._users[ukey] = user
+        return Context(community, user)
+
+    async def channel(self, community: Community, actor: Actor) -> Channel:
+        if actor.channel_id is None:
+            raise UserError("daily.usage")
+        return await self.storage.channel(community.id, actor.channel_id, actor.channel_name)
+
+    async def set_locale(self, actor: Actor, locale: str) -> Community:
+        ctx = await self.context(actor)
+        await self.storage.update_community(ctx.community.id, locale=locale)
+        self._communities.pop((actor.platform, actor.community_id), None)
+        return (await self.context(actor)).community
+
+    # -- answers
+
+    async def answer(self, actor: Actor, post_id: int, choices: list[str]) -> AnswerFeedback:
+        """Record a user's answer to a post: the first answer counts, later ones are told so."""
+        ctx = await self.context(actor)
+        question_id = self._post_questions.get(post_id)
+        post = None
+        if question_id is None:
+            post = await self.storage.post(post_id)
+            if post is None:
+                return AnswerFeedback(AnswerOutcome(AnswerStatus.UNKNOWN_POST), ctx.locale)
+            question_id = self._remember(post_id, post.question_id)
+        question = self.content.questions.get(question_id)
+        if question is None:  # the question was removed from the content since it was posted
+            return AnswerFeedback(AnswerOutcome(AnswerStatus.UNKNOWN_POST), ctx.locale)
+        chosen = tuple(sorted({c.strip().lower() for c in choices if c.strip()}))
+        problem = _check_choices(question, chosen)
+        if problem is not None:
+            return AnswerFeedback(AnswerOutcome(AnswerStatus.UNKNOWN_POST), ctx.locale, question, post, *problem)
+        request = AnswerRequest(
+            post_id=post_id,
+            user_id=ctx.user.id,
+            choices=chosen,
+            correct=question.is_correct(chosen),
+            at=self.now().timestamp(),
+            periods=period_keys(self.now(), ctx.community.timezone),
+        )
+        outcome = await self.storage.record_answer(request)
+        if post is None and outcome.status in (AnswerStatus.RECORDED, AnswerStatus.ALREADY):
+            post = await self.storage.post(post_id)
+        return AnswerFeedback(outcome, ctx.locale, question, post)
+
+    def _remember(self, post_id: int, question_id: str) -> str:
+        if len(self._post_questions) > 10_000:
+            self._post_questions.clear()
+        self._post_questions[post_id] = question_id
+        return question_id
+
+    # -- practice and lookup
+
+    async def practice(self, actor: Actor, filter_text: str = "") -> QuestionView:
+        ctx = await self.context(actor)
+        qfilter = self.resolve_filter(filter_text)
+        candidates = self.content.matching(qfilter.exam, qfilter.service)
+        history = await self.storage.user_history(ctx.user.id, ctx.community.id)
+        question = choose_practice(candidates, history, self.rng)
+        if question is None:
+            raise UserError("quiz.empty")
+        post = await self.storage.create_practice_post(
+            ctx.community.id, ctx.user.id, question.id, self.now().timestamp()
+        )
+        self._remember(post.id, question.id)
+        return QuestionView(post, question, ctx.locale)
+
+    def resolve_filter(self, text: str | None) -> QuestionFilter:
+        qfilter = resolve_filter(text or "", self.content, self.index)
+        if qfilter is None:
+            examples = "DOP-C02, DVA-C02, SAA-C03, dynamodb, ASG"
+            raise UserError("quiz.no_match", filter=text, examples=examples)
+        return qfilter
+
+    def lookup(self, query: str) -> LookupResult:
+        if not query.strip():
+            raise UserError("lookup.usage")
+        return self.index.find(query)
+
+    # -- leaderboards and stats
+
+    async def leaderboard(self, actor: Actor, period: str, channel_only: bool = False) -> Leaderboard:
+        ctx = await self.context(actor)
+        channel = await self.channel(ctx.community, actor) if channel_only else None
+        key = period_key(period, self.now(), ctx.community.timezone)
+        channel_id = channel.id if channel else None
+        rows = await self.storage.leaderboard(ctx.community.id, channel_id, key)
+        me = await self.storage.rank_of(ctx.community.id, channel_id, key, ctx.user.id)
+        return Leaderboard(ctx.locale, period, rows, me, channel.name or channel.platform_id if channel else None)
+
+    async def stats(self, actor: Actor) -> UserStats:
+        ctx = await self.context(actor)
+        history = await self.storage.user_history(ctx.user.id, ctx.community.id)
+        streak = await self.storage.streak(ctx.community.id, ctx.user.id)
+        return compute_stats(ctx.user.name or actor.user_id, ctx.locale, history, streak, self.content)
+
+    async def streak(self, actor: Actor) -> Streak:
+        ctx = await self.context(actor)
+        return await self.storage.streak(ctx.community.id, ctx.user.id)
+
+    # -- the daily question
+
+    async def set_daily(self, actor: Actor, spec: DailySpec) -> Schedule:
+        ctx = await self.context(actor)
+        if not actor.is_admin:
+            raise UserError("daily.admin_only")
+        # An unknown filter is refused now, not discovered at posting time.
+        qfilter = self.resolve_filter(spec.filter_text) if spec.filter_text else QuestionFilter()
+        channel = await self.channel(ctx.community, actor)
+        schedule = Schedule(
+            channel_id=channel.id,
+            at=spec.at,
+            timezone=spec.timezone or ctx.community.timezone,
+            weekdays=spec.weekdays,
+            exam=qfilter.exam,
+            service=qfilter.service,
+            reveal_minutes=spec.reveal_minutes or DEFAULT_REVEAL_MINUTES,
+            created_by=ctx.user.id,
+        )
+        await self.storage.save_schedule(schedule)
+        if self.scheduler is not None:
+            self.scheduler.add_daily(schedule)
+        return schedule
+
+    async def daily_off(self, actor: Actor) -> bool:
+        ctx = await self.context(actor)
+        if not actor.is_admin:
+            raise UserError("daily.admin_only")
+        channel = await self.channel(ctx.community, actor)
+        stopped = await self.storage.disable_schedule(channel.id, f"turned off by {ctx.user.name or ctx.user.id}")
+        if self.scheduler is not None:
+            self.scheduler.remove_daily(channel.id)
+        return stopped
+
+    async def daily_now(self, actor: Actor) -> DailyResult:
+        ctx = await self.context(actor)
+        if not actor.is_admin:
+            raise UserError("daily.admin_only")
+        channel = await self.channel(ctx.community, actor)
+        schedule = await self.storage.schedule(channel.id) or Schedule(
+            channel.id, self.now().astimezone(ZoneInfo(ctx.community.timezone)).time(), ctx.community.timezone
+        )
+        return await self.post_daily(schedule, forced=True)
+
+    async def post_daily(self, schedule: Schedule, forced: bool = False) -> DailyResult:
+        """Post today's question in the schedule's channel, at most once per local day.
+
+        The day is claimed in the database before anything is sent, so two processes (or a restart)
+        racing for the same day post exactly once.
+        """
+        channel = await self.storage.channel_by_id(schedule.channel_id)
+        if channel is None:
+            return DailyResult("daily.not_set")
+        community = await self.storage.community_by_id(channel.community_id)
+        assert community is not None
+        now = self.now()
+        local = now.astimezone(ZoneInfo(schedule.timezone))
+        if not forced and WEEKDAYS[local.weekday()] not in schedule.weekdays:
+            return DailyResult("daily.not_set")
+        platform = self.platforms.get(community.platform)
+        if platform is None:
+            log.info("no %s adapter running; channel %s waits for it", community.platform, channel.id)
+            return DailyResult("daily.failed", error=f"{community.platform} is not connected")
+        local_date = local.date().isoformat()
+        existing = await self.storage.daily_post_on(channel.id, local_date)
+        if existing is not None:
+            return DailyResult("daily.already", existing)
+        history = await self.storage.channel_question_history(channel.id)
+        day_rng = random.Random(f"{channel.id}:{local_date}:{self.rng.random() if forced else 0}")
+        question = choose_daily(self.content.matching(schedule.exam, schedule.service), history, day_rng)
+        if question is None:
+            log.warning(
+                "channel %s: no question matches exam=%s service=%s", channel.id, schedule.exam, schedule.service
+            )
+            return DailyResult("daily.no_question")
+        post = await self.storage.claim_daily_post(community.id, channel.id, question.id, local_date, now.timestamp())
+        if post is None:
+            return DailyResult("daily.already", await self.storage.daily_post_on(channel.id, local_date))
+        try:
+            message_ref = await platform.send_question(community, channel, post, question)
+        except ChannelUnavailable as exc:
+            await self.storage.mark_post_failed(post.id, str(exc))
+            await self.storage.disable_schedule(channel.id, f"channel unavailable: {exc}")
+            if self.scheduler is not None:
+                self.scheduler.remove_daily(channel.id)
+            log.warning("channel %s unavailable (%s): its daily schedule is disabled", channel.id, exc)
+            return DailyResult("daily.failed", post, str(exc))
+        except Exception as exc:
+            await self.storage.mark_post_failed(post.id, repr(exc))
+            log.exception("channel %s: sending the daily question failed", channel.id)
+            return DailyResult("daily.failed", post, str(exc))
+        reveal_at = now + timedelta(minutes=schedule.reveal_minutes)
+        await self.storage.mark_post_sent(post.id, message_ref, reveal_at.timestamp())
+        self._remember(post.id, question.id)
+        post = await self.storage.post(post.id)
+        assert post is not None
+        if self.scheduler is not None:
+            self.scheduler.add_reveal(post)
+        log.info("channel %s: posted %s for %s (post %s)", channel.id, question.id, local_date, post.id)
+        return DailyResult("daily.posted", post)
+
+    async def reveal(self, post_id: int) -> bool:
+        """Close a daily post and show the answer; only the process that closes it edits the message."""
+        if not await self.storage.close_post(post_id):
+            return False
+        post = await self.storage.post(post_id)
+        assert post is not None and post.channel_id is not None
+        channel = await self.storage.channel_by_id(post.channel_id)
+        community = await self.storage.community_by_id(post.community_id)
+        question = self.content.questions.get(post.question_id)
+        platform = self.platforms.get(community.platform) if community else None
+        if channel is None or community is None or question is None or platform is None:
+            log.warning("post %s closed without a reveal message (missing channel, question or adapter)", post_id)
+            return True
+        results = await self.storage.post_results(post_id)
+        try:
+            await platform.reveal(community, channel, post, question, results)
+        except Exception:
+            log.exception("post %s: the reveal message failed; answers are closed and kept", post_id)
+        return True
+
+    async def reload_content(self, content: ContentBank) -> None:
+        self.content = content
+        self.index = LookupIndex(content.entries)
+
+
+def _check_choices(question: Question, chosen: tuple[str, ...]) -> tuple[str, dict[str, object]] | None:
+    valid = [c.id for c in question.choices]
+    unknown = [c for c in chosen if c not in valid]
+    if unknown or not chosen:
+        if not chosen:
+            return "answer.need_one", {}
+        return "answer.bad_choice", {"choices": ",".join(unknown).upper(), "valid": ",".join(valid).upper()}
+    if len(chosen) != len(question.answer):
+        return ("answer.need_count", {"count": len(question.answer)}) if question.multi else ("answer.need_one", {})
+    return None

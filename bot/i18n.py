@@ -1,0 +1,172 @@
+"""The bot's own words, in Japanese and English. Study content itself is Japanese only."""
+
+from __future__ import annotations
+
+MESSAGES: dict[str, dict[str, str]] = {
+    # answers
+    "answer.correct": {
+        "ja": "⭕ 正解です！ +{points}点（連続 {streak} 日）",
+        "en": "⭕ Correct! +{points} points (streak {streak})",
+    },
+    "answer.correct_practice": {"ja": "⭕ 正解です！", "en": "⭕ Correct!"},
+    "answer.wrong": {"ja": "❌ 不正解です。（連続 {streak} 日）", "en": "❌ Not quite. (streak {streak})"},
+    "answer.wrong_practice": {"ja": "❌ 不正解です。", "en": "❌ Not quite."},
+    "answer.your_choice": {"ja": "あなたの回答: {choices}", "en": "Your answer: {choices}"},
+    "answer.reveal_later": {
+        "ja": "正解と全選択肢の解説は {when} に公開されます。",
+        "en": "The answer and all explanations are revealed at {when}.",
+    },
+    "answer.practice_answer": {"ja": "正解: {choices}", "en": "Answer: {choices}"},
+    "answer.already": {
+        "ja": "このお題には回答済みです（{choices}）。最初の回答が有効です。",
+        "en": "You already answered this one ({choices}). Your first answer counts.",
+    },
+    "answer.closed": {
+        "ja": "このお題は締め切られました。正解はチャンネルで公開済みです。",
+        "en": "This question is closed; the answer has been revealed in the channel.",
+    },
+    "answer.unknown_post": {
+        "ja": "このお題は見つかりませんでした（削除されたか古いボタンです）。",
+        "en": "This question no longer exists (deleted or an old button).",
+    },
+    "answer.not_yours": {
+        "ja": "これは他の人の練習問題です。/quiz で自分の問題を出せます。",
+        "en": "That is someone else's practice question. Use /quiz for your own.",
+    },
+    "answer.bad_choice": {
+        "ja": "選択肢 {choices} はこの問題にありません（{valid} から選んでください）。",
+        "en": "Choice {choices} is not in this question (choose from {valid}).",
+    },
+    "answer.need_count": {
+        "ja": "この問題は {count} つ選んでください。",
+        "en": "Choose exactly {count} for this question.",
+    },
+    "answer.need_one": {"ja": "選択肢を 1 つ選んでください。", "en": "Choose one answer."},
+    # posts
+    "post.daily_title": {"ja": "📚 今日の一問（{exams}）", "en": "📚 Question of the day ({exams})"},
+    "post.practice_title": {"ja": "📝 練習問題（{exams}）", "en": "📝 Practice question ({exams})"},
+    "post.choose_many": {"ja": "{count} つ選択", "en": "choose {count}"},
+    "post.closes_at": {"ja": "締め切り: {when}", "en": "Closes: {when}"},
+    "reveal.title": {"ja": "✅ 正解発表: {answer}", "en": "✅ Answer: {answer}"},
+    "reveal.results": {"ja": "回答 {answered} 人、正解率 {share}", "en": "{answered} answered, {share} correct"},
+    "reveal.no_answers": {"ja": "回答はありませんでした。", "en": "Nobody answered."},
+    "reveal.explanation": {"ja": "解説", "en": "Explanation"},
+    "reveal.source": {"ja": "出典: {seed} / {section}", "en": "Source: {seed} / {section}"},
+    # practice
+    "quiz.no_match": {
+        "ja": "「{filter}」に当てはまる試験・サービスがありません。例: {examples}",
+        "en": "No exam or service matches {filter!r}. Try: {examples}",
+    },
+    "quiz.empty": {"ja": "条件に合う問題がありません。", "en": "No question matches that filter."},
+    # lookup
+    "lookup.usage": {
+        "ja": "使い方: /lookup <用語>（例: /lookup ASG）",
+        "en": "Usage: /lookup <term> (e.g. /lookup ASG)",
+    },
+    "lookup.none": {"ja": "「{query}」は見つかりませんでした。", "en": "Nothing found for {query!r}."},
+    "lookup.suggest": {"ja": "もしかして: {terms}", "en": "Did you mean: {terms}"},
+    "lookup.many": {
+        "ja": "「{query}」に {count} 件見つかりました。どれですか？",
+        "en": "{count} entries match {query!r}. Which one?",
+    },
+    "lookup.related": {"ja": "関連: {terms}", "en": "Related: {terms}"},
+    "lookup.legacy": {"ja": "⚠️ 提供終了・新規受付終了のサービスです", "en": "⚠️ Retired or closed to new customers"},
+    # leaderboard and stats
+    "board.title": {"ja": "🏆 ランキング（{period}{scope}）", "en": "🏆 Leaderboard ({period}{scope})"},
+    "board.week": {"ja": "今週", "en": "this week"},
+    "board.month": {"ja": "今月", "en": "this month"},
+    "board.all": {"ja": "全期間", "en": "all time"},
+    "board.channel_scope": {"ja": "・#{channel}", "en": ", #{channel}"},
+    "board.row": {
+        "ja": "{rank}. {name} — {points}点（{correct}/{answered} 正解、連続 {streak} 日）",
+        "en": "{rank}. {name} — {points} pts ({correct}/{answered} correct, streak {streak})",
+    },
+    "board.empty": {"ja": "まだ回答がありません。", "en": "No answers yet."},
+    "board.you": {"ja": "あなた: {rank} 位、{points}点", "en": "You: #{rank}, {points} pts"},
+    "board.bad_period": {
+        "ja": "期間は week / month / all のいずれかです。",
+        "en": "The period is one of week, month, all.",
+    },
+    "stats.title": {"ja": "📊 {name} さんの成績", "en": "📊 Stats for {name}"},
+    "stats.totals": {
+        "ja": "回答 {answered} 問、正解 {correct} 問（正答率 {accuracy}）",
+        "en": "{answered} answered, {correct} correct ({accuracy})",
+    },
+    "stats.split": {"ja": "今日の一問 {daily} 問・練習 {practice} 問", "en": "Daily {daily}, practice {practice}"},
+    "stats.streak": {"ja": "連続回答: 現在 {current} 日、最高 {best} 日", "en": "Streak: {current} now, best {best}"},
+    "stats.by_exam": {"ja": "試験別", "en": "By exam"},
+    "stats.by_service": {"ja": "サービス別", "en": "By service"},
+    "stats.line": {
+        "ja": "{name}: {correct}/{answered}（{accuracy}）",
+        "en": "{name}: {correct}/{answered} ({accuracy})",
+    },
+    "stats.none": {"ja": "まだ回答がありません。/quiz で練習してみましょう。", "en": "No answers yet. Try /quiz."},
+    # daily administration
+    "daily.set": {
+        "ja": "毎日の出題を設定しました: {days} {time}（{timezone}）{filter}、{reveal} 後に正解発表。",
+        "en": "Daily question set: {days} at {time} ({timezone}){filter}, revealed after {reveal}.",
+    },
+    "daily.filter": {"ja": "、対象 {filter}", "en": ", only {filter}"},
+    "daily.off": {
+        "ja": "このチャンネルの毎日の出題を停止しました。",
+        "en": "Daily questions stopped for this channel.",
+    },
+    "daily.not_set": {
+        "ja": "このチャンネルには毎日の出題が設定されていません。",
+        "en": "No daily question is set for this channel.",
+    },
+    "daily.posted": {"ja": "今日の一問を投稿しました。", "en": "Today's question is posted."},
+    "daily.already": {
+        "ja": "今日の一問はこのチャンネルに投稿済みです（1 日 1 問）。",
+        "en": "Today's question is already posted in this channel (one a day).",
+    },
+    "daily.failed": {"ja": "投稿できませんでした: {error}", "en": "Could not post: {error}"},
+    "daily.no_question": {
+        "ja": "条件に合う問題がありません。フィルタを見直してください。",
+        "en": "No question matches this channel's filter.",
+    },
+    "daily.admin_only": {"ja": "この操作は管理者のみ実行できます。", "en": "Only admins can do this."},
+    "daily.usage": {
+        "ja": "使い方: /daily set HH:MM [タイムゾーン] [曜日 例: mon-fri] [試験/サービス] | /daily off | /daily now",
+        "en": "Usage: /daily set HH:MM [timezone] [days e.g. mon-fri] [exam/service] | /daily off | /daily now",
+    },
+    "daily.bad_time": {
+        "ja": "時刻 {value} が読めません。HH:MM（例 09:00）で指定してください。",
+        "en": "Cannot read the time {value!r}; use HH:MM such as 09:00.",
+    },
+    "daily.bad_timezone": {
+        "ja": "タイムゾーン {value} が不明です（例: Asia/Tokyo）。",
+        "en": "Unknown timezone {value!r} (e.g. Asia/Tokyo).",
+    },
+    "daily.bad_days": {
+        "ja": "曜日 {value} が読めません（例: mon-fri, sat,sun, daily）。",
+        "en": "Cannot read the days {value!r} (e.g. mon-fri, sat,sun, daily).",
+    },
+    "daily.bad_argument": {
+        "ja": "{value} は試験・サービス名として認識できません。",
+        "en": "{value!r} is not a known exam or service.",
+    },
+    "daily.bad_reveal": {
+        "ja": "公開までの時間 {value} が読めません（例: reveal=8h, reveal=90m）。",
+        "en": "Cannot read the reveal delay {value!r} (e.g. reveal=8h, reveal=90m).",
+    },
+    # general
+    "help": {
+        "ja": "使えるコマンド:\n/quiz [試験|サービス] 練習問題\n/lookup <用語> 用語を調べる\n/leaderboard [week|month|all] [channel] ランキング\n/stats 自分の成績\n/daily set HH:MM [タイムゾーン] [曜日] [試験/サービス] [reveal=8h] | /daily off | /daily now（管理者）",
+        "en": "Commands:\n/quiz [exam|service] a practice question\n/lookup <term> look up a term\n/leaderboard [week|month|all] [channel] rankings\n/stats your stats\n/daily set HH:MM [timezone] [days] [exam/service] [reveal=8h] | /daily off | /daily now (admins)",
+    },
+    "unknown_command": {
+        "ja": "「{command}」というコマンドはありません。/help で一覧を表示します。",
+        "en": "There is no command {command!r}. /help lists them.",
+    },
+}
+
+
+def t(locale: str, key: str, **params: object) -> str:
+    """The message `key` in `locale` (falling back to Japanese), with params filled in."""
+    texts = MESSAGES[key]
+    return texts.get(locale, texts["ja"]).format(**params)
+
+
+def percent(part: int, whole: int) -> str:
+    return f"{round(100 * part / whole)}%" if whole else "-"

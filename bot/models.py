@@ -1,0 +1,141 @@
+"""Plain records passed between the storage, the core and the adapters."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import time
+from enum import StrEnum
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+@dataclass(frozen=True)
+class Community:
+    """A Discord server or a Slack workspace (or the console): streaks and leaderboards live here."""
+
+    id: int
+    platform: str
+    platform_id: str
+    name: str
+    locale: str
+    timezone: str
+
+
+@dataclass(frozen=True)
+class Channel:
+    id: int
+    community_id: int
+    platform_id: str
+    name: str
+
+
+@dataclass(frozen=True)
+class User:
+    id: int
+    platform: str
+    platform_id: str
+    name: str
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """When and what a channel's daily question is."""
+
+    channel_id: int
+    at: time
+    timezone: str
+    weekdays: tuple[str, ...] = WEEKDAYS
+    exam: str | None = None
+    service: str | None = None
+    reveal_minutes: int = 480
+    enabled: bool = True
+    created_by: int | None = None
+
+
+class PostKind(StrEnum):
+    DAILY = "daily"
+    PRACTICE = "practice"
+
+
+class PostStatus(StrEnum):
+    CLAIMED = "claimed"  # the day is reserved in the database; the platform message is being sent
+    OPEN = "open"  # sent and taking answers
+    CLOSED = "closed"  # revealed; answers are refused
+    FAILED = "failed"  # the platform refused the message
+
+
+@dataclass(frozen=True)
+class Post:
+    """One question put to a channel (daily) or to one user (practice)."""
+
+    id: int
+    kind: PostKind
+    community_id: int
+    channel_id: int | None
+    owner_id: int | None
+    question_id: str
+    local_date: str | None
+    posted_at: float
+    reveal_at: float | None
+    status: PostStatus
+    message_ref: str | None
+
+
+@dataclass(frozen=True)
+class AnswerRequest:
+    post_id: int
+    user_id: int
+    choices: tuple[str, ...]
+    correct: bool
+    at: float
+    periods: tuple[str, ...]  # leaderboard periods this answer counts in, e.g. ("all", "m2026-11", "w2026-W47")
+
+
+class AnswerStatus(StrEnum):
+    RECORDED = "recorded"
+    ALREADY = "already"  # the user answered this post before; the first answer stands
+    CLOSED = "closed"  # the post was revealed
+    UNKNOWN_POST = "unknown_post"
+    NOT_YOURS = "not_yours"  # someone else's practice question
+
+
+@dataclass(frozen=True)
+class AnswerOutcome:
+    status: AnswerStatus
+    choices: tuple[str, ...] = ()
+    correct: bool = False
+    points: int = 0
+    streak: int = 0
+
+
+@dataclass(frozen=True)
+class Streak:
+    current: int
+    best: int
+    last_day: str | None
+
+
+@dataclass(frozen=True)
+class ScoreRow:
+    rank: int
+    user_id: int
+    name: str
+    points: int
+    correct: int
+    answered: int
+    streak: int = 0
+
+
+@dataclass(frozen=True)
+class PostResults:
+    answered: int
+    correct: int
+    by_choice: dict[str, int]
+
+
+@dataclass(frozen=True)
+class HistoryItem:
+    question_id: str
+    kind: PostKind
+    correct: bool
+    answered_at: float

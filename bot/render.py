@@ -1,0 +1,182 @@
+"""Plain-text rendering of the core's results, in the community's language.
+
+The console prints these as they are; the Slack and Discord adapters use them as notification
+text and build their richer layouts from the same results.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from bot.commands import format_days
+from bot.content import Question
+from bot.core import AnswerFeedback, DailyResult, Leaderboard
+from bot.i18n import percent, t
+from bot.lookup import LookupResult
+from bot.models import AnswerStatus, Post, PostKind, PostResults, Schedule
+from bot.stats import UserStats
+
+
+def choice_label(choice_id: str) -> str:
+    return choice_id.upper()
+
+
+def labels(choice_ids: tuple[str, ...] | frozenset[str]) -> str:
+    return ", ".join(choice_label(c) for c in sorted(choice_ids))
+
+
+def local_time(timestamp: float, timezone: str) -> str:
+    return datetime.fromtimestamp(timestamp, UTC).astimezone(ZoneInfo(timezone)).strftime("%m/%d %H:%M")
+
+
+def question_text(post: Post, question: Question, locale: str) -> str:
+    title_key = "post.daily_title" if post.kind == PostKind.DAILY else "post.practice_title"
+    lines = [t(locale, title_key, exams=", ".join(question.exams)), "", question.prompt.strip()]
+    if question.multi:
+        lines.append(f"（{t(locale, 'post.choose_many', count=len(question.answer))}）")
+    lines.append("")
+    lines += [f"{choice_label(c.id)}. {c.text}" for c in question.choices]
+    return "\n".join(lines)
+
+
+def feedback_text(fb: AnswerFeedback, timezone: str | None = None) -> str:
+    loc, out = fb.locale, fb.outcome
+    if fb.error_key:
+        return t(loc, fb.error_key, **fb.error_params)
+    if out.status == AnswerStatus.ALREADY:
+        return t(loc, "answer.already", choices=labels(out.choices))
+    if out.status != AnswerStatus.RECORDED:
+        return t(loc, f"answer.{out.status.value}")
+    assert fb.question is not None
+    practice = fb.post is not None and fb.post.kind == PostKind.PRACTICE
+    if practice:
+        head = t(loc, "answer.correct_practice" if out.correct else "answer.wrong_practice")
+    elif out.correct:
+        head = t(loc, "answer.correct", points=out.points, streak=out.streak)
+    else:
+        head = t(loc, "answer.wrong", streak=out.streak)
+    lines = [head, t(loc, "answer.your_choice", choices=labels(out.choices))]
+    for choice_id in out.choices:
+        lines.append(f"{choice_label(choice_id)}: {fb.question.choice(choice_id).explanation}")
+    if practice:
+        lines += ["", t(loc, "answer.practice_answer", choices=labels(fb.question.answer)), fb.question.explanation]
+    elif fb.post is not None and fb.post.reveal_at and timezone:
+        lines.append(t(loc, "answer.reveal_later", when=local_time(fb.post.reveal_at, timezone)))
+    return "\n".join(lines)
+
+
+def reveal_text(question: Question, results: PostResults, locale: str) -> str:
+    lines = [t(locale, "reveal.title", answer=labels(question.answer))]
+    if results.answered:
+        lines.append(
+            t(locale, "reveal.results", answered=results.answered, share=percent(results.correct, results.answered))
+        )
+    else:
+        lines.append(t(locale, "reveal.no_answers"))
+    lines.append("")
+    for c in question.choices:
+        mark = "⭕" if c.id in question.answer else "❌"
+        count = results.by_choice.get(c.id, 0)
+        lines.append(f"{mark} {choice_label(c.id)}. {c.text}（{count}）\n   {c.explanation}")
+    lines += ["", f"{t(locale, 'reveal.explanation')}: {question.explanation.strip()}"]
+    lines.append(t(locale, "reveal.source", seed=question.source.seed, section=question.source.section))
+    return "\n".join(lines)
+
+
+def lookup_text(result: LookupResult, locale: str) -> str:
+    if result.entry is not None:
+        e = result.entry
+        lines = [f"🔎 {e.term}" + (f"（{', '.join(e.aliases[:4])}）" if e.aliases else "")]
+        if e.status == "legacy":
+            lines.append(t(locale, "lookup.legacy"))
+        lines += [f"・{line}" for line in e.summary]
+        if result.related:
+            lines.append(t(locale, "lookup.related", terms=", ".join(r.term for r in result.related)))
+        return "\n".join(lines)
+    if result.choices:
+        lines = [t(locale, "lookup.many", query=result.query, count=len(result.choices))]
+        lines += [f"・{e.term}（/lookup {e.id}）" for e in result.choices]
+        return "\n".join(lines)
+    lines = [t(locale, "lookup.none", query=result.query)]
+    if result.suggestions:
+        lines.append(t(locale, "lookup.suggest", terms=", ".join(e.term for e in result.suggestions)))
+    return "\n".join(lines)
+
+
+def leaderboard_text(board: Leaderboard) -> str:
+    loc = board.locale
+    scope = t(loc, "board.channel_scope", channel=board.channel_name) if board.channel_name else ""
+    lines = [t(loc, "board.title", period=t(loc, f"board.{board.period}"), scope=scope)]
+    if not board.rows:
+        lines.append(t(loc, "board.empty"))
+    for row in board.rows:
+        lines.append(
+            t(
+                loc,
+                "board.row",
+                rank=row.rank,
+                name=row.name or f"user {row.user_id}",
+                points=row.points,
+                correct=row.correct,
+                answered=row.answered,
+                streak=row.streak,
+            )
+        )
+    if board.me is not None and board.me.rank > len(board.rows):
+        lines.append(t(loc, "board.you", rank=board.me.rank, points=board.me.points))
+    return "\n".join(lines)
+
+
+def stats_text(stats: UserStats) -> str:
+    loc = stats.locale
+    lines = [t(loc, "stats.title", name=stats.name)]
+    if not stats.total.answered:
+        lines.append(t(loc, "stats.none"))
+        return "\n".join(lines)
+    total = stats.total
+    lines.append(
+        t(
+            loc,
+            "stats.totals",
+            answered=total.answered,
+            correct=total.correct,
+            accuracy=percent(total.correct, total.answered),
+        )
+    )
+    lines.append(t(loc, "stats.split", daily=stats.daily, practice=stats.practice))
+    lines.append(t(loc, "stats.streak", current=stats.streak.current, best=stats.streak.best))
+    for title, table in (("stats.by_exam", stats.by_exam), ("stats.by_service", stats.by_service)):
+        lines.append(t(loc, title))
+        for name, tally in table.items():
+            lines.append(
+                "  "
+                + t(
+                    loc,
+                    "stats.line",
+                    name=name,
+                    correct=tally.correct,
+                    answered=tally.answered,
+                    accuracy=percent(tally.correct, tally.answered),
+                )
+            )
+    return "\n".join(lines)
+
+
+def schedule_text(schedule: Schedule, locale: str) -> str:
+    only = " / ".join(x for x in (schedule.exam, schedule.service) if x)
+    hours, minutes = divmod(schedule.reveal_minutes, 60)
+    reveal = f"{hours}h{minutes:02d}m" if minutes else f"{hours}h"
+    return t(
+        locale,
+        "daily.set",
+        days=format_days(schedule.weekdays),
+        time=schedule.at.strftime("%H:%M"),
+        timezone=schedule.timezone,
+        filter=t(locale, "daily.filter", filter=only) if only else "",
+        reveal=reveal,
+    )
+
+
+def daily_result_text(result: DailyResult, locale: str) -> str:
+    return t(locale, result.key, error=result.error)

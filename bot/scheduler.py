@@ -1,0 +1,120 @@
+"""The daily clock: APScheduler jobs rebuilt from our own schedule and post tables at start.
+
+APScheduler's job store stays in memory on purpose: the database is the one source of truth, so
+nothing can drift between two copies, and a restart simply rebuilds the jobs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.date import DateTrigger
+
+from bot.core import StudyBot
+from bot.models import WEEKDAYS, Post, Schedule
+
+log = logging.getLogger("studybot.scheduler")
+# A daily job that fires late (the loop was busy, the machine slept) still posts within the hour;
+# posting is idempotent per local day, so a late run can never double post.
+DAILY_GRACE_SECONDS = 3600
+
+
+def daily_trigger(schedule: Schedule) -> CronTrigger:
+    return CronTrigger(
+        day_of_week=",".join(schedule.weekdays),
+        hour=schedule.at.hour,
+        minute=schedule.at.minute,
+        timezone=ZoneInfo(schedule.timezone),
+    )
+
+
+class DailyScheduler:
+    def __init__(self, bot: StudyBot):
+        self.bot = bot
+        self.scheduler = AsyncIOScheduler(
+            timezone=UTC, job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 60}
+        )
+        self._tasks: set[asyncio.Task[object]] = set()
+        bot.scheduler = self
+
+    @property
+    def running(self) -> bool:
+        return self.scheduler.running
+
+    async def start(self) -> None:
+        """Rebuild every job from the database, then catch up on what was missed while down."""
+        self.scheduler.start()
+        schedules = await self.bot.storage.schedules()
+        for schedule in schedules:
+            self.add_daily(schedule)
+        for post in await self.bot.storage.open_daily_posts():
+            self.add_reveal(post)
+        for schedule in schedules:
+            if self.missed_today(schedule, self.bot.now()):
+                log.info("channel %s: catching up on today's missed post", schedule.channel_id)
+                await self.run_daily(schedule.channel_id)
+
+    async def stop(self) -> None:
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    @staticmethod
+    def missed_today(schedule: Schedule, now: datetime) -> bool:
+        """Today is a posting day and its time has passed (whether the post exists is the core's check)."""
+        local = now.astimezone(ZoneInfo(schedule.timezone))
+        return WEEKDAYS[local.weekday()] in schedule.weekdays and local.time() >= schedule.at
+
+    def add_daily(self, schedule: Schedule) -> None:
+        self.scheduler.add_job(
+            self.run_daily,
+            daily_trigger(schedule),
+            args=[schedule.channel_id],
+            id=f"daily:{schedule.channel_id}",
+            replace_existing=True,
+            misfire_grace_time=DAILY_GRACE_SECONDS,
+        )
+
+    def remove_daily(self, channel_id: int) -> None:
+        job = self.scheduler.get_job(f"daily:{channel_id}")
+        if job is not None:
+            job.remove()
+
+    def next_daily(self, channel_id: int) -> datetime | None:
+        job = self.scheduler.get_job(f"daily:{channel_id}")
+        return job.next_run_time if job else None
+
+    def add_reveal(self, post: Post) -> None:
+        if post.reveal_at is None:
+            return
+        when = datetime.fromtimestamp(post.reveal_at, UTC)
+        if when <= self.bot.now():
+            task = asyncio.get_running_loop().create_task(self.bot.reveal(post.id))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+            return
+        self.scheduler.add_job(
+            self.bot.reveal,
+            DateTrigger(run_date=when),
+            args=[post.id],
+            id=f"reveal:{post.id}",
+            replace_existing=True,
+            misfire_grace_time=None,  # a late reveal is still a reveal
+        )
+
+    async def run_daily(self, channel_id: int) -> None:
+        """Re-read the schedule at fire time: it may have been changed or disabled since."""
+        schedule = await self.bot.storage.schedule(channel_id)
+        if schedule is None or not schedule.enabled:
+            self.remove_daily(channel_id)
+            return
+        try:
+            await self.bot.post_daily(schedule)
+        except Exception:
+            log.exception("channel %s: the daily post failed", channel_id)

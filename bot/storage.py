@@ -1,0 +1,797 @@
+"""Every SQL statement studybot runs, behind one small async interface.
+
+Each public method runs as one synchronous function in aiosqlite's worker thread (one hop per call).
+The worker runs one function at a time, so a method's statements form one transaction that no other
+coroutine can interleave with. Answers, the hot path, are additionally grouped: answers that arrive
+while a batch is being written are committed together in the next batch (group commit), each in its
+own savepoint so one bad answer cannot undo the others.
+
+A PostgreSQL backend later only has to provide the same methods.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import time
+from pathlib import Path
+from typing import Any, TypeVar
+
+import aiosqlite
+
+from bot.models import (
+    AnswerOutcome,
+    AnswerRequest,
+    AnswerStatus,
+    Channel,
+    Community,
+    HistoryItem,
+    Post,
+    PostKind,
+    PostResults,
+    PostStatus,
+    Schedule,
+    ScoreRow,
+    Streak,
+    User,
+)
+from bot.scoring import next_streak, points_for, replay
+
+T = TypeVar("T")
+ALL_CHANNELS = 0  # scores.channel_id for community-wide totals
+
+MIGRATIONS: list[str] = [
+    # 1: the first schema
+    """
+    CREATE TABLE communities (
+        id INTEGER PRIMARY KEY,
+        platform TEXT NOT NULL,
+        platform_id TEXT NOT NULL,
+        name TEXT NOT NULL DEFAULT '',
+        locale TEXT NOT NULL,
+        timezone TEXT NOT NULL,
+        UNIQUE (platform, platform_id)
+    );
+    CREATE TABLE channels (
+        id INTEGER PRIMARY KEY,
+        community_id INTEGER NOT NULL REFERENCES communities(id),
+        platform_id TEXT NOT NULL,
+        name TEXT NOT NULL DEFAULT '',
+        UNIQUE (community_id, platform_id)
+    );
+    CREATE TABLE users (
+        id INTEGER PRIMARY KEY,
+        platform TEXT NOT NULL,
+        platform_id TEXT NOT NULL,
+        name TEXT NOT NULL DEFAULT '',
+        UNIQUE (platform, platform_id)
+    );
+    CREATE TABLE schedules (
+        channel_id INTEGER PRIMARY KEY REFERENCES channels(id),
+        at TEXT NOT NULL,
+        timezone TEXT NOT NULL,
+        weekdays TEXT NOT NULL,
+        exam TEXT,
+        service TEXT,
+        reveal_minutes INTEGER NOT NULL,
+        enabled INTEGER NOT NULL DEFAULT 1,
+        created_by INTEGER REFERENCES users(id),
+        disabled_reason TEXT
+    );
+    CREATE TABLE posts (
+        id INTEGER PRIMARY KEY,
+        kind TEXT NOT NULL,
+        community_id INTEGER NOT NULL REFERENCES communities(id),
+        channel_id INTEGER REFERENCES channels(id),
+        owner_id INTEGER REFERENCES users(id),
+        question_id TEXT NOT NULL,
+        local_date TEXT,
+        posted_at REAL NOT NULL,
+        reveal_at REAL,
+        status TEXT NOT NULL,
+        message_ref TEXT,
+        error TEXT
+    );
+    -- The rule "one daily post per channel per local day" lives here, so that it holds across
+    -- restarts and across several bot processes sharing the database.
+    CREATE UNIQUE INDEX posts_one_daily_per_day ON posts (channel_id, local_date) WHERE kind = 'daily';
+    CREATE INDEX posts_by_community_day ON posts (community_id, kind, local_date, status);
+    CREATE INDEX posts_by_channel_question ON posts (channel_id, question_id);
+    CREATE TABLE answers (
+        id INTEGER PRIMARY KEY,
+        post_id INTEGER NOT NULL REFERENCES posts(id),
+        user_id INTEGER NOT NULL REFERENCES users(id),
+        kind TEXT NOT NULL,
+        community_id INTEGER NOT NULL,
+        question_id TEXT NOT NULL,
+        choices TEXT NOT NULL,
+        correct INTEGER NOT NULL,
+        points INTEGER NOT NULL DEFAULT 0,
+        answered_at REAL NOT NULL,
+        local_date TEXT,
+        UNIQUE (post_id, user_id)
+    );
+    CREATE INDEX answers_by_user ON answers (user_id, community_id, answered_at);
+    CREATE TABLE streaks (
+        community_id INTEGER NOT NULL,
+        user_id INTEGER NOT NULL,
+        current INTEGER NOT NULL,
+        best INTEGER NOT NULL,
+        last_day TEXT,
+        PRIMARY KEY (community_id, user_id)
+    );
+    -- Running totals per period, kept at answer time so any leaderboard is an index range read,
+    -- whatever the number of stored answers. channel_id 0 holds the community-wide totals.
+    CREATE TABLE scores (
+        community_id INTEGER NOT NULL,
+        channel_id INTEGER NOT NULL,
+        period TEXT NOT NULL,
+        user_id INTEGER NOT NULL,
+        points INTEGER NOT NULL,
+        correct INTEGER NOT NULL,
+        answered INTEGER NOT NULL,
+        first_at REAL NOT NULL,
+        PRIMARY KEY (community_id, channel_id, period, user_id)
+    );
+    CREATE INDEX scores_ranking ON scores
+        (community_id, channel_id, period, points DESC, correct DESC, answered, first_at, user_id);
+    """,
+]
+
+SENT = (PostStatus.OPEN.value, PostStatus.CLOSED.value)
+
+
+class StorageError(Exception):
+    """The database cannot be used (unreadable, read-only, full, or from a newer studybot)."""
+
+
+@dataclass
+class _Pending:
+    request: AnswerRequest
+    future: asyncio.Future[AnswerOutcome]
+
+
+class Storage:
+    def __init__(self, db: aiosqlite.Connection, path: str):
+        self._db = db
+        self.path = path
+        self._pending: list[_Pending] = []
+        self._flusher: asyncio.Task[None] | None = None
+
+    @classmethod
+    async def open(cls, path: str | Path) -> Storage:
+        """Open (creating if needed) the database and bring its schema up to date."""
+        path = str(path)
+        if path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        try:
+            db = await aiosqlite.connect(path, isolation_level=None, timeout=30)
+            storage = cls(db, path)
+            await storage._run(_setup)
+        except sqlite3.Error as exc:
+            raise StorageError(f"cannot open database {path}: {exc}") from exc
+        return storage
+
+    async def close(self) -> None:
+        if self._flusher is not None:
+            await self._flusher
+        await self._db.close()
+
+    async def _run(self, fn: Callable[..., T], *args: Any) -> T:
+        # aiosqlite's worker thread owns the sqlite3 connection; running a whole function there
+        # keeps a method's statements together in one hop and one transaction.
+        return await self._db._execute(fn, self._db._conn, *args)
+
+    # -- communities, channels, users
+
+    async def community(self, platform: str, platform_id: str, name: str, locale: str, timezone: str) -> Community:
+        return await self._run(_community, platform, platform_id, name, locale, timezone)
+
+    async def community_by_id(self, community_id: int) -> Community | None:
+        return await self._run(_community_by_id, community_id)
+
+    async def update_community(
+        self, community_id: int, *, locale: str | None = None, timezone: str | None = None
+    ) -> None:
+        await self._run(_update_community, community_id, locale, timezone)
+
+    async def channel(self, community_id: int, platform_id: str, name: str = "") -> Channel:
+        return await self._run(_channel, community_id, platform_id, name)
+
+    async def channel_by_id(self, channel_id: int) -> Channel | None:
+        return await self._run(_channel_by_id, channel_id)
+
+    async def channels(self, community_id: int) -> list[Channel]:
+        return await self._run(_channels, community_id)
+
+    async def user(self, platform: str, platform_id: str, name: str = "") -> User:
+        return await self._run(_user, platform, platform_id, name)
+
+    # -- schedules
+
+    async def save_schedule(self, schedule: Schedule) -> None:
+        await self._run(_save_schedule, schedule)
+
+    async def disable_schedule(self, channel_id: int, reason: str) -> bool:
+        return await self._run(_disable_schedule, channel_id, reason)
+
+    async def schedule(self, channel_id: int) -> Schedule | None:
+        return await self._run(_schedule, channel_id)
+
+    async def schedules(self) -> list[Schedule]:
+        """Every enabled schedule: the scheduler is rebuilt from these at start."""
+        return await self._run(_schedules)
+
+    # -- posts
+
+    async def claim_daily_post(
+        self, community_id: int, channel_id: int, question_id: str, local_date: str, at: float
+    ) -> Post | None:
+        """Reserve the channel's post for local_date; None when that day is already taken."""
+        return await self._run(_claim_daily_post, community_id, channel_id, question_id, local_date, at)
+
+    async def create_practice_post(self, community_id: int, owner_id: int, question_id: str, at: float) -> Post:
+        return await self._run(_create_practice_post, community_id, owner_id, question_id, at)
+
+    async def mark_post_sent(self, post_id: int, message_ref: str, reveal_at: float | None) -> None:
+        await self._run(_mark_post_sent, post_id, message_ref, reveal_at)
+
+    async def mark_post_failed(self, post_id: int, error: str) -> None:
+        await self._run(_mark_post_failed, post_id, error)
+
+    async def post(self, post_id: int) -> Post | None:
+        return await self._run(_post, post_id)
+
+    async def daily_post_on(self, channel_id: int, local_date: str) -> Post | None:
+        return await self._run(_daily_post_on, channel_id, local_date)
+
+    async def open_daily_posts(self) -> list[Post]:
+        return await self._run(_open_daily_posts)
+
+    async def close_post(self, post_id: int) -> bool:
+        """Close a post for answers; True only for the one caller that actually closed it."""
+        return await self._run(_close_post, post_id)
+
+    async def post_results(self, post_id: int) -> PostResults:
+        return await self._run(_post_results, post_id)
+
+    async def channel_question_history(self, channel_id: int) -> dict[str, float]:
+        """question id -> when the channel last got it as a daily post."""
+        return await self._run(_channel_question_history, channel_id)
+
+    # -- answers
+
+    async def record_answer(self, request: AnswerRequest) -> AnswerOutcome:
+        loop = asyncio.get_running_loop()
+        pending = _Pending(request, loop.create_future())
+        self._pending.append(pending)
+        if self._flusher is None:
+            self._flusher = loop.create_task(self._flush())
+        return await pending.future
+
+    async def _flush(self) -> None:
+        try:
+            while self._pending:
+                batch, self._pending = self._pending, []
+                try:
+                    outcomes = await self._run(_record_answers, [p.request for p in batch])
+                except Exception as exc:  # the whole batch failed: every waiter hears about it
+                    for p in batch:
+                        if not p.future.done():
+                            p.future.set_exception(exc)
+                    continue
+                for p, outcome in zip(batch, outcomes, strict=True):
+                    if not p.future.done():
+                        p.future.set_result(outcome)
+        finally:
+            self._flusher = None
+
+    async def user_history(self, user_id: int, community_id: int) -> list[HistoryItem]:
+        return await self._run(_user_history, user_id, community_id)
+
+    # -- streaks and leaderboards
+
+    async def streak(self, community_id: int, user_id: int) -> Streak:
+        return await self._run(_streak, community_id, user_id)
+
+    async def leaderboard(
+        self, community_id: int, channel_id: int | None, period: str, limit: int = 10
+    ) -> list[ScoreRow]:
+        return await self._run(_leaderboard, community_id, channel_id or ALL_CHANNELS, period, limit)
+
+    async def rank_of(self, community_id: int, channel_id: int | None, period: str, user_id: int) -> ScoreRow | None:
+        return await self._run(_rank_of, community_id, channel_id or ALL_CHANNELS, period, user_id)
+
+
+# ---------------------------------------------------------------------------------------------------
+# The synchronous halves, run in the database thread. Each starts and ends its own transaction.
+
+
+class _Tx:
+    """BEGIN IMMEDIATE ... COMMIT, or ROLLBACK on error: takes the write lock up front so two
+    processes never deadlock upgrading a read transaction."""
+
+    def __init__(self, conn: sqlite3.Connection, write: bool = True):
+        self.conn = conn
+        self.write = write
+
+    def __enter__(self) -> sqlite3.Connection:
+        self.conn.execute("BEGIN IMMEDIATE" if self.write else "BEGIN")
+        return self.conn
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        if exc_type is None:
+            self.conn.execute("COMMIT")
+        else:
+            self.conn.execute("ROLLBACK")
+
+
+def _setup(conn: sqlite3.Connection) -> None:
+    conn.row_factory = sqlite3.Row
+    mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+    if mode.lower() not in ("wal", "memory"):
+        raise StorageError(f"cannot switch the database to WAL mode (got {mode})")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    conn.execute("PRAGMA busy_timeout=30000")
+    conn.execute("PRAGMA foreign_keys=ON")
+    with _Tx(conn):
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        if version > len(MIGRATIONS):
+            raise StorageError(
+                f"the database schema is version {version}, newer than this studybot knows "
+                f"({len(MIGRATIONS)}); upgrade studybot"
+            )
+        for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+            for statement in _statements(script):
+                conn.execute(statement)
+            conn.execute(f"PRAGMA user_version={number}")
+
+
+def _statements(script: str) -> list[str]:
+    # executescript() would commit our transaction; split instead (our migrations have no ';' in strings).
+    lines = [line for line in script.splitlines() if not line.strip().startswith("--")]
+    return [s.strip() for s in "\n".join(lines).split(";") if s.strip()]
+
+
+def _community_row(row: sqlite3.Row) -> Community:
+    return Community(row["id"], row["platform"], row["platform_id"], row["name"], row["locale"], row["timezone"])
+
+
+def _community(
+    conn: sqlite3.Connection, platform: str, platform_id: str, name: str, locale: str, timezone: str
+) -> Community:
+    with _Tx(conn):
+        conn.execute(
+            "INSERT INTO communities (platform, platform_id, name, locale, timezone) VALUES (?, ?, ?, ?, ?)"
+            " ON CONFLICT (platform, platform_id) DO UPDATE SET name = excluded.name WHERE excluded.name != ''",
+            (platform, platform_id, name, locale, timezone),
+        )
+        row = conn.execute(
+            "SELECT * FROM communities WHERE platform = ? AND platform_id = ?", (platform, platform_id)
+        ).fetchone()
+    return _community_row(row)
+
+
+def _community_by_id(conn: sqlite3.Connection, community_id: int) -> Community | None:
+    row = conn.execute("SELECT * FROM communities WHERE id = ?", (community_id,)).fetchone()
+    return _community_row(row) if row else None
+
+
+def _update_community(conn: sqlite3.Connection, community_id: int, locale: str | None, timezone: str | None) -> None:
+    with _Tx(conn):
+        conn.execute(
+            "UPDATE communities SET locale = COALESCE(?, locale), timezone = COALESCE(?, timezone) WHERE id = ?",
+            (locale, timezone, community_id),
+        )
+
+
+def _channel_row(row: sqlite3.Row) -> Channel:
+    return Channel(row["id"], row["community_id"], row["platform_id"], row["name"])
+
+
+def _channel(conn: sqlite3.Connection, community_id: int, platform_id: str, name: str) -> Channel:
+    with _Tx(conn):
+        conn.execute(
+            "INSERT INTO channels (community_id, platform_id, name) VALUES (?, ?, ?)"
+            " ON CONFLICT (community_id, platform_id) DO UPDATE SET name = excluded.name"
+            " WHERE excluded.name != ''",
+            (community_id, platform_id, name),
+        )
+        row = conn.execute(
+            "SELECT * FROM channels WHERE community_id = ? AND platform_id = ?", (community_id, platform_id)
+        ).fetchone()
+    return _channel_row(row)
+
+
+def _channel_by_id(conn: sqlite3.Connection, channel_id: int) -> Channel | None:
+    row = conn.execute("SELECT * FROM channels WHERE id = ?", (channel_id,)).fetchone()
+    return _channel_row(row) if row else None
+
+
+def _channels(conn: sqlite3.Connection, community_id: int) -> list[Channel]:
+    rows = conn.execute("SELECT * FROM channels WHERE community_id = ? ORDER BY id", (community_id,))
+    return [_channel_row(r) for r in rows]
+
+
+def _user(conn: sqlite3.Connection, platform: str, platform_id: str, name: str) -> User:
+    with _Tx(conn):
+        conn.execute(
+            "INSERT INTO users (platform, platform_id, name) VALUES (?, ?, ?)"
+            " ON CONFLICT (platform, platform_id) DO UPDATE SET name = excluded.name"
+            " WHERE excluded.name != '' AND excluded.name != users.name",
+            (platform, platform_id, name),
+        )
+        row = conn.execute(
+            "SELECT * FROM users WHERE platform = ? AND platform_id = ?", (platform, platform_id)
+        ).fetchone()
+    return User(row["id"], row["platform"], row["platform_id"], row["name"])
+
+
+def _schedule_row(row: sqlite3.Row) -> Schedule:
+    return Schedule(
+        channel_id=row["channel_id"],
+        at=time.fromisoformat(row["at"]),
+        timezone=row["timezone"],
+        weekdays=tuple(row["weekdays"].split(",")),
+        exam=row["exam"],
+        service=row["service"],
+        reveal_minutes=row["reveal_minutes"],
+        enabled=bool(row["enabled"]),
+        created_by=row["created_by"],
+    )
+
+
+def _save_schedule(conn: sqlite3.Connection, s: Schedule) -> None:
+    with _Tx(conn):
+        conn.execute(
+            "INSERT INTO schedules (channel_id, at, timezone, weekdays, exam, service, reveal_minutes, enabled,"
+            " created_by, disabled_reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)"
+            " ON CONFLICT (channel_id) DO UPDATE SET at = excluded.at, timezone = excluded.timezone,"
+            " weekdays = excluded.weekdays, exam = excluded.exam, service = excluded.service,"
+            " reveal_minutes = excluded.reveal_minutes, enabled = excluded.enabled,"
+            " created_by = excluded.created_by, disabled_reason = NULL",
+            (
+                s.channel_id,
+                s.at.strftime("%H:%M"),
+                s.timezone,
+                ",".join(s.weekdays),
+                s.exam,
+                s.service,
+                s.reveal_minutes,
+                int(s.enabled),
+                s.created_by,
+            ),
+        )
+
+
+def _disable_schedule(conn: sqlite3.Connection, channel_id: int, reason: str) -> bool:
+    with _Tx(conn):
+        cur = conn.execute(
+            "UPDATE schedules SET enabled = 0, disabled_reason = ? WHERE channel_id = ? AND enabled = 1",
+            (reason, channel_id),
+        )
+    return cur.rowcount > 0
+
+
+def _schedule(conn: sqlite3.Connection, channel_id: int) -> Schedule | None:
+    row = conn.execute("SELECT * FROM schedules WHERE channel_id = ?", (channel_id,)).fetchone()
+    return _schedule_row(row) if row else None
+
+
+def _schedules(conn: sqlite3.Connection) -> list[Schedule]:
+    rows = conn.execute("SELECT * FROM schedules WHERE enabled = 1 ORDER BY channel_id")
+    return [_schedule_row(r) for r in rows]
+
+
+def _post_row(row: sqlite3.Row) -> Post:
+    return Post(
+        id=row["id"],
+        kind=PostKind(row["kind"]),
+        community_id=row["community_id"],
+        channel_id=row["channel_id"],
+        owner_id=row["owner_id"],
+        question_id=row["question_id"],
+        local_date=row["local_date"],
+        posted_at=row["posted_at"],
+        reveal_at=row["reveal_at"],
+        status=PostStatus(row["status"]),
+        message_ref=row["message_ref"],
+    )
+
+
+def _claim_daily_post(
+    conn: sqlite3.Connection, community_id: int, channel_id: int, question_id: str, local_date: str, at: float
+) -> Post | None:
+    with _Tx(conn):
+        cur = conn.execute(
+            "INSERT INTO posts (kind, community_id, channel_id, question_id, local_date, posted_at, status)"
+            " VALUES ('daily', ?, ?, ?, ?, ?, 'claimed') ON CONFLICT DO NOTHING",
+            (community_id, channel_id, question_id, local_date, at),
+        )
+        if cur.rowcount == 0:
+            return None
+        row = conn.execute("SELECT * FROM posts WHERE id = ?", (cur.lastrowid,)).fetchone()
+    return _post_row(row)
+
+
+def _create_practice_post(
+    conn: sqlite3.Connection, community_id: int, owner_id: int, question_id: str, at: float
+) -> Post:
+    with _Tx(conn):
+        cur = conn.execute(
+            "INSERT INTO posts (kind, community_id, owner_id, question_id, posted_at, status)"
+            " VALUES ('practice', ?, ?, ?, ?, 'open')",
+            (community_id, owner_id, question_id, at),
+        )
+        row = conn.execute("SELECT * FROM posts WHERE id = ?", (cur.lastrowid,)).fetchone()
+    return _post_row(row)
+
+
+def _mark_post_sent(conn: sqlite3.Connection, post_id: int, message_ref: str, reveal_at: float | None) -> None:
+    with _Tx(conn):
+        conn.execute(
+            "UPDATE posts SET status = 'open', message_ref = ?, reveal_at = ? WHERE id = ? AND status = 'claimed'",
+            (message_ref, reveal_at, post_id),
+        )
+
+
+def _mark_post_failed(conn: sqlite3.Connection, post_id: int, error: str) -> None:
+    with _Tx(conn):
+        conn.execute("UPDATE posts SET status = 'failed', error = ? WHERE id = ?", (error[:500], post_id))
+
+
+def _post(conn: sqlite3.Connection, post_id: int) -> Post | None:
+    row = conn.execute("SELECT * FROM posts WHERE id = ?", (post_id,)).fetchone()
+    return _post_row(row) if row else None
+
+
+def _daily_post_on(conn: sqlite3.Connection, channel_id: int, local_date: str) -> Post | None:
+    row = conn.execute(
+        "SELECT * FROM posts WHERE kind = 'daily' AND channel_id = ? AND local_date = ?",
+        (channel_id, local_date),
+    ).fetchone()
+    return _post_row(row) if row else None
+
+
+def _open_daily_posts(conn: sqlite3.Connection) -> list[Post]:
+    rows = conn.execute("SELECT * FROM posts WHERE kind = 'daily' AND status = 'open' ORDER BY id")
+    return [_post_row(r) for r in rows]
+
+
+def _close_post(conn: sqlite3.Connection, post_id: int) -> bool:
+    with _Tx(conn):
+        cur = conn.execute("UPDATE posts SET status = 'closed' WHERE id = ? AND status = 'open'", (post_id,))
+    return cur.rowcount > 0
+
+
+def _post_results(conn: sqlite3.Connection, post_id: int) -> PostResults:
+    by_choice: dict[str, int] = {}
+    answered = correct = 0
+    for row in conn.execute(
+        "SELECT choices, COUNT(*) AS n, SUM(correct) AS ok FROM answers WHERE post_id = ? GROUP BY choices",
+        (post_id,),
+    ):
+        answered += row["n"]
+        correct += row["ok"]
+        for choice in row["choices"].split(","):
+            by_choice[choice] = by_choice.get(choice, 0) + row["n"]
+    return PostResults(answered, correct, by_choice)
+
+
+def _channel_question_history(conn: sqlite3.Connection, channel_id: int) -> dict[str, float]:
+    rows = conn.execute(
+        "SELECT question_id, MAX(posted_at) AS last FROM posts WHERE channel_id = ? AND kind = 'daily'"
+        " AND status IN ('open', 'closed') GROUP BY question_id",
+        (channel_id,),
+    )
+    return {r["question_id"]: r["last"] for r in rows}
+
+
+def _record_answers(conn: sqlite3.Connection, requests: list[AnswerRequest]) -> list[AnswerOutcome]:
+    outcomes: list[AnswerOutcome] = []
+    with _Tx(conn):
+        for request in requests:
+            conn.execute("SAVEPOINT answer")
+            try:
+                outcomes.append(_record_answer(conn, request))
+                conn.execute("RELEASE answer")
+            except Exception:
+                conn.execute("ROLLBACK TO answer")
+                conn.execute("RELEASE answer")
+                raise
+    return outcomes
+
+
+def _record_answer(conn: sqlite3.Connection, r: AnswerRequest) -> AnswerOutcome:
+    post = conn.execute(
+        "SELECT kind, community_id, channel_id, owner_id, question_id, local_date, status FROM posts WHERE id = ?",
+        (r.post_id,),
+    ).fetchone()
+    if post is None:
+        return AnswerOutcome(AnswerStatus.UNKNOWN_POST)
+    if post["kind"] == PostKind.PRACTICE and post["owner_id"] != r.user_id:
+        return AnswerOutcome(AnswerStatus.NOT_YOURS)
+    earlier = conn.execute(
+        "SELECT choices, correct, points FROM answers WHERE post_id = ? AND user_id = ?",
+        (r.post_id, r.user_id),
+    ).fetchone()
+    if earlier is not None:
+        return AnswerOutcome(
+            AnswerStatus.ALREADY,
+            tuple(earlier["choices"].split(",")),
+            bool(earlier["correct"]),
+            earlier["points"],
+        )
+    if post["status"] != PostStatus.OPEN:
+        return AnswerOutcome(AnswerStatus.CLOSED if post["status"] == PostStatus.CLOSED else AnswerStatus.UNKNOWN_POST)
+    community_id, day = post["community_id"], post["local_date"]
+    streak = points = 0
+    if post["kind"] == PostKind.DAILY:
+        streak = _advance_streak(conn, community_id, r.user_id, day)
+        points = points_for(r.correct, streak)
+    conn.execute(
+        "INSERT INTO answers (post_id, user_id, kind, community_id, question_id, choices, correct, points,"
+        " answered_at, local_date) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            r.post_id,
+            r.user_id,
+            post["kind"],
+            community_id,
+            post["question_id"],
+            ",".join(r.choices),
+            int(r.correct),
+            points,
+            r.at,
+            day,
+        ),
+    )
+    if post["kind"] == PostKind.DAILY:
+        rows = [
+            (community_id, channel, period, r.user_id, points, int(r.correct), r.at)
+            for channel in (post["channel_id"], ALL_CHANNELS)
+            for period in r.periods
+        ]
+        conn.executemany(
+            "INSERT INTO scores (community_id, channel_id, period, user_id, points, correct, answered, first_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, 1, ?) ON CONFLICT DO UPDATE SET points = points + excluded.points,"
+            " correct = correct + excluded.correct, answered = answered + 1",
+            rows,
+        )
+    return AnswerOutcome(AnswerStatus.RECORDED, r.choices, r.correct, points, streak)
+
+
+def _advance_streak(conn: sqlite3.Connection, community_id: int, user_id: int, day: str) -> int:
+    row = conn.execute(
+        "SELECT current, best, last_day FROM streaks WHERE community_id = ? AND user_id = ?",
+        (community_id, user_id),
+    ).fetchone()
+    current, best, last_day = (row["current"], row["best"], row["last_day"]) if row else (0, 0, None)
+    if last_day is not None and day < last_day:
+        # An answer to an earlier day arriving late (channels in different time zones): replay history.
+        current, best, last_day = _replay_streak(conn, community_id, user_id, extra_day=day)
+    else:
+        previous = conn.execute(
+            "SELECT MAX(local_date) FROM posts WHERE community_id = ? AND kind = 'daily' AND local_date < ?"
+            " AND status IN ('open', 'closed')",
+            (community_id, day),
+        ).fetchone()[0]
+        current = next_streak(current, last_day, previous, day)
+        best, last_day = max(best, current), day
+    conn.execute(
+        "INSERT INTO streaks (community_id, user_id, current, best, last_day) VALUES (?, ?, ?, ?, ?)"
+        " ON CONFLICT DO UPDATE SET current = excluded.current, best = excluded.best, last_day = excluded.last_day",
+        (community_id, user_id, current, best, last_day),
+    )
+    return current
+
+
+def _replay_streak(
+    conn: sqlite3.Connection, community_id: int, user_id: int, extra_day: str
+) -> tuple[int, int, str | None]:
+    scheduled = [
+        r[0]
+        for r in conn.execute(
+            "SELECT DISTINCT local_date FROM posts WHERE community_id = ? AND kind = 'daily'"
+            " AND status IN ('open', 'closed')",
+            (community_id,),
+        )
+    ]
+    answered = [
+        r[0]
+        for r in conn.execute(
+            "SELECT DISTINCT local_date FROM answers WHERE community_id = ? AND user_id = ? AND kind = 'daily'",
+            (community_id, user_id),
+        )
+    ]
+    current, best, last = replay(scheduled, [*answered, extra_day])
+    return current, best, last
+
+
+def _missed_since(conn: sqlite3.Connection, community_id: int, last_day: str) -> bool:
+    """True when a scheduled day after last_day has closed entirely: the streak is broken."""
+    row = conn.execute(
+        "SELECT 1 FROM posts WHERE community_id = ? AND kind = 'daily' AND local_date > ?"
+        " AND status IN ('open', 'closed') GROUP BY local_date HAVING SUM(status = 'open') = 0 LIMIT 1",
+        (community_id, last_day),
+    ).fetchone()
+    return row is not None
+
+
+def _streak(conn: sqlite3.Connection, community_id: int, user_id: int) -> Streak:
+    row = conn.execute(
+        "SELECT current, best, last_day FROM streaks WHERE community_id = ? AND user_id = ?",
+        (community_id, user_id),
+    ).fetchone()
+    if row is None:
+        return Streak(0, 0, None)
+    current = 0 if _missed_since(conn, community_id, row["last_day"]) else row["current"]
+    return Streak(current, row["best"], row["last_day"])
+
+
+def _leaderboard(
+    conn: sqlite3.Connection, community_id: int, channel_id: int, period: str, limit: int
+) -> list[ScoreRow]:
+    rows = conn.execute(
+        "SELECT s.user_id, u.name, s.points, s.correct, s.answered FROM scores s JOIN users u ON u.id = s.user_id"
+        " WHERE s.community_id = ? AND s.channel_id = ? AND s.period = ?"
+        " ORDER BY s.points DESC, s.correct DESC, s.answered, s.first_at, s.user_id LIMIT ?",
+        (community_id, channel_id, period, limit),
+    ).fetchall()
+    return [
+        ScoreRow(
+            rank,
+            r["user_id"],
+            r["name"],
+            r["points"],
+            r["correct"],
+            r["answered"],
+            _streak(conn, community_id, r["user_id"]).current,
+        )
+        for rank, r in enumerate(rows, start=1)
+    ]
+
+
+def _rank_of(
+    conn: sqlite3.Connection, community_id: int, channel_id: int, period: str, user_id: int
+) -> ScoreRow | None:
+    me = conn.execute(
+        "SELECT s.points, s.correct, s.answered, s.first_at, u.name FROM scores s JOIN users u ON u.id = s.user_id"
+        " WHERE s.community_id = ? AND s.channel_id = ? AND s.period = ? AND s.user_id = ?",
+        (community_id, channel_id, period, user_id),
+    ).fetchone()
+    if me is None:
+        return None
+    ahead = conn.execute(
+        "SELECT COUNT(*) FROM scores WHERE community_id = ? AND channel_id = ? AND period = ?"
+        " AND (points, correct, -answered, -first_at, -user_id) > (?, ?, ?, ?, ?)",
+        (
+            community_id,
+            channel_id,
+            period,
+            me["points"],
+            me["correct"],
+            -me["answered"],
+            -me["first_at"],
+            -user_id,
+        ),
+    ).fetchone()[0]
+    return ScoreRow(
+        ahead + 1,
+        user_id,
+        me["name"],
+        me["points"],
+        me["correct"],
+        me["answered"],
+        _streak(conn, community_id, user_id).current,
+    )
+
+
+def _user_history(conn: sqlite3.Connection, user_id: int, community_id: int) -> list[HistoryItem]:
+    rows = conn.execute(
+        "SELECT question_id, kind, correct, answered_at FROM answers WHERE user_id = ? AND community_id = ?"
+        " ORDER BY answered_at",
+        (user_id, community_id),
+    )
+    return [HistoryItem(r["question_id"], PostKind(r["kind"]), bool(r["correct"]), r["answered_at"]) for r in rows]

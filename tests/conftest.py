@@ -1,0 +1,115 @@
+"""Shared fixtures: a controllable clock, a recording platform (our test backend) and a core on a
+fresh database with a small fixed content bank."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from bot.config import PROJECT_ROOT, Settings
+from bot.content import Question, load_content
+from bot.core import Actor, StudyBot
+from bot.models import Channel, Community, Post, PostResults
+from bot.storage import Storage
+
+FIXTURE_CONTENT = Path(__file__).parent / "fixtures" / "content"
+SEEDS = PROJECT_ROOT.parent / "shared" / "seeds"
+TOKYO = ZoneInfo("Asia/Tokyo")
+
+
+class Clock:
+    """The time the core sees; tests move it by hand."""
+
+    def __init__(self, start: datetime):
+        self.current = start
+
+    def __call__(self) -> datetime:
+        return self.current
+
+    def set(self, text: str, tz: str = "Asia/Tokyo") -> None:
+        self.current = datetime.fromisoformat(text).replace(tzinfo=ZoneInfo(tz))
+
+    def advance(self, **delta: float) -> None:
+        self.current += timedelta(**delta)
+
+
+@dataclass
+class RecordingPlatform:
+    """Receives what the core posts, like a chat platform would, and can be told to fail."""
+
+    name: str = "test"
+    sent: list[tuple[Channel, Post, Question]] = field(default_factory=list)
+    reveals: list[tuple[Post, Question, PostResults]] = field(default_factory=list)
+    fail_with: Exception | None = None
+
+    async def send_question(self, community: Community, channel: Channel, post: Post, question: Question) -> str:
+        if self.fail_with is not None:
+            raise self.fail_with
+        self.sent.append((channel, post, question))
+        return f"msg-{post.id}"
+
+    async def reveal(
+        self, community: Community, channel: Channel, post: Post, question: Question, results: PostResults
+    ) -> None:
+        self.reveals.append((post, question, results))
+
+
+def actor(user: str = "u1", channel: str = "c1", admin: bool = False, community: str = "g1") -> Actor:
+    return Actor(
+        platform="test",
+        community_id=community,
+        user_id=user,
+        user_name=user.upper(),
+        channel_id=channel,
+        channel_name=channel,
+        is_admin=admin,
+    )
+
+
+ADMIN = actor("admin", admin=True)
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock(datetime(2026, 11, 23, 8, 0, tzinfo=TOKYO))  # a Monday morning in Tokyo
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(
+        database=tmp_path / "studybot.db", content_dir=FIXTURE_CONTENT, seeds_dir=SEEDS, locale="ja",
+        timezone="Asia/Tokyo", console_user="tester",
+    )
+
+
+@pytest.fixture
+def content():
+    return load_content(FIXTURE_CONTENT, SEEDS)
+
+
+async def make_bot(settings: Settings, clock: Clock, content, platform: RecordingPlatform | None = None) -> StudyBot:
+    storage = await Storage.open(settings.database)
+    bot = StudyBot(settings, storage, content, clock=clock, rng=random.Random(7))
+    bot.register(platform or RecordingPlatform())
+    return bot
+
+
+@pytest.fixture
+async def platform() -> RecordingPlatform:
+    return RecordingPlatform()
+
+
+@pytest.fixture
+async def bot(settings: Settings, clock: Clock, content, platform: RecordingPlatform) -> AsyncIterator[StudyBot]:
+    core = await make_bot(settings, clock, content, platform)
+    yield core
+    await core.close()
+
+
+__all__ = ["ADMIN", "Clock", "RecordingPlatform", "actor", "make_bot", "replace"]
