@@ -1,0 +1,65 @@
+"""The database: migrations, WAL mode, and refusing what it cannot safely use."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+
+from bot.cli import main
+from bot.storage import MIGRATIONS, Storage, StorageError
+
+
+async def test_new_database_is_migrated_and_in_wal_mode(tmp_path):
+    path = tmp_path / "sub" / "new.db"
+    storage = await Storage.open(path)
+    await storage.close()
+    conn = sqlite3.connect(path)
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    assert {"communities", "channels", "users", "schedules", "posts", "answers", "streaks", "scores"} <= tables
+
+
+async def test_reopening_keeps_data_and_does_not_migrate_twice(tmp_path):
+    path = tmp_path / "db.sqlite"
+    storage = await Storage.open(path)
+    community = await storage.community("discord", "123", "guild", "ja", "Asia/Tokyo")
+    await storage.close()
+    storage = await Storage.open(path)
+    again = await storage.community("discord", "123", "", "en", "UTC")  # existing: settings kept
+    await storage.close()
+    assert again == community
+
+
+async def test_platform_ids_never_mix(tmp_path):
+    storage = await Storage.open(tmp_path / "db.sqlite")
+    discord = await storage.community("discord", "42", "", "ja", "Asia/Tokyo")
+    slack = await storage.community("slack", "42", "", "ja", "Asia/Tokyo")
+    user_d = await storage.user("discord", "7", "a")
+    user_s = await storage.user("slack", "7", "a")
+    await storage.close()
+    assert discord.id != slack.id and user_d.id != user_s.id
+
+
+async def test_a_newer_schema_is_refused(tmp_path):
+    path = tmp_path / "db.sqlite"
+    conn = sqlite3.connect(path)
+    conn.execute(f"PRAGMA user_version={len(MIGRATIONS) + 1}")
+    conn.close()
+    with pytest.raises(StorageError, match="newer than this studybot knows"):
+        await Storage.open(path)
+
+
+async def test_not_a_database_gives_a_clear_error(tmp_path):
+    path = tmp_path / "db.sqlite"
+    path.write_bytes(b"this is not sqlite" * 100)
+    with pytest.raises(StorageError, match="cannot open database"):
+        await Storage.open(path)
+
+
+def test_db_migrate_command(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("STUDYBOT_DATABASE", str(tmp_path / "cli.db"))
+    assert main(["db", "migrate"]) == 0
+    assert f"schema version {len(MIGRATIONS)}" in capsys.readouterr().out
+    assert (tmp_path / "cli.db").exists()
