@@ -168,9 +168,15 @@ class Storage:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         try:
             db = await aiosqlite.connect(path, isolation_level=None, timeout=30)
-            storage = cls(db, path)
-            await storage._run(_setup)
         except sqlite3.Error as exc:
+            raise StorageError(f"cannot open database {path}: {exc}") from exc
+        storage = cls(db, path)
+        try:
+            await storage._run(_setup)
+        except (sqlite3.Error, StorageError) as exc:
+            await db.close()  # the worker thread would otherwise keep the process alive
+            if isinstance(exc, StorageError):
+                raise
             raise StorageError(f"cannot open database {path}: {exc}") from exc
         return storage
 

@@ -83,8 +83,12 @@ def clock() -> Clock:
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     return Settings(
-        database=tmp_path / "studybot.db", content_dir=FIXTURE_CONTENT, seeds_dir=SEEDS, locale="ja",
-        timezone="Asia/Tokyo", console_user="tester",
+        database=tmp_path / "studybot.db",
+        content_dir=FIXTURE_CONTENT,
+        seeds_dir=SEEDS,
+        locale="ja",
+        timezone="Asia/Tokyo",
+        console_user="tester",
     )
 
 

@@ -145,8 +145,15 @@ def test_wrong_top_level_shape(tmp_path):
 
 def test_lookup_related_must_exist(tmp_path):
     root = write_bank(tmp_path, [GOOD])
-    entry = {"id": "x", "term": "X", "kind": "concept", "service": "sqs", "summary": ["s"], "related": ["nope"],
-             "sources": [{"seed": "003_3511edbbd2531384.txt", "section": "SQS"}]}
+    entry = {
+        "id": "x",
+        "term": "X",
+        "kind": "concept",
+        "service": "sqs",
+        "summary": ["s"],
+        "related": ["nope"],
+        "sources": [{"seed": "003_3511edbbd2531384.txt", "section": "SQS"}],
+    }
     (root / "lookup" / "extra.yaml").write_text(yaml.safe_dump({"entries": [entry]}), encoding="utf-8")
     with pytest.raises(ContentError) as err:
         load_content(root, SEEDS)

@@ -6,7 +6,7 @@ import random
 
 from bot.commands import parse_daily_set
 from bot.scoring import points_for, replay
-from tests.conftest import ADMIN, actor
+from tests.conftest import actor
 
 
 async def post_on(bot, clock, day, channel="c1", tz="Asia/Tokyo", at="09:00"):
