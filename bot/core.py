@@ -29,6 +29,7 @@ from bot.models import (
     Community,
     Post,
     PostResults,
+    PostStatus,
     Schedule,
     ScoreRow,
     Streak,
@@ -140,7 +141,7 @@ class StudyBot:
         self.scheduler: DailyScheduler | None = None  # set by DailyScheduler
         self._communities: dict[tuple[str, str], Community] = {}
         self._users: dict[tuple[str, str], User] = {}
-        self._post_questions: dict[int, str] = {}
+        self._posts: dict[int, Post] = {}  # what answering needs of a post never changes once it is sent
 
     @classmethod
     async def create(cls, settings: Settings, **kwargs: object) -> StudyBot:
@@ -190,14 +191,10 @@ class StudyBot:
     async def answer(self, actor: Actor, post_id: int, choices: list[str]) -> AnswerFeedback:
         """Record a user's answer to a post: the first answer counts, later ones are told so."""
         ctx = await self.context(actor)
-        question_id = self._post_questions.get(post_id)
-        post = None
-        if question_id is None:
-            post = await self.storage.post(post_id)
-            if post is None:
-                return AnswerFeedback(AnswerOutcome(AnswerStatus.UNKNOWN_POST), ctx.locale)
-            question_id = self._remember(post_id, post.question_id)
-        question = self.content.questions.get(question_id)
+        post = self._posts.get(post_id) or await self._sent_post(post_id)
+        if post is None:
+            return AnswerFeedback(AnswerOutcome(AnswerStatus.UNKNOWN_POST), ctx.locale)
+        question = self.content.questions.get(post.question_id)
         if question is None:  # the question was removed from the content since it was posted
             return AnswerFeedback(AnswerOutcome(AnswerStatus.UNKNOWN_POST), ctx.locale)
         chosen = tuple(sorted({c.strip().lower() for c in choices if c.strip()}))
@@ -213,15 +210,18 @@ class StudyBot:
             periods=period_keys(self.now(), ctx.community.timezone),
         )
         outcome = await self.storage.record_answer(request)
-        if post is None and outcome.status in (AnswerStatus.RECORDED, AnswerStatus.ALREADY):
-            post = await self.storage.post(post_id)
         return AnswerFeedback(outcome, ctx.locale, question, post)
 
-    def _remember(self, post_id: int, question_id: str) -> str:
-        if len(self._post_questions) > 10_000:
-            self._post_questions.clear()
-        self._post_questions[post_id] = question_id
-        return question_id
+    async def _sent_post(self, post_id: int) -> Post | None:
+        post = await self.storage.post(post_id)
+        if post is not None and post.status in (PostStatus.OPEN, PostStatus.CLOSED):
+            self._remember(post)
+        return post
+
+    def _remember(self, post: Post) -> None:
+        if len(self._posts) > 10_000:
+            self._posts.clear()
+        self._posts[post.id] = post
 
     # -- practice and lookup
 
@@ -236,7 +236,7 @@ class StudyBot:
         post = await self.storage.create_practice_post(
             ctx.community.id, ctx.user.id, question.id, self.now().timestamp()
         )
-        self._remember(post.id, question.id)
+        self._remember(post)
         return QuestionView(post, question, ctx.locale)
 
     def resolve_filter(self, text: str | None) -> QuestionFilter:
@@ -365,8 +365,7 @@ class StudyBot:
             return DailyResult("daily.failed", post, str(exc))
         reveal_at = now + timedelta(minutes=schedule.reveal_minutes)
         await self.storage.mark_post_sent(post.id, message_ref, reveal_at.timestamp())
-        self._remember(post.id, question.id)
-        post = await self.storage.post(post.id)
+        post = await self._sent_post(post.id)
         assert post is not None
         if self.scheduler is not None:
             self.scheduler.add_reveal(post)

@@ -1,10 +1,10 @@
 """Every SQL statement studybot runs, behind one small async interface.
 
-Each public method runs as one synchronous function in aiosqlite's worker thread (one hop per call).
-The worker runs one function at a time, so a method's statements form one transaction that no other
-coroutine can interleave with. Answers, the hot path, are additionally grouped: answers that arrive
-while a batch is being written are committed together in the next batch (group commit), each in its
-own savepoint so one bad answer cannot undo the others.
+Each public method is a synchronous function of the sqlite3 connection, run in aiosqlite's worker
+thread. Calls that arrive while a batch is being written are queued and then run together as the
+next batch: one thread hop and one transaction (group commit), each call in its own savepoint so a
+failing call is rolled back alone and gets its own exception. Under load, hundreds of answers share
+one commit; alone, a call is its own batch.
 
 A PostgreSQL backend later only has to provide the same methods.
 """
@@ -121,9 +121,11 @@ MIGRATIONS: list[str] = [
         best INTEGER NOT NULL,
         last_day TEXT,
         PRIMARY KEY (community_id, user_id)
-    );
-    -- Running totals per period, kept at answer time so any leaderboard is an index range read,
-    -- whatever the number of stored answers. channel_id 0 holds the community-wide totals.
+    ) WITHOUT ROWID;
+    -- Running totals per period, kept at answer time so a leaderboard reads one row per active
+    -- user, whatever the number of stored answers. channel_id 0 holds the community-wide totals.
+    -- No ranking index: sorting a period's rows at query time costs a few ms even for 10,000 users,
+    -- while keeping such an index sorted would cost every answer.
     CREATE TABLE scores (
         community_id INTEGER NOT NULL,
         channel_id INTEGER NOT NULL,
@@ -134,9 +136,7 @@ MIGRATIONS: list[str] = [
         answered INTEGER NOT NULL,
         first_at REAL NOT NULL,
         PRIMARY KEY (community_id, channel_id, period, user_id)
-    );
-    CREATE INDEX scores_ranking ON scores
-        (community_id, channel_id, period, points DESC, correct DESC, answered, first_at, user_id);
+    ) WITHOUT ROWID;
     """,
 ]
 
@@ -148,16 +148,17 @@ class StorageError(Exception):
 
 
 @dataclass
-class _Pending:
-    request: AnswerRequest
-    future: asyncio.Future[AnswerOutcome]
+class _Call:
+    fn: Callable[..., Any]
+    args: tuple[Any, ...]
+    future: asyncio.Future[Any]
 
 
 class Storage:
     def __init__(self, db: aiosqlite.Connection, path: str):
         self._db = db
         self.path = path
-        self._pending: list[_Pending] = []
+        self._pending: list[_Call] = []
         self._flusher: asyncio.Task[None] | None = None
 
     @classmethod
@@ -172,7 +173,7 @@ class Storage:
             raise StorageError(f"cannot open database {path}: {exc}") from exc
         storage = cls(db, path)
         try:
-            await storage._run(_setup)
+            await db._execute(_setup, db._conn)
         except (sqlite3.Error, StorageError) as exc:
             await db.close()  # the worker thread would otherwise keep the process alive
             if isinstance(exc, StorageError):
@@ -186,9 +187,31 @@ class Storage:
         await self._db.close()
 
     async def _run(self, fn: Callable[..., T], *args: Any) -> T:
-        # aiosqlite's worker thread owns the sqlite3 connection; running a whole function there
-        # keeps a method's statements together in one hop and one transaction.
-        return await self._db._execute(fn, self._db._conn, *args)
+        loop = asyncio.get_running_loop()
+        call = _Call(fn, args, loop.create_future())
+        self._pending.append(call)
+        if self._flusher is None:
+            self._flusher = loop.create_task(self._flush())
+        return await call.future
+
+    async def _flush(self) -> None:
+        try:
+            while self._pending:
+                batch, self._pending = self._pending, []
+                try:
+                    # aiosqlite's worker thread owns the connection; one hop runs the whole batch there.
+                    results = await self._db._execute(_run_batch, self._db._conn, batch)
+                except Exception as exc:  # the commit itself failed: nothing in the batch was stored
+                    results = [exc] * len(batch)
+                for call, result in zip(batch, results, strict=True):
+                    if call.future.done():
+                        continue
+                    if isinstance(result, BaseException):
+                        call.future.set_exception(result)
+                    else:
+                        call.future.set_result(result)
+        finally:
+            self._flusher = None
 
     # -- communities, channels, users
 
@@ -270,29 +293,8 @@ class Storage:
     # -- answers
 
     async def record_answer(self, request: AnswerRequest) -> AnswerOutcome:
-        loop = asyncio.get_running_loop()
-        pending = _Pending(request, loop.create_future())
-        self._pending.append(pending)
-        if self._flusher is None:
-            self._flusher = loop.create_task(self._flush())
-        return await pending.future
-
-    async def _flush(self) -> None:
-        try:
-            while self._pending:
-                batch, self._pending = self._pending, []
-                try:
-                    outcomes = await self._run(_record_answers, [p.request for p in batch])
-                except Exception as exc:  # the whole batch failed: every waiter hears about it
-                    for p in batch:
-                        if not p.future.done():
-                            p.future.set_exception(exc)
-                    continue
-                for p, outcome in zip(batch, outcomes, strict=True):
-                    if not p.future.done():
-                        p.future.set_result(outcome)
-        finally:
-            self._flusher = None
+        """Store an answer unless the user already answered the post or it is closed, all in one step."""
+        return await self._run(_record_answer, request)
 
     async def user_history(self, user_id: int, community_id: int) -> list[HistoryItem]:
         return await self._run(_user_history, user_id, community_id)
@@ -316,22 +318,32 @@ class Storage:
 
 
 class _Tx:
-    """BEGIN IMMEDIATE ... COMMIT, or ROLLBACK on error: takes the write lock up front so two
-    processes never deadlock upgrading a read transaction."""
+    """BEGIN IMMEDIATE ... COMMIT, or ROLLBACK on error: taking the write lock up front means two
+    processes sharing the database wait for each other instead of failing to upgrade a read lock."""
 
-    def __init__(self, conn: sqlite3.Connection, write: bool = True):
+    def __init__(self, conn: sqlite3.Connection):
         self.conn = conn
-        self.write = write
 
     def __enter__(self) -> sqlite3.Connection:
-        self.conn.execute("BEGIN IMMEDIATE" if self.write else "BEGIN")
+        self.conn.execute("BEGIN IMMEDIATE")
         return self.conn
 
     def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
-        if exc_type is None:
-            self.conn.execute("COMMIT")
-        else:
-            self.conn.execute("ROLLBACK")
+        self.conn.execute("COMMIT" if exc_type is None else "ROLLBACK")
+
+
+def _run_batch(conn: sqlite3.Connection, batch: list[_Call]) -> list[Any]:
+    results: list[Any] = []
+    with _Tx(conn):
+        for call in batch:
+            conn.execute("SAVEPOINT call")
+            try:
+                results.append(call.fn(conn, *call.args))
+            except Exception as exc:
+                conn.execute("ROLLBACK TO call")
+                results.append(exc)
+            conn.execute("RELEASE call")
+    return results
 
 
 def _setup(conn: sqlite3.Connection) -> None:
@@ -342,6 +354,7 @@ def _setup(conn: sqlite3.Connection) -> None:
     conn.execute("PRAGMA synchronous=NORMAL")
     conn.execute("PRAGMA busy_timeout=30000")
     conn.execute("PRAGMA foreign_keys=ON")
+    conn.execute("PRAGMA cache_size=-65536")  # 64 MiB of page cache: leaderboards and streaks stay in memory
     with _Tx(conn):
         version = conn.execute("PRAGMA user_version").fetchone()[0]
         if version > len(MIGRATIONS):
@@ -368,15 +381,14 @@ def _community_row(row: sqlite3.Row) -> Community:
 def _community(
     conn: sqlite3.Connection, platform: str, platform_id: str, name: str, locale: str, timezone: str
 ) -> Community:
-    with _Tx(conn):
-        conn.execute(
-            "INSERT INTO communities (platform, platform_id, name, locale, timezone) VALUES (?, ?, ?, ?, ?)"
-            " ON CONFLICT (platform, platform_id) DO UPDATE SET name = excluded.name WHERE excluded.name != ''",
-            (platform, platform_id, name, locale, timezone),
-        )
-        row = conn.execute(
-            "SELECT * FROM communities WHERE platform = ? AND platform_id = ?", (platform, platform_id)
-        ).fetchone()
+    conn.execute(
+        "INSERT INTO communities (platform, platform_id, name, locale, timezone) VALUES (?, ?, ?, ?, ?)"
+        " ON CONFLICT (platform, platform_id) DO UPDATE SET name = excluded.name WHERE excluded.name != ''",
+        (platform, platform_id, name, locale, timezone),
+    )
+    row = conn.execute(
+        "SELECT * FROM communities WHERE platform = ? AND platform_id = ?", (platform, platform_id)
+    ).fetchone()
     return _community_row(row)
 
 
@@ -386,11 +398,10 @@ def _community_by_id(conn: sqlite3.Connection, community_id: int) -> Community |
 
 
 def _update_community(conn: sqlite3.Connection, community_id: int, locale: str | None, timezone: str | None) -> None:
-    with _Tx(conn):
-        conn.execute(
-            "UPDATE communities SET locale = COALESCE(?, locale), timezone = COALESCE(?, timezone) WHERE id = ?",
-            (locale, timezone, community_id),
-        )
+    conn.execute(
+        "UPDATE communities SET locale = COALESCE(?, locale), timezone = COALESCE(?, timezone) WHERE id = ?",
+        (locale, timezone, community_id),
+    )
 
 
 def _channel_row(row: sqlite3.Row) -> Channel:
@@ -398,16 +409,15 @@ def _channel_row(row: sqlite3.Row) -> Channel:
 
 
 def _channel(conn: sqlite3.Connection, community_id: int, platform_id: str, name: str) -> Channel:
-    with _Tx(conn):
-        conn.execute(
-            "INSERT INTO channels (community_id, platform_id, name) VALUES (?, ?, ?)"
-            " ON CONFLICT (community_id, platform_id) DO UPDATE SET name = excluded.name"
-            " WHERE excluded.name != ''",
-            (community_id, platform_id, name),
-        )
-        row = conn.execute(
-            "SELECT * FROM channels WHERE community_id = ? AND platform_id = ?", (community_id, platform_id)
-        ).fetchone()
+    conn.execute(
+        "INSERT INTO channels (community_id, platform_id, name) VALUES (?, ?, ?)"
+        " ON CONFLICT (community_id, platform_id) DO UPDATE SET name = excluded.name"
+        " WHERE excluded.name != ''",
+        (community_id, platform_id, name),
+    )
+    row = conn.execute(
+        "SELECT * FROM channels WHERE community_id = ? AND platform_id = ?", (community_id, platform_id)
+    ).fetchone()
     return _channel_row(row)
 
 
@@ -422,16 +432,13 @@ def _channels(conn: sqlite3.Connection, community_id: int) -> list[Channel]:
 
 
 def _user(conn: sqlite3.Connection, platform: str, platform_id: str, name: str) -> User:
-    with _Tx(conn):
-        conn.execute(
-            "INSERT INTO users (platform, platform_id, name) VALUES (?, ?, ?)"
-            " ON CONFLICT (platform, platform_id) DO UPDATE SET name = excluded.name"
-            " WHERE excluded.name != '' AND excluded.name != users.name",
-            (platform, platform_id, name),
-        )
-        row = conn.execute(
-            "SELECT * FROM users WHERE platform = ? AND platform_id = ?", (platform, platform_id)
-        ).fetchone()
+    conn.execute(
+        "INSERT INTO users (platform, platform_id, name) VALUES (?, ?, ?)"
+        " ON CONFLICT (platform, platform_id) DO UPDATE SET name = excluded.name"
+        " WHERE excluded.name != '' AND excluded.name != users.name",
+        (platform, platform_id, name),
+    )
+    row = conn.execute("SELECT * FROM users WHERE platform = ? AND platform_id = ?", (platform, platform_id)).fetchone()
     return User(row["id"], row["platform"], row["platform_id"], row["name"])
 
 
@@ -450,34 +457,32 @@ def _schedule_row(row: sqlite3.Row) -> Schedule:
 
 
 def _save_schedule(conn: sqlite3.Connection, s: Schedule) -> None:
-    with _Tx(conn):
-        conn.execute(
-            "INSERT INTO schedules (channel_id, at, timezone, weekdays, exam, service, reveal_minutes, enabled,"
-            " created_by, disabled_reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)"
-            " ON CONFLICT (channel_id) DO UPDATE SET at = excluded.at, timezone = excluded.timezone,"
-            " weekdays = excluded.weekdays, exam = excluded.exam, service = excluded.service,"
-            " reveal_minutes = excluded.reveal_minutes, enabled = excluded.enabled,"
-            " created_by = excluded.created_by, disabled_reason = NULL",
-            (
-                s.channel_id,
-                s.at.strftime("%H:%M"),
-                s.timezone,
-                ",".join(s.weekdays),
-                s.exam,
-                s.service,
-                s.reveal_minutes,
-                int(s.enabled),
-                s.created_by,
-            ),
-        )
+    conn.execute(
+        "INSERT INTO schedules (channel_id, at, timezone, weekdays, exam, service, reveal_minutes, enabled,"
+        " created_by, disabled_reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)"
+        " ON CONFLICT (channel_id) DO UPDATE SET at = excluded.at, timezone = excluded.timezone,"
+        " weekdays = excluded.weekdays, exam = excluded.exam, service = excluded.service,"
+        " reveal_minutes = excluded.reveal_minutes, enabled = excluded.enabled,"
+        " created_by = excluded.created_by, disabled_reason = NULL",
+        (
+            s.channel_id,
+            s.at.strftime("%H:%M"),
+            s.timezone,
+            ",".join(s.weekdays),
+            s.exam,
+            s.service,
+            s.reveal_minutes,
+            int(s.enabled),
+            s.created_by,
+        ),
+    )
 
 
 def _disable_schedule(conn: sqlite3.Connection, channel_id: int, reason: str) -> bool:
-    with _Tx(conn):
-        cur = conn.execute(
-            "UPDATE schedules SET enabled = 0, disabled_reason = ? WHERE channel_id = ? AND enabled = 1",
-            (reason, channel_id),
-        )
+    cur = conn.execute(
+        "UPDATE schedules SET enabled = 0, disabled_reason = ? WHERE channel_id = ? AND enabled = 1",
+        (reason, channel_id),
+    )
     return cur.rowcount > 0
 
 
@@ -510,42 +515,38 @@ def _post_row(row: sqlite3.Row) -> Post:
 def _claim_daily_post(
     conn: sqlite3.Connection, community_id: int, channel_id: int, question_id: str, local_date: str, at: float
 ) -> Post | None:
-    with _Tx(conn):
-        cur = conn.execute(
-            "INSERT INTO posts (kind, community_id, channel_id, question_id, local_date, posted_at, status)"
-            " VALUES ('daily', ?, ?, ?, ?, ?, 'claimed') ON CONFLICT DO NOTHING",
-            (community_id, channel_id, question_id, local_date, at),
-        )
-        if cur.rowcount == 0:
-            return None
-        row = conn.execute("SELECT * FROM posts WHERE id = ?", (cur.lastrowid,)).fetchone()
+    cur = conn.execute(
+        "INSERT INTO posts (kind, community_id, channel_id, question_id, local_date, posted_at, status)"
+        " VALUES ('daily', ?, ?, ?, ?, ?, 'claimed') ON CONFLICT DO NOTHING",
+        (community_id, channel_id, question_id, local_date, at),
+    )
+    if cur.rowcount == 0:
+        return None
+    row = conn.execute("SELECT * FROM posts WHERE id = ?", (cur.lastrowid,)).fetchone()
     return _post_row(row)
 
 
 def _create_practice_post(
     conn: sqlite3.Connection, community_id: int, owner_id: int, question_id: str, at: float
 ) -> Post:
-    with _Tx(conn):
-        cur = conn.execute(
-            "INSERT INTO posts (kind, community_id, owner_id, question_id, posted_at, status)"
-            " VALUES ('practice', ?, ?, ?, ?, 'open')",
-            (community_id, owner_id, question_id, at),
-        )
-        row = conn.execute("SELECT * FROM posts WHERE id = ?", (cur.lastrowid,)).fetchone()
+    cur = conn.execute(
+        "INSERT INTO posts (kind, community_id, owner_id, question_id, posted_at, status)"
+        " VALUES ('practice', ?, ?, ?, ?, 'open')",
+        (community_id, owner_id, question_id, at),
+    )
+    row = conn.execute("SELECT * FROM posts WHERE id = ?", (cur.lastrowid,)).fetchone()
     return _post_row(row)
 
 
 def _mark_post_sent(conn: sqlite3.Connection, post_id: int, message_ref: str, reveal_at: float | None) -> None:
-    with _Tx(conn):
-        conn.execute(
-            "UPDATE posts SET status = 'open', message_ref = ?, reveal_at = ? WHERE id = ? AND status = 'claimed'",
-            (message_ref, reveal_at, post_id),
-        )
+    conn.execute(
+        "UPDATE posts SET status = 'open', message_ref = ?, reveal_at = ? WHERE id = ? AND status = 'claimed'",
+        (message_ref, reveal_at, post_id),
+    )
 
 
 def _mark_post_failed(conn: sqlite3.Connection, post_id: int, error: str) -> None:
-    with _Tx(conn):
-        conn.execute("UPDATE posts SET status = 'failed', error = ? WHERE id = ?", (error[:500], post_id))
+    conn.execute("UPDATE posts SET status = 'failed', error = ? WHERE id = ?", (error[:500], post_id))
 
 
 def _post(conn: sqlite3.Connection, post_id: int) -> Post | None:
@@ -567,8 +568,7 @@ def _open_daily_posts(conn: sqlite3.Connection) -> list[Post]:
 
 
 def _close_post(conn: sqlite3.Connection, post_id: int) -> bool:
-    with _Tx(conn):
-        cur = conn.execute("UPDATE posts SET status = 'closed' WHERE id = ? AND status = 'open'", (post_id,))
+    cur = conn.execute("UPDATE posts SET status = 'closed' WHERE id = ? AND status = 'open'", (post_id,))
     return cur.rowcount > 0
 
 
@@ -593,21 +593,6 @@ def _channel_question_history(conn: sqlite3.Connection, channel_id: int) -> dict
         (channel_id,),
     )
     return {r["question_id"]: r["last"] for r in rows}
-
-
-def _record_answers(conn: sqlite3.Connection, requests: list[AnswerRequest]) -> list[AnswerOutcome]:
-    outcomes: list[AnswerOutcome] = []
-    with _Tx(conn):
-        for request in requests:
-            conn.execute("SAVEPOINT answer")
-            try:
-                outcomes.append(_record_answer(conn, request))
-                conn.execute("RELEASE answer")
-            except Exception:
-                conn.execute("ROLLBACK TO answer")
-                conn.execute("RELEASE answer")
-                raise
-    return outcomes
 
 
 def _record_answer(conn: sqlite3.Connection, r: AnswerRequest) -> AnswerOutcome:
