@@ -201,13 +201,16 @@ class StudyBot:
         problem = _check_choices(question, chosen)
         if problem is not None:
             return AnswerFeedback(AnswerOutcome(AnswerStatus.UNKNOWN_POST), ctx.locale, question, post, *problem)
+        now = self.now()
+        _, month, week = period_keys(now, ctx.community.timezone)
         request = AnswerRequest(
             post_id=post_id,
             user_id=ctx.user.id,
             choices=chosen,
             correct=question.is_correct(chosen),
-            at=self.now().timestamp(),
-            periods=period_keys(self.now(), ctx.community.timezone),
+            at=now.timestamp(),
+            month=month,
+            week=week,
         )
         outcome = await self.storage.record_answer(request)
         return AnswerFeedback(outcome, ctx.locale, question, post)

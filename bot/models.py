@@ -88,7 +88,8 @@ class AnswerRequest:
     choices: tuple[str, ...]
     correct: bool
     at: float
-    periods: tuple[str, ...]  # leaderboard periods this answer counts in, e.g. ("all", "m2026-11", "w2026-W47")
+    month: str  # the leaderboard periods this answer counts in, e.g. "m2026-11" and "w2026-W47"
+    week: str
 
 
 class AnswerStatus(StrEnum):

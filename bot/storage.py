@@ -12,6 +12,7 @@ A PostgreSQL backend later only has to provide the same methods.
 from __future__ import annotations
 
 import asyncio
+import logging
 import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -41,6 +42,8 @@ from bot.scoring import next_streak, points_for, replay
 
 T = TypeVar("T")
 ALL_CHANNELS = 0  # scores.channel_id for community-wide totals
+SCORE_CHUNK = 1000  # answers folded into the leaderboard totals per background step
+log = logging.getLogger("studybot.storage")
 
 MIGRATIONS: list[str] = [
     # 1: the first schema
@@ -111,6 +114,9 @@ MIGRATIONS: list[str] = [
         points INTEGER NOT NULL DEFAULT 0,
         answered_at REAL NOT NULL,
         local_date TEXT,
+        channel_id INTEGER,
+        month TEXT,  -- the leaderboard periods the answer counts in (community time zone)
+        week TEXT,
         UNIQUE (post_id, user_id)
     );
     CREATE INDEX answers_by_user ON answers (user_id, community_id, answered_at);
@@ -122,8 +128,11 @@ MIGRATIONS: list[str] = [
         last_day TEXT,
         PRIMARY KEY (community_id, user_id)
     ) WITHOUT ROWID;
-    -- Running totals per period, kept at answer time so a leaderboard reads one row per active
-    -- user, whatever the number of stored answers. channel_id 0 holds the community-wide totals.
+    -- Running totals per period, so a leaderboard reads one row per active user whatever the
+    -- number of stored answers. channel_id 0 holds the community-wide totals. They are derived
+    -- from answers (the source of truth) just after the answers are acknowledged, and always
+    -- before a leaderboard is read; score_mark is the last answer id folded in, committed
+    -- together with the totals, so a crash can neither lose nor double count an answer.
     -- No ranking index: sorting a period's rows at query time costs a few ms even for 10,000 users,
     -- while keeping such an index sorted would cost every answer.
     CREATE TABLE scores (
@@ -137,6 +146,11 @@ MIGRATIONS: list[str] = [
         first_at REAL NOT NULL,
         PRIMARY KEY (community_id, channel_id, period, user_id)
     ) WITHOUT ROWID;
+    CREATE TABLE score_mark (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        answer_id INTEGER NOT NULL
+    );
+    INSERT INTO score_mark (id, answer_id) VALUES (1, 0);
     """,
 ]
 
@@ -160,6 +174,7 @@ class Storage:
         self.path = path
         self._pending: list[_Call] = []
         self._flusher: asyncio.Task[None] | None = None
+        self._unscored = True  # answers may wait to be folded into the leaderboard totals (also after a crash)
 
     @classmethod
     async def open(cls, path: str | Path) -> Storage:
@@ -196,20 +211,29 @@ class Storage:
 
     async def _flush(self) -> None:
         try:
-            while self._pending:
-                batch, self._pending = self._pending, []
-                try:
-                    # aiosqlite's worker thread owns the connection; one hop runs the whole batch there.
-                    results = await self._db._execute(_run_batch, self._db._conn, batch)
-                except Exception as exc:  # the commit itself failed: nothing in the batch was stored
-                    results = [exc] * len(batch)
-                for call, result in zip(batch, results, strict=True):
-                    if call.future.done():
-                        continue
-                    if isinstance(result, BaseException):
-                        call.future.set_exception(result)
-                    else:
-                        call.future.set_result(result)
+            while self._pending or self._unscored:
+                if self._pending:
+                    batch, self._pending = self._pending, []
+                    try:
+                        # aiosqlite's worker thread owns the connection; one hop runs the whole batch.
+                        results = await self._db._execute(_run_batch, self._db._conn, batch)
+                    except Exception as exc:  # the commit itself failed: nothing in the batch was stored
+                        results = [exc] * len(batch)
+                    for call, result in zip(batch, results, strict=True):
+                        if call.future.done():
+                            continue
+                        if isinstance(result, BaseException):
+                            call.future.set_exception(result)
+                        else:
+                            call.future.set_result(result)
+                if self._unscored:
+                    # After the answers are acknowledged, fold a bounded chunk into the leaderboard
+                    # totals, so a burst of clicks is answered first and counted right after.
+                    try:
+                        self._unscored = await self._db._execute(_fold_scores_tx, self._db._conn, SCORE_CHUNK)
+                    except Exception:
+                        log.exception("folding answers into leaderboard totals failed; retried on next read")
+                        self._unscored = False
         finally:
             self._flusher = None
 
@@ -294,7 +318,10 @@ class Storage:
 
     async def record_answer(self, request: AnswerRequest) -> AnswerOutcome:
         """Store an answer unless the user already answered the post or it is closed, all in one step."""
-        return await self._run(_record_answer, request)
+        outcome = await self._run(_record_answer, request)
+        if outcome.status == AnswerStatus.RECORDED:
+            self._unscored = True
+        return outcome
 
     async def user_history(self, user_id: int, community_id: int) -> list[HistoryItem]:
         return await self._run(_user_history, user_id, community_id)
@@ -346,6 +373,11 @@ def _run_batch(conn: sqlite3.Connection, batch: list[_Call]) -> list[Any]:
     return results
 
 
+def _fold_scores_tx(conn: sqlite3.Connection, limit: int) -> bool:
+    with _Tx(conn):
+        return _fold_scores(conn, limit)
+
+
 def _setup(conn: sqlite3.Connection) -> None:
     conn.row_factory = sqlite3.Row
     mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
@@ -354,6 +386,7 @@ def _setup(conn: sqlite3.Connection) -> None:
     conn.execute("PRAGMA synchronous=NORMAL")
     conn.execute("PRAGMA busy_timeout=30000")
     conn.execute("PRAGMA foreign_keys=ON")
+    conn.execute("PRAGMA wal_autocheckpoint=0")
     conn.execute("PRAGMA cache_size=-65536")  # 64 MiB of page cache: leaderboards and streaks stay in memory
     with _Tx(conn):
         version = conn.execute("PRAGMA user_version").fetchone()[0]
@@ -624,7 +657,7 @@ def _record_answer(conn: sqlite3.Connection, r: AnswerRequest) -> AnswerOutcome:
         points = points_for(r.correct, streak)
     conn.execute(
         "INSERT INTO answers (post_id, user_id, kind, community_id, question_id, choices, correct, points,"
-        " answered_at, local_date) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " answered_at, local_date, channel_id, month, week) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             r.post_id,
             r.user_id,
@@ -636,21 +669,43 @@ def _record_answer(conn: sqlite3.Connection, r: AnswerRequest) -> AnswerOutcome:
             points,
             r.at,
             day,
+            post["channel_id"],
+            r.month,
+            r.week,
         ),
     )
-    if post["kind"] == PostKind.DAILY:
-        rows = [
-            (community_id, channel, period, r.user_id, points, int(r.correct), r.at)
-            for channel in (post["channel_id"], ALL_CHANNELS)
-            for period in r.periods
-        ]
-        conn.executemany(
-            "INSERT INTO scores (community_id, channel_id, period, user_id, points, correct, answered, first_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, 1, ?) ON CONFLICT DO UPDATE SET points = points + excluded.points,"
-            " correct = correct + excluded.correct, answered = answered + 1",
-            rows,
-        )
     return AnswerOutcome(AnswerStatus.RECORDED, r.choices, r.correct, points, streak)
+
+
+SCORE_NEW_ANSWERS = """
+    WITH new AS (
+        SELECT community_id, channel_id, user_id, points, correct, answered_at, month, week FROM answers
+        WHERE id > :start AND id <= :end AND kind = 'daily'
+    ), spread AS (
+        SELECT community_id, channel_id AS scope, 'all' AS period, user_id, points, correct, answered_at FROM new
+        UNION ALL SELECT community_id, channel_id, month, user_id, points, correct, answered_at FROM new
+        UNION ALL SELECT community_id, channel_id, week, user_id, points, correct, answered_at FROM new
+        UNION ALL SELECT community_id, 0, 'all', user_id, points, correct, answered_at FROM new
+        UNION ALL SELECT community_id, 0, month, user_id, points, correct, answered_at FROM new
+        UNION ALL SELECT community_id, 0, week, user_id, points, correct, answered_at FROM new
+    )
+    INSERT INTO scores (community_id, channel_id, period, user_id, points, correct, answered, first_at)
+    SELECT community_id, scope, period, user_id, SUM(points), SUM(correct), COUNT(*), MIN(answered_at)
+    FROM spread WHERE true GROUP BY community_id, scope, period, user_id
+    ON CONFLICT DO UPDATE SET points = points + excluded.points, correct = correct + excluded.correct,
+        answered = answered + excluded.answered, first_at = MIN(first_at, excluded.first_at)
+"""
+
+
+def _fold_scores(conn: sqlite3.Connection, limit: int | None) -> bool:
+    """Add answers not yet in the leaderboard totals (at most `limit`); True when some are left."""
+    start = conn.execute("SELECT answer_id FROM score_mark WHERE id = 1").fetchone()[0]
+    last = conn.execute("SELECT COALESCE(MAX(id), 0) FROM answers").fetchone()[0]
+    end = last if limit is None else min(last, start + limit)
+    if end > start:
+        conn.execute(SCORE_NEW_ANSWERS, {"start": start, "end": end})
+        conn.execute("UPDATE score_mark SET answer_id = ? WHERE id = 1", (end,))
+    return end < last
 
 
 def _advance_streak(conn: sqlite3.Connection, community_id: int, user_id: int, day: str) -> int:
@@ -724,6 +779,7 @@ def _streak(conn: sqlite3.Connection, community_id: int, user_id: int) -> Streak
 def _leaderboard(
     conn: sqlite3.Connection, community_id: int, channel_id: int, period: str, limit: int
 ) -> list[ScoreRow]:
+    _fold_scores(conn, None)  # everything acknowledged counts, even if the background fold lags
     rows = conn.execute(
         "SELECT s.user_id, u.name, s.points, s.correct, s.answered FROM scores s JOIN users u ON u.id = s.user_id"
         " WHERE s.community_id = ? AND s.channel_id = ? AND s.period = ?"
@@ -747,6 +803,7 @@ def _leaderboard(
 def _rank_of(
     conn: sqlite3.Connection, community_id: int, channel_id: int, period: str, user_id: int
 ) -> ScoreRow | None:
+    _fold_scores(conn, None)
     me = conn.execute(
         "SELECT s.points, s.correct, s.answered, s.first_at, u.name FROM scores s JOIN users u ON u.id = s.user_id"
         " WHERE s.community_id = ? AND s.channel_id = ? AND s.period = ? AND s.user_id = ?",

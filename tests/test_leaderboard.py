@@ -84,3 +84,39 @@ async def test_platforms_never_mix(bot, clock):
     slack_twin = replace(actor("u1"), platform="slack")  # the same ids on another platform
     board = await bot.leaderboard(slack_twin, "all")
     assert board.rows == []
+
+
+async def test_answers_not_yet_in_the_totals_are_counted_once_after_a_crash(settings, clock, content):
+    """Totals are derived from answers with a mark committed alongside them: a crash between an
+    acknowledged answer and its fold into the totals neither loses it nor counts it twice."""
+    import sqlite3
+
+    from tests.conftest import make_bot
+
+    bot = await make_bot(settings, clock, content)
+    post = await post_on(bot, clock, "2026-11-23")
+    for user in ("u1", "u2", "u3"):
+        await answer(bot, post, user)
+    before = await bot.leaderboard(actor("u1"), "all")
+    await bot.close()
+    # The state a crash right after acknowledging the last two answers leaves behind.
+    conn = sqlite3.connect(settings.database)
+    conn.execute("DELETE FROM scores")
+    conn.execute("UPDATE score_mark SET answer_id = 0")
+    first = conn.execute("SELECT MIN(id) FROM answers").fetchone()[0]
+    conn.execute(
+        "INSERT INTO scores SELECT community_id, s.c, p.p, user_id, points, correct, 1, answered_at"
+        " FROM answers, (SELECT channel_id AS c FROM answers WHERE id = ? UNION SELECT 0) s,"
+        " (SELECT 'all' AS p UNION SELECT month FROM answers WHERE id = ? UNION SELECT week FROM answers WHERE id = ?) p"
+        " WHERE id = ?",
+        (first, first, first, first),
+    )
+    conn.execute("UPDATE score_mark SET answer_id = ?", (first,))
+    conn.commit()
+    conn.close()
+    bot = await make_bot(settings, clock, content)
+    after = await bot.leaderboard(actor("u1"), "all")
+    week = await bot.leaderboard(actor("u1"), "week")
+    await bot.close()
+    assert [(r.name, r.points, r.answered) for r in after.rows] == [(r.name, r.points, r.answered) for r in before.rows]
+    assert [r.answered for r in week.rows] == [1, 1, 1]
