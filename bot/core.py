@@ -277,13 +277,17 @@ class StudyBot:
 
     # -- the daily question
 
-    async def set_daily(self, actor: Actor, spec: DailySpec) -> Schedule:
+    async def _admin_channel(self, actor: Actor) -> tuple[Context, Channel]:
+        """The daily commands change what a whole channel sees: admins only."""
         ctx = await self.context(actor)
         if not actor.is_admin:
             raise UserError("daily.admin_only")
+        return ctx, await self.channel(ctx.community, actor)
+
+    async def set_daily(self, actor: Actor, spec: DailySpec) -> Schedule:
+        ctx, channel = await self._admin_channel(actor)
         # An unknown filter is refused now, not discovered at posting time.
         qfilter = self.resolve_filter(spec.filter_text) if spec.filter_text else QuestionFilter()
-        channel = await self.channel(ctx.community, actor)
         schedule = Schedule(
             channel_id=channel.id,
             at=spec.at,
@@ -300,20 +304,14 @@ class StudyBot:
         return schedule
 
     async def daily_off(self, actor: Actor) -> bool:
-        ctx = await self.context(actor)
-        if not actor.is_admin:
-            raise UserError("daily.admin_only")
-        channel = await self.channel(ctx.community, actor)
+        ctx, channel = await self._admin_channel(actor)
         stopped = await self.storage.disable_schedule(channel.id, f"turned off by {ctx.user.name or ctx.user.id}")
         if self.scheduler is not None:
             self.scheduler.remove_daily(channel.id)
         return stopped
 
     async def daily_now(self, actor: Actor) -> DailyResult:
-        ctx = await self.context(actor)
-        if not actor.is_admin:
-            raise UserError("daily.admin_only")
-        channel = await self.channel(ctx.community, actor)
+        ctx, channel = await self._admin_channel(actor)
         schedule = await self.storage.schedule(channel.id) or Schedule(
             channel.id, self.now().astimezone(ZoneInfo(ctx.community.timezone)).time(), ctx.community.timezone
         )

@@ -75,6 +75,13 @@ def actor(user: str = "u1", channel: str = "c1", admin: bool = False, community:
 ADMIN = actor("admin", admin=True)
 
 
+def right_and_wrong(question: Question) -> tuple[list[str], list[str]]:
+    """A correct answer and a wrong one with as many choices (multi-select needs the count right)."""
+    right = sorted(question.answer)
+    wrong = [c.id for c in question.choices if c.id not in question.answer][: len(right)]
+    return right, wrong
+
+
 @pytest.fixture
 def clock() -> Clock:
     return Clock(datetime(2026, 11, 23, 8, 0, tzinfo=TOKYO))  # a Monday morning in Tokyo
@@ -116,4 +123,4 @@ async def bot(settings: Settings, clock: Clock, content, platform: RecordingPlat
     await core.close()
 
 
-__all__ = ["ADMIN", "Clock", "RecordingPlatform", "actor", "make_bot", "replace"]
+__all__ = ["ADMIN", "Clock", "RecordingPlatform", "actor", "make_bot", "replace", "right_and_wrong"]

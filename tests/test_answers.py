@@ -7,19 +7,13 @@ import asyncio
 from bot.commands import parse_daily_set
 from bot.models import AnswerStatus
 from bot.render import feedback_text
-from tests.conftest import ADMIN, actor
+from tests.conftest import ADMIN, actor, right_and_wrong
 
 
 async def daily_post(bot, clock, when="2026-11-23T09:00", filter_args=()):
     clock.set(when)
     schedule = await bot.set_daily(ADMIN, parse_daily_set(["09:00", *filter_args]))
     return (await bot.post_daily(schedule)).post
-
-
-def right_and_wrong(question):
-    right = sorted(question.answer)
-    wrong = [c.id for c in question.choices if c.id not in question.answer][: len(right)]
-    return right, wrong
 
 
 async def test_first_answer_counts_and_later_clicks_are_told(bot, clock):

@@ -12,7 +12,7 @@ from bot.commands import UserError, parse_daily_set
 from bot.core import ChannelUnavailable
 from bot.models import AnswerStatus, PostStatus, Schedule
 from bot.scheduler import DailyScheduler, daily_trigger
-from tests.conftest import ADMIN, RecordingPlatform, actor, make_bot
+from tests.conftest import ADMIN, RecordingPlatform, actor, make_bot, right_and_wrong
 
 
 async def test_set_daily_saves_schedule_and_posts_once_per_day(bot, platform, clock):
@@ -178,8 +178,7 @@ async def test_reveal_closes_the_post_and_reports_results(bot, platform, clock):
     schedule = await bot.set_daily(ADMIN, parse_daily_set(["09:00"]))
     post = (await bot.post_daily(schedule)).post
     question = bot.content.questions[post.question_id]
-    right = sorted(question.answer)
-    wrong = [c.id for c in question.choices if c.id not in question.answer][: len(right)]
+    right, wrong = right_and_wrong(question)
     await bot.answer(actor("u1"), post.id, right)
     await bot.answer(actor("u2"), post.id, right)
     await bot.answer(actor("u3"), post.id, wrong)

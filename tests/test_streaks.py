@@ -6,7 +6,7 @@ import random
 
 from bot.commands import parse_daily_set
 from bot.scoring import points_for, replay
-from tests.conftest import actor
+from tests.conftest import actor, right_and_wrong
 
 
 async def post_on(bot, clock, day, channel="c1", tz="Asia/Tokyo", at="09:00"):
@@ -18,8 +18,7 @@ async def post_on(bot, clock, day, channel="c1", tz="Asia/Tokyo", at="09:00"):
 
 async def answer(bot, post, user="u1", correct=True):
     question = bot.content.questions[post.question_id]
-    right = sorted(question.answer)
-    wrong = [c.id for c in question.choices if c.id not in question.answer][: len(right)]
+    right, wrong = right_and_wrong(question)
     return (await bot.answer(actor(user), post.id, right if correct else wrong)).outcome
 
 
