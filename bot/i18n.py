@@ -30,8 +30,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "This question no longer exists (deleted or an old button).",
     },
     "answer.not_yours": {
-        "ja": "これは他の人の練習問題です。/quiz で自分の問題を出せます。",
-        "en": "That is someone else's practice question. Use /quiz for your own.",
+        "ja": "これは他の人の練習問題です。quiz で自分の問題を出せます。",
+        "en": "That is someone else's practice question. Ask for your own with quiz.",
     },
     "answer.bad_choice": {
         "ja": "選択肢 {choices} はこの問題にありません（{valid} から選んでください）。",
@@ -60,8 +60,8 @@ MESSAGES: dict[str, dict[str, str]] = {
     "quiz.empty": {"ja": "条件に合う問題がありません。", "en": "No question matches that filter."},
     # lookup
     "lookup.usage": {
-        "ja": "使い方: /lookup <用語>（例: /lookup ASG）",
-        "en": "Usage: /lookup <term> (e.g. /lookup ASG)",
+        "ja": "使い方: {p}lookup <用語>（例: {p}lookup ASG）",
+        "en": "Usage: {p}lookup <term> (e.g. {p}lookup ASG)",
     },
     "lookup.none": {"ja": "「{query}」は見つかりませんでした。", "en": "Nothing found for {query!r}."},
     "lookup.suggest": {"ja": "もしかして: {terms}", "en": "Did you mean: {terms}"},
@@ -100,7 +100,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "ja": "{name}: {correct}/{answered}（{accuracy}）",
         "en": "{name}: {correct}/{answered} ({accuracy})",
     },
-    "stats.none": {"ja": "まだ回答がありません。/quiz で練習してみましょう。", "en": "No answers yet. Try /quiz."},
+    "stats.none": {"ja": "まだ回答がありません。quiz で練習してみましょう。", "en": "No answers yet. Try a quiz."},
     # daily administration
     "daily.set": {
         "ja": "毎日の出題を設定しました: {days} {time}（{timezone}）{filter}、{reveal} 後に正解発表。",
@@ -127,8 +127,8 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
     "daily.admin_only": {"ja": "この操作は管理者のみ実行できます。", "en": "Only admins can do this."},
     "daily.usage": {
-        "ja": "使い方: /daily set HH:MM [タイムゾーン] [曜日 例: mon-fri] [試験/サービス] | /daily off | /daily now",
-        "en": "Usage: /daily set HH:MM [timezone] [days e.g. mon-fri] [exam/service] | /daily off | /daily now",
+        "ja": "使い方: {p}daily set HH:MM [タイムゾーン] [曜日 例: mon-fri] [試験/サービス] | {p}daily off | {p}daily now",
+        "en": "Usage: {p}daily set HH:MM [timezone] [days e.g. mon-fri] [exam/service] | {p}daily off | {p}daily now",
     },
     "daily.bad_time": {
         "ja": "時刻 {value} が読めません。HH:MM（例 09:00）で指定してください。",
@@ -152,20 +152,25 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
     # general
     "help": {
-        "ja": "使えるコマンド:\n/quiz [試験|サービス] 練習問題\n/lookup <用語> 用語を調べる\n/leaderboard [week|month|all] [channel] ランキング\n/stats 自分の成績\n/daily set HH:MM [タイムゾーン] [曜日] [試験/サービス] [reveal=8h] | /daily off | /daily now（管理者）",
-        "en": "Commands:\n/quiz [exam|service] a practice question\n/lookup <term> look up a term\n/leaderboard [week|month|all] [channel] rankings\n/stats your stats\n/daily set HH:MM [timezone] [days] [exam/service] [reveal=8h] | /daily off | /daily now (admins)",
+        "ja": "使えるコマンド:\n{p}quiz [試験|サービス] 練習問題\n{p}lookup <用語> 用語を調べる\n{p}leaderboard [week|month|all] [channel] ランキング\n{p}stats 自分の成績\n{p}daily set HH:MM [タイムゾーン] [曜日] [試験/サービス] [reveal=8h] | {p}daily off | {p}daily now（管理者）\n{p}lang ja|en 表示言語（管理者）",
+        "en": "Commands:\n{p}quiz [exam|service] a practice question\n{p}lookup <term> look up a term\n{p}leaderboard [week|month|all] [channel] rankings\n{p}stats your stats\n{p}daily set HH:MM [timezone] [days] [exam/service] [reveal=8h] | {p}daily off | {p}daily now (admins)\n{p}lang ja|en bot language (admins)",
     },
     "unknown_command": {
-        "ja": "「{command}」というコマンドはありません。/help で一覧を表示します。",
-        "en": "There is no command {command!r}. /help lists them.",
+        "ja": "「{command}」というコマンドはありません。{p}help で一覧を表示します。",
+        "en": "There is no command {command!r}. {p}help lists them.",
     },
+    "lang.set": {"ja": "表示言語を日本語にしました。", "en": "The bot now speaks English here."},
+    "lang.usage": {"ja": "使い方: {p}lang ja|en", "en": "Usage: {p}lang ja|en"},
 }
 
 
 def t(locale: str, key: str, **params: object) -> str:
-    """The message `key` in `locale` (falling back to Japanese), with params filled in."""
+    """The message `key` in `locale` (falling back to Japanese), with params filled in.
+
+    `p` is how the platform's users type a command ("/" in the console, "/study " in Slack).
+    """
     texts = MESSAGES[key]
-    return texts.get(locale, texts["ja"]).format(**params)
+    return texts.get(locale, texts["ja"]).format(**{"p": "/", **params})
 
 
 def percent(part: int, whole: int) -> str:

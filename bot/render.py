@@ -16,6 +16,16 @@ from bot.i18n import percent, t
 from bot.lookup import LookupResult
 from bot.models import AnswerStatus, Post, PostKind, PostResults, Schedule
 from bot.stats import UserStats
+from bot.study_commands import (
+    BoardReply,
+    DailyReply,
+    LookupReply,
+    Message,
+    QuestionReply,
+    Reply,
+    ScheduleReply,
+    StatsReply,
+)
 
 
 def choice_label(choice_id: str) -> str:
@@ -180,3 +190,23 @@ def schedule_text(schedule: Schedule, locale: str) -> str:
 
 def daily_result_text(result: DailyResult, locale: str) -> str:
     return t(locale, result.key, error=result.error)
+
+
+def reply_text(reply: Reply) -> str:
+    """Any command reply as plain text."""
+    match reply:
+        case Message(text=text):
+            return text
+        case QuestionReply(view=view):
+            return question_text(view.post, view.question, view.locale)
+        case LookupReply(result=result, locale=locale):
+            return lookup_text(result, locale)
+        case BoardReply(board=board):
+            return leaderboard_text(board)
+        case StatsReply(stats=stats):
+            return stats_text(stats)
+        case ScheduleReply(schedule=schedule, locale=locale):
+            return schedule_text(schedule, locale)
+        case DailyReply(result=result, locale=locale):
+            return daily_result_text(result, locale)
+    raise TypeError(f"unknown reply {reply!r}")

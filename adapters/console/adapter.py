@@ -11,21 +11,12 @@ import shlex
 import sys
 from collections.abc import AsyncIterator, Callable
 
-from bot.commands import UserError, parse_daily_set, parse_period
 from bot.content import Question
 from bot.core import Actor, StudyBot
 from bot.i18n import t
 from bot.models import Channel, Community, Post, PostResults
-from bot.render import (
-    daily_result_text,
-    feedback_text,
-    leaderboard_text,
-    lookup_text,
-    question_text,
-    reveal_text,
-    schedule_text,
-    stats_text,
-)
+from bot.render import feedback_text, question_text, reply_text, reveal_text
+from bot.study_commands import DailyReply, QuestionReply, run_command
 
 PLATFORM = "console"
 COMMUNITY = "local"
@@ -70,7 +61,7 @@ class ConsoleAdapter:
     # -- input
 
     async def run(self, lines: AsyncIterator[str]) -> None:
-        self.write(t(self.bot.settings.locale, "help"))
+        self.write(t(self.bot.settings.locale, "help", p="/"))
         async for line in lines:
             if line.strip() in ("/quit", "/exit"):
                 break
@@ -81,11 +72,7 @@ class ConsoleAdapter:
         text = line.strip()
         if not text:
             return
-        locale = (await self.bot.context(self.actor)).locale
-        try:
-            reply = await self._dispatch(text)
-        except UserError as exc:
-            reply = t(locale, exc.key, **exc.params)
+        reply = await self._dispatch(text)
         if reply:
             self.write(reply)
 
@@ -94,53 +81,25 @@ class ConsoleAdapter:
             return await self._answer(None, text)
         try:
             words = shlex.split(text[1:])
-        except ValueError:
+        except ValueError:  # an unclosed quote: take the words as typed
             words = text[1:].split()
         command, args = (words[0].lower(), words[1:]) if words else ("help", [])
-        actor = self.actor
-        locale = (await self.bot.context(actor)).locale
-        if command in ("help", "h", "?"):
-            return t(locale, "help")
         if command == "answer":
             if len(args) == 2 and args[0].lstrip("#").isdigit():
                 return await self._answer(int(args[0].lstrip("#")), args[1])
             return await self._answer(None, " ".join(args))
-        if command == "quiz":
-            view = await self.bot.practice(actor, " ".join(args))
-            self.latest_post = view.post.id
-            return self._framed(question_text(view.post, view.question, view.locale), view.post.id)
-        if command == "lookup":
-            return lookup_text(self.bot.lookup(" ".join(args)), locale)
-        if command in ("leaderboard", "lb", "rank"):
-            channel_only = "channel" in args
-            period = next((a for a in args if a != "channel"), None)
-            return leaderboard_text(await self.bot.leaderboard(actor, parse_period(period), channel_only))
-        if command == "stats":
-            return stats_text(await self.bot.stats(actor))
-        if command == "daily":
-            return await self._daily(args, locale)
         if command == "name":
-            if not args:
-                return f"you are {self.user_name}"
-            self.user_name = " ".join(args)
-            return f"you are now {self.user_name}"
-        if command in ("lang", "locale") and args and args[0] in ("ja", "en"):
-            await self.bot.set_locale(actor, args[0])
-            return f"locale: {args[0]}"
-        return t(locale, "unknown_command", command="/" + command)
-
-    async def _daily(self, args: list[str], locale: str) -> str:
-        sub, rest = (args[0].lower(), args[1:]) if args else ("", [])
-        if sub == "set":
-            schedule = await self.bot.set_daily(self.actor, parse_daily_set(rest))
-            return schedule_text(schedule, locale)
-        if sub == "off":
-            stopped = await self.bot.daily_off(self.actor)
-            return t(locale, "daily.off" if stopped else "daily.not_set")
-        if sub == "now":
-            result = await self.bot.daily_now(self.actor)
-            return "" if result.key == "daily.posted" else daily_result_text(result, locale)
-        raise UserError("daily.usage")
+            if args:
+                self.user_name = " ".join(args)
+                return f"you are now {self.user_name}"
+            return f"you are {self.user_name}"
+        reply = await run_command(self.bot, self.actor, words)
+        if isinstance(reply, QuestionReply):
+            self.latest_post = reply.view.post.id
+            return self._framed(reply_text(reply), reply.view.post.id)
+        if isinstance(reply, DailyReply) and reply.result.key == "daily.posted":
+            return ""  # the question itself was printed by send_question
+        return reply_text(reply)
 
     async def _answer(self, post_id: int | None, text: str) -> str:
         post_id = post_id or self.latest_post
