@@ -5,8 +5,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import signal
 import sys
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from bot.config import ConfigError, Settings, load_settings
@@ -93,13 +95,63 @@ async def run_console(settings: Settings) -> int:
     return 0
 
 
+def slack_mode(settings: Settings) -> str | None:
+    """Socket Mode when an app-level token is set, else HTTP mode with the signing secret."""
+    if not settings.slack_bot_token:
+        return None
+    if settings.slack_app_token:
+        return "socket"
+    if settings.slack_signing_secret:
+        return "http"
+    raise ConfigError("SLACK_BOT_TOKEN needs SLACK_APP_TOKEN (Socket Mode) or SLACK_SIGNING_SECRET (HTTP mode)")
+
+
 async def run_platforms(settings: Settings) -> int:
+    from bot.core import StudyBot
+    from bot.scheduler import DailyScheduler
+
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    missing = [
-        name for name, token in (("Discord", settings.discord_token), ("Slack", settings.slack_bot_token)) if token
-    ]
-    log.error("the %s adapter is not part of this build yet; unset its token to use the console", " and ".join(missing))
-    return 2
+    try:
+        mode = slack_mode(settings)
+    except ConfigError as exc:
+        print(f"studybot: {exc}", file=sys.stderr)
+        return 2
+    if settings.discord_token:
+        log.error("the Discord adapter is not part of this build yet; DISCORD_TOKEN is ignored")
+        if mode is None:
+            return 2
+    bot = await StudyBot.create(settings)
+    scheduler = DailyScheduler(bot)
+    closers: list[Callable[[], Awaitable[object]]] = []
+    try:
+        if mode is not None:
+            from adapters.slack import SlackAdapter
+
+            slack = SlackAdapter(bot, settings)
+            if mode == "socket":
+                handler = await slack.start_socket_mode(settings.slack_app_token or "")
+                closers.append(handler.close_async)
+            else:
+                runner = await slack.start_http(settings.http_host, settings.http_port, settings.slack_path)
+                closers.append(runner.cleanup)
+        await scheduler.start()
+        await until_stopped()
+    finally:
+        await scheduler.stop()
+        for close in reversed(closers):
+            await close()
+        await bot.close()
+    return 0
+
+
+async def until_stopped() -> None:
+    """Run until SIGTERM or SIGINT, then return so everything closes in order."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+    log.info("stopping")
 
 
 if __name__ == "__main__":

@@ -33,6 +33,9 @@ class Settings:
     slack_bot_token: str | None = None
     slack_app_token: str | None = None
     slack_signing_secret: str | None = None
+    http_host: str = "0.0.0.0"
+    http_port: int = 3000
+    slack_path: str = "/slack/events"
 
     @property
     def has_platform_tokens(self) -> bool:
@@ -51,6 +54,9 @@ _ENV = {
     "slack_bot_token": "SLACK_BOT_TOKEN",
     "slack_app_token": "SLACK_APP_TOKEN",
     "slack_signing_secret": "SLACK_SIGNING_SECRET",
+    "http_host": "STUDYBOT_HTTP_HOST",
+    "http_port": "STUDYBOT_HTTP_PORT",
+    "slack_path": "SLACK_EVENTS_PATH",
 }
 
 
@@ -81,6 +87,11 @@ def _build(raw: dict[str, object]) -> Settings:
     for name, value in raw.items():
         if name in ("database", "content_dir", "seeds_dir"):
             values[name] = Path(str(value)).expanduser()
+        elif name == "http_port":
+            try:
+                values[name] = int(str(value))
+            except ValueError:
+                raise ConfigError(f"http_port must be a number, not {value!r}") from None
         elif name == "admins":
             items = value.split(",") if isinstance(value, str) else list(value)  # type: ignore[arg-type]
             values[name] = tuple(str(i).strip() for i in items if str(i).strip())

@@ -401,9 +401,7 @@ class StudyBot:
 def _check_choices(question: Question, chosen: tuple[str, ...]) -> tuple[str, dict[str, object]] | None:
     valid = [c.id for c in question.choices]
     unknown = [c for c in chosen if c not in valid]
-    if unknown or not chosen:
-        if not chosen:
-            return "answer.need_one", {}
+    if unknown:
         return "answer.bad_choice", {"choices": ",".join(unknown).upper(), "valid": ",".join(valid).upper()}
     if len(chosen) != len(question.answer):
         return ("answer.need_count", {"count": len(question.answer)}) if question.multi else ("answer.need_one", {})

@@ -60,7 +60,7 @@ async def test_wrong_number_of_choices_is_refused_and_not_stored(bot, clock):
     unknown = await bot.answer(actor("u1"), post.id, ["a", "z"])
     assert unknown.error_key == "answer.bad_choice"
     empty = await bot.answer(actor("u1"), post.id, [])
-    assert empty.error_key == "answer.need_one"
+    assert empty.error_key == "answer.need_count"
     assert (await bot.storage.post_results(post.id)).answered == 0
     ok = await bot.answer(actor("u1"), post.id, ["a", "c"])
     assert ok.outcome.status == AnswerStatus.RECORDED  # refusals did not use up the user's answer

@@ -1,0 +1,223 @@
+"""Slack: slack-bolt's AsyncApp translating /study and button clicks into core calls.
+
+Runs in HTTP mode (signed requests into an aiohttp server) or Socket Mode (an app-level token).
+Every reply to a person is ephemeral; the daily question is a channel message that is edited in
+place at reveal time.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from aiohttp import web
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncRateLimitErrorRetryHandler,
+    AsyncServerErrorRetryHandler,
+)
+from slack_sdk.web.async_client import AsyncWebClient
+
+from adapters.slack.blocks import (
+    ANSWER_ACTION,
+    LOOKUP_ACTION,
+    PICK_ACTION,
+    SUBMIT_ACTION,
+    leaderboard_blocks,
+    lookup_blocks,
+    question_blocks,
+    reveal_blocks,
+    section,
+    stats_blocks,
+)
+from bot.config import Settings
+from bot.content import Question
+from bot.core import Actor, ChannelUnavailable, StudyBot
+from bot.models import Channel, Community, Post, PostResults
+from bot.render import feedback_text, lookup_text, question_text, reply_text, reveal_text
+from bot.study_commands import (
+    ADMIN_COMMANDS,
+    BoardReply,
+    LookupReply,
+    QuestionReply,
+    Reply,
+    StatsReply,
+    run_command,
+)
+
+log = logging.getLogger("studybot.slack")
+PLATFORM = "slack"
+PREFIX = "/study "
+# Errors that mean the bot cannot post in the channel any more: retrying daily would fail daily.
+CHANNEL_GONE = {"not_in_channel", "channel_not_found", "is_archived", "restricted_action"}
+ADMIN_CACHE_SECONDS = 300
+
+
+class SlackAdapter:
+    name = PLATFORM
+
+    def __init__(self, bot: StudyBot, settings: Settings, client: AsyncWebClient | None = None):
+        self.bot = bot
+        self.settings = settings
+        self.client = client or AsyncWebClient(token=settings.slack_bot_token)
+        # 429 (honouring Retry-After) and 5xx are retried with backoff by slack_sdk itself.
+        self.client.retry_handlers.extend(
+            [AsyncRateLimitErrorRetryHandler(max_retry_count=3), AsyncServerErrorRetryHandler(max_retry_count=2)]
+        )
+        self.app = AsyncApp(
+            client=self.client,
+            signing_secret=settings.slack_signing_secret or "",
+            request_verification_enabled=bool(settings.slack_signing_secret),
+        )
+        self._admin_cache: dict[str, tuple[bool, float]] = {}
+        self.app.command("/study")(self.on_study)
+        self.app.action(ANSWER_ACTION)(self.on_answer)
+        self.app.action(PICK_ACTION)(self.on_pick)
+        self.app.action(SUBMIT_ACTION)(self.on_submit)
+        self.app.action(LOOKUP_ACTION)(self.on_lookup)
+        bot.register(self)
+
+    # -- serving
+
+    async def start_http(self, host: str, port: int, path: str) -> web.AppRunner:
+        runner = web.AppRunner(self.app.web_app(path=path))
+        await runner.setup()
+        await web.TCPSite(runner, host, port).start()
+        log.info("Slack HTTP mode listening on %s:%s%s", host, port, path)
+        return runner
+
+    async def start_socket_mode(self, app_token: str) -> Any:
+        from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+        handler = AsyncSocketModeHandler(self.app, app_token)
+        await handler.connect_async()
+        log.info("Slack Socket Mode connected")
+        return handler
+
+    # -- who is clicking
+
+    def actor(
+        self, team: str, user: str, user_name: str, channel: str | None, channel_name: str = "", is_admin: bool = False
+    ) -> Actor:
+        return Actor(PLATFORM, team, user, user_name, channel, channel_name, is_admin=is_admin)
+
+    async def is_admin(self, user_id: str) -> bool:
+        """Workspace admins and owners, or users named in the configuration."""
+        if user_id in self.settings.admins:
+            return True
+        cached = self._admin_cache.get(user_id)
+        if cached and cached[1] > time.monotonic():
+            return cached[0]
+        try:
+            info = await self.client.users_info(user=user_id)
+            user = info["user"]
+            admin = bool(user.get("is_admin") or user.get("is_owner"))
+        except SlackApiError as exc:
+            log.warning("users.info failed for %s: %s", user_id, exc.response.get("error"))
+            return False
+        self._admin_cache[user_id] = (admin, time.monotonic() + ADMIN_CACHE_SECONDS)
+        return admin
+
+    # -- listeners
+
+    async def on_study(self, ack: Any, command: dict[str, Any], respond: Any) -> None:
+        await ack()
+        words = (command.get("text") or "").split()
+        admin = bool(words) and words[0].lower() in ADMIN_COMMANDS and await self.is_admin(command["user_id"])
+        actor = self.actor(
+            command["team_id"],
+            command["user_id"],
+            command.get("user_name", ""),
+            command.get("channel_id"),
+            command.get("channel_name", ""),
+            is_admin=admin,
+        )
+        reply = await run_command(self.bot, actor, words, prefix=PREFIX)
+        await respond(response_type="ephemeral", **self.render(reply))
+
+    def render(self, reply: Reply) -> dict[str, Any]:
+        match reply:
+            case QuestionReply(view=view):
+                blocks = question_blocks(view.post, view.question, view.locale)
+            case LookupReply(result=result, locale=locale):
+                blocks = lookup_blocks(result, locale)
+            case BoardReply(board=board):
+                blocks = leaderboard_blocks(board)
+            case StatsReply(stats=stats):
+                blocks = stats_blocks(stats)
+            case _:
+                blocks = [section(reply_text(reply))]
+        return {"text": reply_text(reply)[:3000], "blocks": blocks}
+
+    async def on_answer(self, ack: Any, body: dict[str, Any], action: dict[str, Any], respond: Any) -> None:
+        match = ANSWER_ACTION.match(action["action_id"])
+        assert match is not None  # the listener is registered for this pattern
+        await self._answer(ack, body, respond, int(match["post"]), [match["choice"]])
+
+    async def on_pick(self, ack: Any) -> None:
+        await ack()  # ticking a checkbox is not an answer yet; the submit button is
+
+    async def on_submit(self, ack: Any, body: dict[str, Any], action: dict[str, Any], respond: Any) -> None:
+        match = SUBMIT_ACTION.match(action["action_id"])
+        assert match is not None
+        post_id = match["post"]
+        picked = body.get("state", {}).get("values", {}).get(f"sb:q:{post_id}", {}).get(f"sb:pick:{post_id}", {})
+        choices = [o.get("value", "") for o in picked.get("selected_options") or []]
+        await self._answer(ack, body, respond, int(post_id), choices)
+
+    async def _answer(self, ack: Any, body: dict[str, Any], respond: Any, post_id: int, choices: list[str]) -> None:
+        user = body.get("user", {})
+        actor = self.actor(
+            body.get("team", {}).get("id") or user.get("team_id", ""),
+            user.get("id", ""),
+            user.get("username") or user.get("name", ""),
+            (body.get("channel") or {}).get("id"),
+        )
+        # Stored before the ack: an acknowledged click is an answer that is already safe.
+        feedback = await self.bot.answer(actor, post_id, choices)
+        await ack()
+        timezone = (await self.bot.context(actor)).community.timezone
+        await respond(text=feedback_text(feedback, timezone), response_type="ephemeral", replace_original=False)
+
+    async def on_lookup(self, ack: Any, body: dict[str, Any], action: dict[str, Any], respond: Any) -> None:
+        await ack()
+        match = LOOKUP_ACTION.match(action["action_id"])
+        assert match is not None
+        user = body.get("user", {})
+        actor = self.actor(body.get("team", {}).get("id", ""), user.get("id", ""), user.get("username", ""), None)
+        locale = (await self.bot.context(actor)).locale
+        result = self.bot.lookup(match["entry"])
+        await respond(
+            text=lookup_text(result, locale),
+            blocks=lookup_blocks(result, locale),
+            response_type="ephemeral",
+            replace_original=False,
+        )
+
+    # -- the core posts through these
+
+    async def send_question(self, community: Community, channel: Channel, post: Post, question: Question) -> str:
+        try:
+            response = await self.client.chat_postMessage(
+                channel=channel.platform_id,
+                text=question_text(post, question, community.locale)[:3000],
+                blocks=question_blocks(post, question, community.locale),
+            )
+        except SlackApiError as exc:
+            error = exc.response.get("error", "")
+            if error in CHANNEL_GONE:
+                raise ChannelUnavailable(f"Slack channel {channel.platform_id}: {error}") from exc
+            raise
+        return str(response["ts"])
+
+    async def reveal(
+        self, community: Community, channel: Channel, post: Post, question: Question, results: PostResults
+    ) -> None:
+        await self.client.chat_update(
+            channel=channel.platform_id,
+            ts=post.message_ref,
+            text=reveal_text(question, results, community.locale)[:3000],
+            blocks=reveal_blocks(question, results, community.locale),
+        )
