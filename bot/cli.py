@@ -128,6 +128,7 @@ async def run_platforms(settings: Settings) -> int:
             from adapters.slack import SlackAdapter
 
             slack = SlackAdapter(bot, settings)
+            closers.append(slack.close)
             if mode == "socket":
                 handler = await slack.start_socket_mode(settings.slack_app_token or "")
                 closers.append(handler.close_async)

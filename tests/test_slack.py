@@ -113,6 +113,7 @@ async def slack(bot, settings, fake) -> AsyncIterator[tuple[SlackAdapter, Signed
     yield adapter, sender
     await sender.session.close()
     await runner.cleanup()
+    await adapter.close()
 
 
 async def daily_post(bot, sender, fake, *filters: str):
