@@ -116,13 +116,10 @@ async def run_platforms(settings: Settings) -> int:
     except ConfigError as exc:
         print(f"studybot: {exc}", file=sys.stderr)
         return 2
-    if settings.discord_token:
-        log.error("the Discord adapter is not part of this build yet; DISCORD_TOKEN is ignored")
-        if mode is None:
-            return 2
     bot = await StudyBot.create(settings)
     scheduler = DailyScheduler(bot)
     closers: list[Callable[[], Awaitable[object]]] = []
+    stop = asyncio.Event()
     try:
         if mode is not None:
             from adapters.slack import SlackAdapter
@@ -135,8 +132,21 @@ async def run_platforms(settings: Settings) -> int:
             else:
                 runner = await slack.start_http(settings.http_host, settings.http_port, settings.slack_path)
                 closers.append(runner.cleanup)
+        if settings.discord_token:
+            from adapters.discord import DiscordAdapter
+
+            client = DiscordAdapter(bot, settings)
+            closers.append(client.close)
+            gateway = asyncio.create_task(client.start(settings.discord_token))
+            gateway.add_done_callback(lambda task: _stop_on_failure(task, stop, "Discord"))
+            # The scheduler may post at once (catch-up): only once Discord is connected.
+            ready = asyncio.create_task(client.wait_until_ready())
+            await asyncio.wait([gateway, ready], return_when=asyncio.FIRST_COMPLETED)
+            if gateway.done():
+                ready.cancel()
+                return 1
         await scheduler.start()
-        await until_stopped()
+        await until_stopped(stop)
     finally:
         await scheduler.stop()
         for close in reversed(closers):
@@ -145,9 +155,15 @@ async def run_platforms(settings: Settings) -> int:
     return 0
 
 
-async def until_stopped() -> None:
-    """Run until SIGTERM or SIGINT, then return so everything closes in order."""
-    stop = asyncio.Event()
+def _stop_on_failure(task: asyncio.Task[None], stop: asyncio.Event, name: str) -> None:
+    """A platform connection that ends by itself (a bad token, say) stops the bot with a clear log line."""
+    if not task.cancelled() and task.exception() is not None:
+        log.error("the %s connection failed: %s", name, task.exception())
+        stop.set()
+
+
+async def until_stopped(stop: asyncio.Event) -> None:
+    """Run until SIGTERM or SIGINT (or a failed connection), then return so everything closes in order."""
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)

@@ -30,6 +30,7 @@ class Settings:
     console_user: str = field(default_factory=lambda: os.environ.get("USER") or "you")
     admins: tuple[str, ...] = ()
     discord_token: str | None = None
+    discord_guild_id: str | None = None  # sync commands to this server only: instant, for trying things out
     slack_bot_token: str | None = None
     slack_app_token: str | None = None
     slack_signing_secret: str | None = None
@@ -51,6 +52,7 @@ _ENV = {
     "console_user": "STUDYBOT_CONSOLE_USER",
     "admins": "STUDYBOT_ADMINS",
     "discord_token": "DISCORD_TOKEN",
+    "discord_guild_id": "DISCORD_GUILD_ID",
     "slack_bot_token": "SLACK_BOT_TOKEN",
     "slack_app_token": "SLACK_APP_TOKEN",
     "slack_signing_secret": "SLACK_SIGNING_SECRET",

@@ -359,11 +359,15 @@ class StudyBot:
             if self.scheduler is not None:
                 self.scheduler.remove_daily(channel.id)
             log.warning("channel %s unavailable (%s): its daily schedule is disabled", channel.id, exc)
+            await self._tell_admin(platform, community, channel, schedule, str(exc))
             return DailyResult("daily.failed", post, str(exc))
         except Exception as exc:
-            await self.storage.mark_post_failed(post.id, repr(exc))
-            log.exception("channel %s: sending the daily question failed", channel.id)
-            return DailyResult("daily.failed", post, str(exc))
+            # Most likely the platform is briefly unreachable: give the day back so a retry can post it.
+            await self.storage.release_daily_post(post.id)
+            log.exception("channel %s: sending the daily question failed; the day stays open for a retry", channel.id)
+            if self.scheduler is not None and not forced:
+                self.scheduler.retry_daily(schedule.channel_id, local_date)
+            return DailyResult("daily.failed", None, str(exc))
         reveal_at = now + timedelta(minutes=schedule.reveal_minutes)
         await self.storage.mark_post_sent(post.id, message_ref, reveal_at.timestamp())
         post = await self._sent_post(post.id)
@@ -372,6 +376,19 @@ class StudyBot:
             self.scheduler.add_reveal(post)
         log.info("channel %s: posted %s for %s (post %s)", channel.id, question.id, local_date, post.id)
         return DailyResult("daily.posted", post)
+
+    async def _tell_admin(
+        self, platform: Platform, community: Community, channel: Channel, schedule: Schedule, reason: str
+    ) -> None:
+        """Platforms that can reach the admin who set the schedule (Discord: a DM) tell them it stopped."""
+        channel_lost = getattr(platform, "channel_lost", None)
+        if channel_lost is None:
+            return
+        admin = await self.storage.user_by_id(schedule.created_by) if schedule.created_by else None
+        try:
+            await channel_lost(community, channel, admin, reason)
+        except Exception:
+            log.exception("channel %s: telling the admin failed", channel.id)
 
     async def reveal(self, post_id: int) -> bool:
         """Close a daily post and show the answer; only the process that closes it edits the message."""

@@ -127,8 +127,8 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
     "daily.admin_only": {"ja": "この操作は管理者のみ実行できます。", "en": "Only admins can do this."},
     "daily.usage": {
-        "ja": "使い方: {p}daily set HH:MM [タイムゾーン] [曜日 例: mon-fri] [試験/サービス] | {p}daily off | {p}daily now",
-        "en": "Usage: {p}daily set HH:MM [timezone] [days e.g. mon-fri] [exam/service] | {p}daily off | {p}daily now",
+        "ja": "使い方: {a}daily set HH:MM [タイムゾーン] [曜日 例: mon-fri] [試験/サービス] | {a}daily off | {a}daily now",
+        "en": "Usage: {a}daily set HH:MM [timezone] [days e.g. mon-fri] [exam/service] | {a}daily off | {a}daily now",
     },
     "daily.bad_time": {
         "ja": "時刻 {value} が読めません。HH:MM（例 09:00）で指定してください。",
@@ -152,25 +152,27 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
     # general
     "help": {
-        "ja": "使えるコマンド:\n{p}quiz [試験|サービス] 練習問題\n{p}lookup <用語> 用語を調べる\n{p}leaderboard [week|month|all] [channel] ランキング\n{p}stats 自分の成績\n{p}daily set HH:MM [タイムゾーン] [曜日] [試験/サービス] [reveal=8h] | {p}daily off | {p}daily now（管理者）\n{p}lang ja|en 表示言語（管理者）",
-        "en": "Commands:\n{p}quiz [exam|service] a practice question\n{p}lookup <term> look up a term\n{p}leaderboard [week|month|all] [channel] rankings\n{p}stats your stats\n{p}daily set HH:MM [timezone] [days] [exam/service] [reveal=8h] | {p}daily off | {p}daily now (admins)\n{p}lang ja|en bot language (admins)",
+        "ja": "使えるコマンド:\n{p}quiz [試験|サービス] 練習問題\n{p}lookup <用語> 用語を調べる\n{p}leaderboard [week|month|all] [channel] ランキング\n{p}stats 自分の成績\n{a}daily set HH:MM [タイムゾーン] [曜日] [試験/サービス] [reveal=8h] | {a}daily off | {a}daily now（管理者）\n{a}lang ja|en 表示言語（管理者）",
+        "en": "Commands:\n{p}quiz [exam|service] a practice question\n{p}lookup <term> look up a term\n{p}leaderboard [week|month|all] [channel] rankings\n{p}stats your stats\n{a}daily set HH:MM [timezone] [days] [exam/service] [reveal=8h] | {a}daily off | {a}daily now (admins)\n{a}lang ja|en bot language (admins)",
     },
     "unknown_command": {
         "ja": "「{command}」というコマンドはありません。{p}help で一覧を表示します。",
         "en": "There is no command {command!r}. {p}help lists them.",
     },
     "lang.set": {"ja": "表示言語を日本語にしました。", "en": "The bot now speaks English here."},
-    "lang.usage": {"ja": "使い方: {p}lang ja|en", "en": "Usage: {p}lang ja|en"},
+    "lang.usage": {"ja": "使い方: {a}lang ja|en", "en": "Usage: {a}lang ja|en"},
 }
 
 
 def t(locale: str, key: str, **params: object) -> str:
     """The message `key` in `locale` (falling back to Japanese), with params filled in.
 
-    `p` is how the platform's users type a command ("/" in the console, "/study " in Slack).
+    `p` is how the platform's users type a command ("/" in the console, "/study " in Slack) and `a`
+    an admin command (the same, except on Discord where admin commands are a separate command).
     """
     texts = MESSAGES[key]
-    return texts.get(locale, texts["ja"]).format(**{"p": "/", **params})
+    prefix = params.get("p", "/")
+    return texts.get(locale, texts["ja"]).format(**{"p": prefix, "a": prefix, **params})
 
 
 def percent(part: int, whole: int) -> str:

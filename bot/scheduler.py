@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -22,6 +22,7 @@ log = logging.getLogger("studybot.scheduler")
 # A daily job that fires late (the loop was busy, the machine slept) still posts within the hour;
 # posting is idempotent per local day, so a late run can never double post.
 DAILY_GRACE_SECONDS = 3600
+RETRY_DELAYS = (60, 300, 900)  # after a failed send: 1, 5 and 15 minutes later, within the same day
 
 
 def daily_trigger(schedule: Schedule) -> CronTrigger:
@@ -40,6 +41,7 @@ class DailyScheduler:
             timezone=UTC, job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 60}
         )
         self._tasks: set[asyncio.Task[object]] = set()
+        self._retries: dict[tuple[int, str], int] = {}  # (channel, local date) -> retries scheduled
         bot.scheduler = self
 
     @property
@@ -89,6 +91,26 @@ class DailyScheduler:
     def next_daily(self, channel_id: int) -> datetime | None:
         job = self.scheduler.get_job(f"daily:{channel_id}")
         return job.next_run_time if job else None
+
+    def retry_daily(self, channel_id: int, local_date: str) -> None:
+        """Try a failed daily post again a little later; the day's uniqueness still holds."""
+        attempt = self._retries.get((channel_id, local_date), 0)
+        if attempt >= len(RETRY_DELAYS):
+            log.error(
+                "channel %s: giving up on the daily post for %s after %s retries", channel_id, local_date, attempt
+            )
+            return
+        self._retries[(channel_id, local_date)] = attempt + 1
+        when = self.bot.now() + timedelta(seconds=RETRY_DELAYS[attempt])
+        self.scheduler.add_job(
+            self.run_daily,
+            DateTrigger(run_date=when),
+            args=[channel_id],
+            id=f"retry:{channel_id}",
+            replace_existing=True,
+            misfire_grace_time=None,
+        )
+        log.info("channel %s: retrying the daily post at %s", channel_id, when.isoformat())
 
     def add_reveal(self, post: Post) -> None:
         if post.reveal_at is None:

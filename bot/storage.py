@@ -262,6 +262,9 @@ class Storage:
     async def user(self, platform: str, platform_id: str, name: str = "") -> User:
         return await self._run(_user, platform, platform_id, name)
 
+    async def user_by_id(self, user_id: int) -> User | None:
+        return await self._run(_user_by_id, user_id)
+
     # -- schedules
 
     async def save_schedule(self, schedule: Schedule) -> None:
@@ -293,6 +296,10 @@ class Storage:
 
     async def mark_post_failed(self, post_id: int, error: str) -> None:
         await self._run(_mark_post_failed, post_id, error)
+
+    async def release_daily_post(self, post_id: int) -> None:
+        """Give the day back after a send that failed, so a retry can post it (never once sent)."""
+        await self._run(_release_daily_post, post_id)
 
     async def post(self, post_id: int) -> Post | None:
         return await self._run(_post, post_id)
@@ -475,6 +482,11 @@ def _user(conn: sqlite3.Connection, platform: str, platform_id: str, name: str) 
     return User(row["id"], row["platform"], row["platform_id"], row["name"])
 
 
+def _user_by_id(conn: sqlite3.Connection, user_id: int) -> User | None:
+    row = conn.execute("SELECT * FROM users WHERE id = ?", (user_id,)).fetchone()
+    return User(row["id"], row["platform"], row["platform_id"], row["name"]) if row else None
+
+
 def _schedule_row(row: sqlite3.Row) -> Schedule:
     return Schedule(
         channel_id=row["channel_id"],
@@ -580,6 +592,10 @@ def _mark_post_sent(conn: sqlite3.Connection, post_id: int, message_ref: str, re
 
 def _mark_post_failed(conn: sqlite3.Connection, post_id: int, error: str) -> None:
     conn.execute("UPDATE posts SET status = 'failed', error = ? WHERE id = ?", (error[:500], post_id))
+
+
+def _release_daily_post(conn: sqlite3.Connection, post_id: int) -> None:
+    conn.execute("DELETE FROM posts WHERE id = ? AND kind = 'daily' AND status = 'claimed'", (post_id,))
 
 
 def _post(conn: sqlite3.Connection, post_id: int) -> Post | None:

@@ -57,19 +57,24 @@ Reply = Message | QuestionReply | LookupReply | BoardReply | StatsReply | Schedu
 ADMIN_COMMANDS = ("daily", "lang")
 
 
-async def run_command(bot: StudyBot, actor: Actor, words: list[str], prefix: str = "/") -> Reply:
-    """Run one command; `prefix` is how the adapter's users type commands (for help texts)."""
+async def run_command(
+    bot: StudyBot, actor: Actor, words: list[str], prefix: str = "/", admin_prefix: str | None = None
+) -> Reply:
+    """Run one command; `prefix` (and `admin_prefix`) is how the adapter's users type commands, for help texts."""
     locale = (await bot.context(actor)).locale
     command, args = (words[0].lower().lstrip("/"), words[1:]) if words else ("help", [])
+    prefixes = {"p": prefix, "a": admin_prefix or prefix}
     try:
-        return await _dispatch(bot, actor, command, args, locale, prefix)
+        return await _dispatch(bot, actor, command, args, locale, prefixes)
     except UserError as exc:
-        return Message(t(locale, exc.key, **{"p": prefix, **exc.params}))
+        return Message(t(locale, exc.key, **{**prefixes, **exc.params}))
 
 
-async def _dispatch(bot: StudyBot, actor: Actor, command: str, args: list[str], locale: str, prefix: str) -> Reply:
+async def _dispatch(
+    bot: StudyBot, actor: Actor, command: str, args: list[str], locale: str, prefixes: dict[str, str]
+) -> Reply:
     if command in ("help", "h", "?", "ヘルプ"):
-        return Message(t(locale, "help", p=prefix))
+        return Message(t(locale, "help", **prefixes))
     if command in ("quiz", "q", "practice"):
         return QuestionReply(await bot.practice(actor, " ".join(args)))
     if command in ("lookup", "l", "search"):
@@ -89,7 +94,7 @@ async def _dispatch(bot: StudyBot, actor: Actor, command: str, args: list[str], 
             raise UserError("daily.admin_only")
         community = await bot.set_locale(actor, args[0])
         return Message(t(community.locale, "lang.set"))
-    return Message(t(locale, "unknown_command", command=f"{prefix}{command}", p=prefix))
+    return Message(t(locale, "unknown_command", command=f"{prefixes['p']}{command}", **prefixes))
 
 
 async def _daily(bot: StudyBot, actor: Actor, args: list[str], locale: str) -> Reply:

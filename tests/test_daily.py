@@ -237,12 +237,22 @@ async def test_channel_unavailable_disables_the_schedule(bot, platform, clock):
     assert (await bot.storage.post(result.post.id)).status == PostStatus.FAILED
 
 
-async def test_send_error_keeps_schedule_and_marks_post_failed(bot, platform, clock):
-    schedule = await bot.set_daily(ADMIN, parse_daily_set(["09:00"]))
-    platform.fail_with = RuntimeError("boom")
+async def test_send_error_keeps_the_day_open_and_retries(bot, platform, clock):
+    clock.current = datetime.now(UTC)  # the retry job runs on APScheduler's real clock
+    scheduler = DailyScheduler(bot)
+    await scheduler.start()
+    schedule = await bot.set_daily(ADMIN, parse_daily_set(["00:00"]))
+    platform.fail_with = RuntimeError("network down")
     result = await bot.post_daily(schedule)
     assert result.key == "daily.failed"
     assert len(await bot.storage.schedules()) == 1
+    retry = scheduler.scheduler.get_job(f"retry:{schedule.channel_id}")
+    assert retry is not None
+    assert retry.next_run_time.timestamp() == pytest.approx(clock.current.timestamp() + 60, abs=1)
+    platform.fail_with = None
+    await scheduler.run_daily(schedule.channel_id)  # what the retry job does
+    await scheduler.stop()
+    assert len(platform.sent) == 1  # the day was given back and is posted once
 
 
 async def test_daily_off_and_now(bot, platform, clock):

@@ -1,0 +1,3 @@
+from adapters.discord.adapter import DiscordAdapter
+
+__all__ = ["DiscordAdapter"]

@@ -1,0 +1,74 @@
+"""Discord embeds for studybot's results, within Discord's size limits."""
+
+from __future__ import annotations
+
+import discord
+
+from bot.content import Question
+from bot.core import Leaderboard
+from bot.i18n import percent, t
+from bot.lookup import LookupResult
+from bot.models import Post, PostKind, PostResults
+from bot.render import choice_label, labels, leaderboard_text, lookup_text, stats_text
+from bot.stats import UserStats
+
+COLOR = discord.Colour(0xFF9900)
+
+
+def clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def question_embed(post: Post, question: Question, locale: str) -> discord.Embed:
+    title_key = "post.daily_title" if post.kind == PostKind.DAILY else "post.practice_title"
+    prompt = question.prompt.strip()
+    if question.multi:
+        prompt += f"\n**（{t(locale, 'post.choose_many', count=len(question.answer))}）**"
+    choices = "\n".join(f"**{choice_label(c.id)}.** {c.text}" for c in question.choices)
+    return discord.Embed(
+        title=clip(t(locale, title_key, exams=", ".join(question.exams)), 256),
+        description=clip(f"{prompt}\n\n{choices}", 4096),
+        colour=COLOR,
+    )
+
+
+def reveal_embed(question: Question, results: PostResults, locale: str) -> discord.Embed:
+    if results.answered:
+        summary = t(
+            locale, "reveal.results", answered=results.answered, share=percent(results.correct, results.answered)
+        )
+    else:
+        summary = t(locale, "reveal.no_answers")
+    embed = discord.Embed(
+        title=clip(t(locale, "reveal.title", answer=labels(question.answer)), 256),
+        description=clip(f"{summary}\n\n{question.prompt.strip()}", 4096),
+        colour=discord.Colour.green(),
+    )
+    for c in question.choices:
+        mark = "⭕" if c.id in question.answer else "❌"
+        count = results.by_choice.get(c.id, 0)
+        embed.add_field(
+            name=clip(f"{mark} {choice_label(c.id)}. {c.text}（{count}）", 256),
+            value=clip(c.explanation, 1024),
+            inline=False,
+        )
+    embed.add_field(name=t(locale, "reveal.explanation"), value=clip(question.explanation.strip(), 1024), inline=False)
+    embed.set_footer(text=t(locale, "reveal.source", seed=question.source.seed, section=question.source.section))
+    return embed
+
+
+def text_embed(text: str) -> discord.Embed:
+    title, _, rest = text.partition("\n")
+    return discord.Embed(title=clip(title, 256), description=clip(rest, 4096) or None, colour=COLOR)
+
+
+def lookup_embed(result: LookupResult, locale: str) -> discord.Embed:
+    return text_embed(lookup_text(result, locale))
+
+
+def leaderboard_embed(board: Leaderboard) -> discord.Embed:
+    return text_embed(leaderboard_text(board))
+
+
+def stats_embed(stats: UserStats) -> discord.Embed:
+    return text_embed(stats_text(stats))
