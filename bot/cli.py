@@ -13,6 +13,7 @@ from pathlib import Path
 
 from bot.config import ConfigError, Settings, load_settings
 from bot.content import ContentError, load_content
+from bot.content_report import report
 from bot.storage import MIGRATIONS, Storage, StorageError
 
 log = logging.getLogger("studybot")
@@ -28,6 +29,8 @@ def main(argv: list[str] | None = None) -> int:
     content_sub = content.add_subparsers(dest="action", required=True)
     check = content_sub.add_parser("check", help="validate the question and lookup YAML")
     check.add_argument("path", nargs="?", help="content directory (default: the configured one)")
+    report_cmd = content_sub.add_parser("report", help="coverage by exam, service and difficulty; gaps; near-duplicates")
+    report_cmd.add_argument("path", nargs="?", help="content directory (default: the configured one)")
     db = sub.add_parser("db", help="database tools")
     db_sub = db.add_subparsers(dest="action", required=True)
     db_sub.add_parser("migrate", help="create the database or bring its schema up to date")
@@ -40,7 +43,11 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         if args.command == "content":
-            return content_check(settings, Path(args.path) if args.path else settings.content_dir)
+            path = Path(args.path) if args.path else settings.content_dir
+            if args.action == "report":
+                print(report(load_content(path, settings.seeds_dir)))
+                return 0
+            return content_check(settings, path)
         if args.command == "db":
             return asyncio.run(db_migrate(settings))
         if args.command == "run" and settings.has_platform_tokens:
