@@ -29,11 +29,15 @@ def main(argv: list[str] | None = None) -> int:
     content_sub = content.add_subparsers(dest="action", required=True)
     check = content_sub.add_parser("check", help="validate the question and lookup YAML")
     check.add_argument("path", nargs="?", help="content directory (default: the configured one)")
-    report_cmd = content_sub.add_parser("report", help="coverage by exam, service and difficulty; gaps; near-duplicates")
+    report_cmd = content_sub.add_parser(
+        "report", help="coverage by exam, service and difficulty; gaps; near-duplicates"
+    )
     report_cmd.add_argument("path", nargs="?", help="content directory (default: the configured one)")
     db = sub.add_parser("db", help="database tools")
     db_sub = db.add_subparsers(dest="action", required=True)
     db_sub.add_parser("migrate", help="create the database or bring its schema up to date")
+    backup = db_sub.add_parser("backup", help="copy the database while the bot runs (SQLite online backup)")
+    backup.add_argument("path", help="where to write the copy")
     args = parser.parse_args(argv)
 
     try:
@@ -48,6 +52,11 @@ def main(argv: list[str] | None = None) -> int:
                 print(report(load_content(path, settings.seeds_dir)))
                 return 0
             return content_check(settings, path)
+        if args.command == "db" and args.action == "backup":
+            if not Path(settings.database).exists():
+                print(f"studybot: no database at {settings.database}", file=sys.stderr)
+                return 1
+            return asyncio.run(db_backup(settings, Path(args.path)))
         if args.command == "db":
             return asyncio.run(db_migrate(settings))
         if args.command == "run" and settings.has_platform_tokens:
@@ -80,6 +89,25 @@ async def db_migrate(settings: Settings) -> int:
     storage = await Storage.open(settings.database)
     await storage.close()
     print(f"ok: {settings.database} is at schema version {len(MIGRATIONS)}")
+    return 0
+
+
+async def db_backup(settings: Settings, path: Path) -> int:
+    storage = await Storage.open(settings.database)
+    shown = -1
+
+    def progress(done: int, total: int) -> None:
+        nonlocal shown
+        percent = 100 * done // max(total, 1)
+        if percent // 10 != shown // 10:
+            shown = percent
+            print(f"backup: {percent}% ({done}/{total} pages)", file=sys.stderr)
+
+    try:
+        await storage.backup(path, progress)
+    finally:
+        await storage.close()
+    print(f"ok: {settings.database} backed up to {path}")
     return 0
 
 

@@ -196,6 +196,24 @@ class Storage:
             raise StorageError(f"cannot open database {path}: {exc}") from exc
         return storage
 
+    async def backup(self, target: str | Path, progress: Callable[[int, int], None] | None = None) -> None:
+        """Copy the database with SQLite's online backup API, safe while the bot is writing.
+
+        The copy is written beside the target and renamed into place, so a failed backup never
+        leaves a half-written file where a good one was expected.
+        """
+        target = Path(target)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        partial = target.with_name(target.name + ".partial")
+        partial.unlink(missing_ok=True)
+        dest = sqlite3.connect(partial, check_same_thread=False)
+        try:
+            report = (lambda status, remaining, total: progress(total - remaining, total)) if progress else None
+            await self._db.backup(dest, pages=256, progress=report, sleep=0.01)
+        finally:
+            dest.close()
+        partial.replace(target)
+
     async def close(self) -> None:
         if self._flusher is not None:
             await self._flusher
