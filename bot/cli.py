@@ -14,6 +14,7 @@ from pathlib import Path
 from bot.config import ConfigError, Settings, load_settings
 from bot.content import ContentError, load_content
 from bot.content_report import report
+from bot.logs import setup_logging
 from bot.storage import MIGRATIONS, Storage, StorageError
 
 log = logging.getLogger("studybot")
@@ -116,7 +117,7 @@ async def run_console(settings: Settings) -> int:
     from bot.core import StudyBot
     from bot.scheduler import DailyScheduler
 
-    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    setup_logging(settings, logging.WARNING, json_lines=False)  # the terminal is the chat: keep logs short
     bot = await StudyBot.create(settings)
     console = ConsoleAdapter(bot, settings.console_user)
     scheduler = DailyScheduler(bot)
@@ -145,7 +146,7 @@ async def run_platforms(settings: Settings) -> int:
     from bot.core import StudyBot
     from bot.scheduler import DailyScheduler
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    setup_logging(settings)
     try:
         mode = slack_mode(settings)
     except ConfigError as exc:

@@ -19,6 +19,7 @@ from bot.choosing import QuestionFilter, choose_daily, choose_practice, resolve_
 from bot.commands import DailySpec, UserError
 from bot.config import Settings
 from bot.content import ContentBank, Question, load_content_async
+from bot.logs import log_context
 from bot.lookup import LookupIndex, LookupResult
 from bot.models import (
     WEEKDAYS,
@@ -328,6 +329,12 @@ class StudyBot:
             return DailyResult("daily.not_set")
         community = await self.storage.community_by_id(channel.community_id)
         assert community is not None
+        with log_context(community=community.id, channel=channel.id):
+            return await self._post_daily(schedule, community, channel, forced)
+
+    async def _post_daily(
+        self, schedule: Schedule, community: Community, channel: Channel, forced: bool
+    ) -> DailyResult:
         now = self.now()
         local = now.astimezone(ZoneInfo(schedule.timezone))
         if not forced and WEEKDAYS[local.weekday()] not in schedule.weekdays:
@@ -392,6 +399,10 @@ class StudyBot:
 
     async def reveal(self, post_id: int) -> bool:
         """Close a daily post and show the answer; only the process that closes it edits the message."""
+        with log_context(post=post_id):
+            return await self._reveal(post_id)
+
+    async def _reveal(self, post_id: int) -> bool:
         if not await self.storage.close_post(post_id):
             return False
         post = await self.storage.post(post_id)
