@@ -353,7 +353,7 @@ class DiscordAdapter(discord.Client):
             "Check the bot's permissions there, then /study-admin daily set again."
         )
         try:
-            user = await self.fetch_user(int(admin.platform_id))
-            await user.send(text)
+            dm = await self.create_dm(discord.Object(id=int(admin.platform_id)))
+            await dm.send(text)
         except discord.HTTPException as exc:
             log.warning("could not tell admin %s that channel %s stopped: %s", admin.platform_id, channel.id, exc)

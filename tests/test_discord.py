@@ -1,0 +1,222 @@
+"""The Discord adapter end to end over loopback: a real discord.py client connected to a fake Discord
+REST API and gateway (tests/fakes/discord_api.py) that the test drives with interactions."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from typing import Any
+
+import pytest
+
+from adapters.discord import DiscordAdapter
+from tests.conftest import right_and_wrong
+from tests.fakes.discord_api import FakeDiscord, skip_identify_delay
+
+CHANNEL = 2001
+ADMIN_ID = 5001
+MANAGE_GUILD = 1 << 5
+EPHEMERAL = 1 << 6
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeDiscord]:
+    fake = FakeDiscord()
+    await fake.start()
+    fake.patch()
+    yield fake
+    fake.unpatch()
+    await fake.stop()
+
+
+async def connect(bot, settings, fake: FakeDiscord) -> tuple[DiscordAdapter, asyncio.Task[None]]:
+    adapter = DiscordAdapter(
+        bot, replace(settings, discord_guild_id=str(FakeDiscord.GUILD_ID)), guild_ready_timeout=0.01
+    )
+    skip_identify_delay(adapter)
+    task = asyncio.create_task(adapter.start("fake-token"))
+    await fake.wait_until(lambda: adapter.is_ready() or task.done(), what="on_ready")
+    if task.done():
+        task.result()
+    return adapter, task
+
+
+@pytest.fixture
+async def discord_bot(bot, settings, fake) -> AsyncIterator[DiscordAdapter]:
+    adapter, task = await connect(bot, settings, fake)
+    yield adapter
+    await adapter.close()
+    await asyncio.wait_for(task, 5)
+
+
+def sub(name: str, **values: Any) -> list[dict[str, Any]]:
+    """Options of a subcommand invocation: [{name, type 1, options}]."""
+    options = [{"name": k, "type": 5 if isinstance(v, bool) else 3, "value": v} for k, v in values.items()]
+    return [{"name": name, "type": 1, "options": options}]
+
+
+async def command(fake: FakeDiscord, name: str, options: list[dict[str, Any]], **who: Any) -> dict[str, Any]:
+    """Send a slash command; return the private followup after the deferral."""
+    before = len(fake.followups)
+    payload = fake.slash(name, options, **who)
+    await fake.send_interaction(payload)
+    deferred = await fake.wait_callback(payload["id"])
+    assert deferred["type"] == 5 and deferred["data"]["flags"] & EPHEMERAL
+    return (await fake.wait_followups(before + 1))[-1]
+
+
+async def admin(fake: FakeDiscord, *words: str, **values: Any) -> dict[str, Any]:
+    group = (
+        [{"name": "daily", "type": 2, "options": sub(words[0], **values)}]
+        if words[0] != "lang"
+        else sub("lang", **values)
+    )
+    return await command(fake, "study-admin", group, user_id=ADMIN_ID, permissions=MANAGE_GUILD)
+
+
+async def click(fake: FakeDiscord, custom_id: str, message_id: int, **kw: Any) -> dict[str, Any]:
+    payload = fake.click(custom_id, message_id=message_id, **kw)
+    await fake.send_interaction(payload)
+    return await fake.wait_callback(payload["id"])
+
+
+async def daily_post(bot, fake: FakeDiscord, filter_text: str) -> tuple[Any, dict[str, Any]]:
+    reply = await admin(fake, "set", time="09:00", filter=filter_text)
+    assert "毎日の出題を設定しました" in reply["content"]
+    reply = await admin(fake, "now")
+    assert reply["content"] == "今日の一問を投稿しました。"
+    message = fake.messages_in(CHANNEL)[-1]
+    post = (await bot.storage.open_daily_posts())[-1]
+    assert post.message_ref == str(message["id"])
+    return post, message
+
+
+async def test_commands_are_synced_to_the_test_guild(discord_bot, fake):
+    commands = fake.commands[FakeDiscord.GUILD_ID]
+    by_name = {c["name"]: c for c in commands}
+    assert set(by_name) == {"study", "study-admin"}
+    assert int(by_name["study-admin"]["default_member_permissions"]) == MANAGE_GUILD
+    assert by_name["study"]["description_localizations"]["ja"] == "AWS 認定試験をチームで学習"
+    quiz = next(o for o in by_name["study"]["options"] if o["name"] == "quiz")
+    assert quiz["name_localizations"]["ja"] == "クイズ"
+    assert fake.identify_payloads[0]["intents"] == 1  # guilds only: nothing privileged
+
+
+async def test_quiz_lookup_leaderboard_stats_and_help(discord_bot, fake):
+    quiz = await command(fake, "study", sub("quiz", filter="sqs"))
+    assert quiz["flags"] & EPHEMERAL
+    assert quiz["embeds"][0]["title"].startswith("📝 練習問題")
+    buttons = quiz["components"][0]["components"]
+    assert [b["label"] for b in buttons] == ["A", "B", "C"]
+    lookup = await command(fake, "study", sub("lookup", term="GSI"))
+    assert lookup["embeds"][0]["title"].startswith("🔎 グローバルセカンダリインデックス")
+    board = await command(fake, "study", sub("leaderboard", period="all"))
+    assert board["embeds"][0]["title"] == "🏆 ランキング（全期間）"
+    stats = await command(fake, "study", sub("stats"))
+    assert "まだ回答がありません" in stats["embeds"][0]["description"]
+    help_text = await command(fake, "study", sub("help"))
+    assert "/study-admin daily set" in help_text["content"] and "/study quiz" in help_text["content"]
+
+
+async def test_lookup_autocomplete(discord_bot, fake):
+    options = [{"name": "lookup", "type": 1, "options": [{"name": "term", "type": 3, "value": "dyn", "focused": True}]}]
+    payload = fake.autocomplete("study", options)
+    await fake.send_interaction(payload)
+    body = await fake.wait_callback(payload["id"])
+    assert body["type"] == 8
+    assert [c["value"] for c in body["data"]["choices"]][:2] == ["dynamodb", "dynamodb-gsi"]
+
+
+async def test_daily_post_click_second_click_and_reveal(bot, discord_bot, fake):
+    post, message = await daily_post(bot, fake, "sqs")
+    assert message["embeds"][0]["title"].startswith("📚 今日の一問")
+    question = bot.content.questions[post.question_id]
+    right, wrong = right_and_wrong(question)
+    first = await click(fake, f"sb:a:{post.id}:{right[0]}", message["id"])
+    assert first["type"] == 4 and first["data"]["flags"] & EPHEMERAL
+    assert "⭕ 正解です！ +10点" in first["data"]["content"]
+    second = await click(fake, f"sb:a:{post.id}:{wrong[0]}", message["id"])
+    assert "回答済み" in second["data"]["content"]
+    assert await bot.reveal(post.id)
+    channel_id, message_id, body = fake.edits[-1]
+    assert (channel_id, message_id) == (CHANNEL, message["id"])
+    assert body["components"] == []  # the buttons are gone
+    assert body["embeds"][0]["title"].startswith("✅ 正解発表")
+    assert "回答 1 人、正解率 100%" in body["embeds"][0]["description"]
+    board = await command(fake, "study", sub("leaderboard", period="week", channel_only=True))
+    assert "user1001 — 10点" in board["embeds"][0]["description"]
+
+
+async def test_multi_select_submission(bot, discord_bot, fake):
+    post, message = await daily_post(bot, fake, "dynamodb")
+    select = message["components"][0]["components"][0]
+    assert select["type"] == 3 and select["min_values"] == select["max_values"] == 2
+    reply = await click(fake, f"sb:m:{post.id}", message["id"], values=["c", "a"], component_type=3)
+    assert "⭕ 正解です！" in reply["data"]["content"]
+    wrong = await click(fake, f"sb:m:{post.id}", message["id"], values=["a", "b"], component_type=3, user_id=1002)
+    assert "❌ 不正解です" in wrong["data"]["content"]
+    results = await bot.storage.post_results(post.id)
+    assert (results.answered, results.correct) == (2, 1)
+
+
+async def test_non_admin_cannot_set_daily(bot, discord_bot, fake):
+    group = [{"name": "daily", "type": 2, "options": sub("set", time="09:00")}]
+    reply = await command(fake, "study-admin", group, user_id=1001, permissions=0)
+    assert reply["content"] == "この操作は管理者のみ実行できます。"
+    assert await bot.storage.schedules() == []
+
+
+async def test_click_on_an_unknown_post(discord_bot, fake):
+    reply = await click(fake, "sb:a:987654:a", 424242)
+    assert "見つかりませんでした" in reply["data"]["content"]
+
+
+async def test_missing_permissions_disable_the_schedule_and_tell_the_admin(bot, discord_bot, fake, caplog):
+    await admin(fake, "set", time="09:00")
+    fake.forbid_channel(CHANNEL)
+    reply = await admin(fake, "now")
+    assert "投稿できませんでした" in reply["content"]
+    assert await bot.storage.schedules() == []
+    dm = fake.dm_channels[ADMIN_ID]
+    [notice] = await fake.wait_messages(dm)
+    assert f"<#{CHANNEL}>" in notice["content"] and "停止しました" in notice["content"]
+    assert any("its daily schedule is disabled" in r.getMessage() for r in caplog.records)
+
+
+@pytest.mark.parametrize("resumable", [True, False])
+async def test_gateway_drop_loses_no_answer(bot, discord_bot, fake, resumable):
+    post, message = await daily_post(bot, fake, "sqs")
+    question = bot.content.questions[post.question_id]
+    right, _ = right_and_wrong(question)
+    identifies = fake.identifies
+    await fake.drop_connection(resumable=resumable)
+    # A click while the connection is down: Discord replays it on RESUME (or the user clicks again).
+    payload = fake.click(f"sb:a:{post.id}:{right[0]}", message_id=message["id"], user_id=1007)
+    if resumable:
+        await fake.send_interaction(payload)
+    await fake.wait_ready(within=10)
+    if not resumable:
+        await fake.send_interaction(payload)
+    body = await fake.wait_callback(payload["id"], within=10)
+    assert "⭕ 正解です！" in body["data"]["content"]
+    assert (await bot.storage.post_results(post.id)).answered == 1
+    assert fake.resumes >= 1
+    assert fake.identifies == identifies + (0 if resumable else 1)
+
+
+async def test_buttons_work_after_a_restart(bot, settings, fake):
+    """A new client process (nothing in memory) still takes clicks on yesterday's message."""
+    adapter, task = await connect(bot, settings, fake)
+    post, message = await daily_post(bot, fake, "sqs")
+    await adapter.close()
+    await asyncio.wait_for(task, 5)
+    bot.platforms.pop("discord")
+    adapter, task = await connect(bot, settings, fake)
+    try:
+        right, _ = right_and_wrong(bot.content.questions[post.question_id])
+        reply = await click(fake, f"sb:a:{post.id}:{right[0]}", message["id"], user_id=1010)
+        assert "⭕ 正解です！" in reply["data"]["content"]
+    finally:
+        await adapter.close()
+        await asyncio.wait_for(task, 5)
