@@ -220,3 +220,20 @@ async def test_buttons_work_after_a_restart(bot, settings, fake):
     finally:
         await adapter.close()
         await asyncio.wait_for(task, 5)
+
+
+async def test_many_channels_at_once_under_discords_rate_limits(bot, discord_bot, fake):
+    """Every channel gets its question when many schedules fire together and Discord says 429."""
+    from bot.models import Schedule
+    from bot.scheduler import DailyScheduler
+
+    fake.limit_rate(global_per_second=20, per_channel=(5, 5.0))  # a tighter limit than Discord's, for speed
+    community = await bot.storage.community("discord", str(FakeDiscord.GUILD_ID), "", "ja", "Asia/Tokyo")
+    ids = []
+    for i in range(100):
+        channel = await bot.storage.channel(community.id, str(3_000_000 + i))
+        await bot.storage.save_schedule(Schedule(channel.id, bot.now().time(), "UTC"))
+        ids.append(channel.id)
+    await asyncio.gather(*(DailyScheduler(bot).run_daily(channel_id) for channel_id in ids))
+    assert all(len(fake.messages_in(3_000_000 + i)) == 1 for i in range(100))
+    assert fake.rate_limited > 0  # the limits were really hit

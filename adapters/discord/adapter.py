@@ -8,6 +8,7 @@ their own `/study-admin` command (default permission Manage Server, checked agai
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from typing import Any, Literal
@@ -33,6 +34,10 @@ log = logging.getLogger("studybot.discord")
 PLATFORM = "discord"
 PREFIX = "/study "
 ADMIN_PREFIX = "/study-admin "
+# discord.py waits out 429s but does not pace requests ahead of Discord's global limit: a thousand
+# channels posting at 09:00 at once made it give up after five 429s on most of them. A few sends in
+# flight at a time let its rate-limit handling keep up (bench/discord_fanout.py).
+MAX_CONCURRENT_SENDS = 10
 
 ANSWER_TEMPLATE = re.compile(r"sb:a:(?P<post>\d{1,18}):(?P<choice>[a-f])")
 SELECT_TEMPLATE = re.compile(r"sb:m:(?P<post>\d{1,18})")
@@ -251,6 +256,7 @@ class DiscordAdapter(discord.Client):
         self.tree.add_command(StudyCommands(self))
         self.tree.add_command(AdminCommands(self))
         self.sync_commands = True
+        self._send_slots = asyncio.Semaphore(MAX_CONCURRENT_SENDS)
         bot.register(self)
 
     async def setup_hook(self) -> None:
@@ -323,11 +329,12 @@ class DiscordAdapter(discord.Client):
     async def send_question(self, community: Community, channel: Channel, post: Post, question: Question) -> str:
         target = self.get_partial_messageable(int(channel.platform_id), guild_id=int(community.platform_id))
         try:
-            message = await target.send(
-                content=None,
-                embed=question_embed(post, question, community.locale),
-                view=question_view(post, question, community.locale),
-            )
+            async with self._send_slots:
+                message = await target.send(
+                    content=None,
+                    embed=question_embed(post, question, community.locale),
+                    view=question_view(post, question, community.locale),
+                )
         except (discord.Forbidden, discord.NotFound) as exc:
             raise ChannelUnavailable(f"Discord channel {channel.platform_id}: {exc.text or exc.status}") from exc
         return str(message.id)
