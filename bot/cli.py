@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import signal
 import sys
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from bot.config import ConfigError, Settings, load_settings
 from bot.content import ContentError, load_content
 from bot.content_report import report
+from bot.core import StudyBot
 from bot.logs import setup_logging
 from bot.storage import MIGRATIONS, Storage, StorageError
 
@@ -34,6 +38,8 @@ def main(argv: list[str] | None = None) -> int:
         "report", help="coverage by exam, service and difficulty; gaps; near-duplicates"
     )
     report_cmd.add_argument("path", nargs="?", help="content directory (default: the configured one)")
+    content_sub.add_parser("reload", help="tell the running bot (on this machine) to reload its content")
+    sub.add_parser("health", help="exit 0 when the running bot on this machine is healthy (for HEALTHCHECK)")
     db = sub.add_parser("db", help="database tools")
     db_sub = db.add_subparsers(dest="action", required=True)
     db_sub.add_parser("migrate", help="create the database or bring its schema up to date")
@@ -49,10 +55,14 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "content":
             path = Path(args.path) if args.path else settings.content_dir
+            if args.action == "reload":
+                return local_request(settings, "POST", "/admin/reload")
             if args.action == "report":
                 print(report(load_content(path, settings.seeds_dir)))
                 return 0
             return content_check(settings, path)
+        if args.command == "health":
+            return local_request(settings, "GET", "/healthz")
         if args.command == "db" and args.action == "backup":
             if not Path(settings.database).exists():
                 print(f"studybot: no database at {settings.database}", file=sys.stderr)
@@ -68,6 +78,23 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+
+
+def local_request(settings: Settings, method: str, path: str) -> int:
+    """Ask the bot running on this machine over its HTTP server; print the answer; 0 when it says ok."""
+    url = f"http://127.0.0.1:{settings.http_port}{path}"
+    try:
+        with urllib.request.urlopen(
+            urllib.request.Request(url, method=method, data=b"" if method == "POST" else None), timeout=5
+        ) as resp:
+            print(resp.read().decode())
+            return 0
+    except urllib.error.HTTPError as exc:
+        print(exc.read().decode(), file=sys.stderr)
+        return 1
+    except OSError as exc:
+        print(f"studybot: no bot answering at {url}: {exc}", file=sys.stderr)
+        return 1
 
 
 def content_check(settings: Settings, path: Path) -> int:
@@ -114,7 +141,6 @@ async def db_backup(settings: Settings, path: Path) -> int:
 
 async def run_console(settings: Settings) -> int:
     from adapters.console.adapter import ConsoleAdapter, stdin_lines
-    from bot.core import StudyBot
     from bot.scheduler import DailyScheduler
 
     setup_logging(settings, logging.WARNING, json_lines=False)  # the terminal is the chat: keep logs short
@@ -143,8 +169,10 @@ def slack_mode(settings: Settings) -> str | None:
 
 
 async def run_platforms(settings: Settings) -> int:
-    from bot.core import StudyBot
+    from aiohttp import web
+
     from bot.scheduler import DailyScheduler
+    from bot.web import add_ops_routes, serve
 
     setup_logging(settings)
     try:
@@ -157,6 +185,7 @@ async def run_platforms(settings: Settings) -> int:
     closers: list[Callable[[], Awaitable[object]]] = []
     stop = asyncio.Event()
     try:
+        web_app = web.Application()
         if mode is not None:
             from adapters.slack import SlackAdapter
 
@@ -166,8 +195,10 @@ async def run_platforms(settings: Settings) -> int:
                 handler = await slack.start_socket_mode(settings.slack_app_token or "")
                 closers.append(handler.close_async)
             else:
-                runner = await slack.start_http(settings.http_host, settings.http_port, settings.slack_path)
-                closers.append(runner.cleanup)
+                web_app = slack.web_app(settings.slack_path)
+        add_ops_routes(web_app, bot, lambda: scheduler.running)
+        runner = await serve(web_app, settings.http_host, settings.http_port)
+        closers.append(runner.cleanup)
         if settings.discord_token:
             from adapters.discord import DiscordAdapter
 
@@ -182,6 +213,8 @@ async def run_platforms(settings: Settings) -> int:
                 ready.cancel()
                 return 1
         await scheduler.start()
+        watcher = asyncio.create_task(watch_content(bot))
+        closers.append(lambda: _cancel(watcher))
         await until_stopped(stop)
     finally:
         await scheduler.stop()
@@ -189,6 +222,30 @@ async def run_platforms(settings: Settings) -> int:
             await close()
         await bot.close()
     return 0
+
+
+async def watch_content(bot: StudyBot, interval: float = 5.0) -> None:
+    """Reload the content when its files change; a broken edit is refused and logged (see reload_content)."""
+    seen = await asyncio.to_thread(content_signature, bot.settings.content_dir)
+    while True:
+        await asyncio.sleep(interval)
+        current = await asyncio.to_thread(content_signature, bot.settings.content_dir)
+        if current != seen:
+            seen = current
+            with contextlib.suppress(ContentError):
+                await bot.reload_content()
+
+
+def content_signature(content_dir: Path) -> tuple[tuple[str, int, int], ...]:
+    return tuple(
+        sorted((str(p), p.stat().st_mtime_ns, p.stat().st_size) for p in content_dir.glob("*/*.y*ml") if p.is_file())
+    )
+
+
+async def _cancel(task: asyncio.Task[None]) -> None:
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
 
 
 def _stop_on_failure(task: asyncio.Task[None], stop: asyncio.Event, name: str) -> None:

@@ -18,9 +18,10 @@ from zoneinfo import ZoneInfo
 from bot.choosing import QuestionFilter, choose_daily, choose_practice, resolve_filter
 from bot.commands import DailySpec, UserError
 from bot.config import Settings
-from bot.content import ContentBank, Question, load_content_async
+from bot.content import ContentBank, ContentError, Question, load_content_async
 from bot.logs import log_context
 from bot.lookup import LookupIndex, LookupResult
+from bot.metrics import Metrics
 from bot.models import (
     WEEKDAYS,
     AnswerOutcome,
@@ -142,6 +143,7 @@ class StudyBot:
         self.scheduler: DailyScheduler | None = None  # set by DailyScheduler
         self._communities: dict[tuple[str, str], Community] = {}
         self._users: dict[tuple[str, str], User] = {}
+        self.metrics = Metrics()
         self._posts: dict[int, Post] = {}  # what answering needs of a post never changes once it is sent
 
     @classmethod
@@ -214,6 +216,7 @@ class StudyBot:
             week=week,
         )
         outcome = await self.storage.record_answer(request)
+        self.metrics.answers.labels(outcome.status.value).inc()
         return AnswerFeedback(outcome, ctx.locale, question, post)
 
     async def _sent_post(self, post_id: int) -> Post | None:
@@ -365,12 +368,14 @@ class StudyBot:
             await self.storage.disable_schedule(channel.id, f"channel unavailable: {exc}")
             if self.scheduler is not None:
                 self.scheduler.remove_daily(channel.id)
+            self.metrics.errors.labels("channel_unavailable").inc()
             log.warning("channel %s unavailable (%s): its daily schedule is disabled", channel.id, exc)
             await self._tell_admin(platform, community, channel, schedule, str(exc))
             return DailyResult("daily.failed", post, str(exc))
         except Exception as exc:
             # Most likely the platform is briefly unreachable: give the day back so a retry can post it.
             await self.storage.release_daily_post(post.id)
+            self.metrics.errors.labels("send_failed").inc()
             log.exception("channel %s: sending the daily question failed; the day stays open for a retry", channel.id)
             if self.scheduler is not None and not forced:
                 self.scheduler.retry_daily(schedule.channel_id, local_date)
@@ -381,6 +386,7 @@ class StudyBot:
         assert post is not None
         if self.scheduler is not None:
             self.scheduler.add_reveal(post)
+        self.metrics.posts.labels(community.platform).inc()
         log.info("channel %s: posted %s for %s (post %s)", channel.id, question.id, local_date, post.id)
         return DailyResult("daily.posted", post)
 
@@ -414,16 +420,28 @@ class StudyBot:
         if channel is None or community is None or question is None or platform is None:
             log.warning("post %s closed without a reveal message (missing channel, question or adapter)", post_id)
             return True
+        if post.reveal_at is not None:
+            self.metrics.reveal_lag.observe(max(0.0, self.now().timestamp() - post.reveal_at))
         results = await self.storage.post_results(post_id)
         try:
             await platform.reveal(community, channel, post, question, results)
         except Exception:
+            self.metrics.errors.labels("reveal_failed").inc()
             log.exception("post %s: the reveal message failed; answers are closed and kept", post_id)
         return True
 
-    async def reload_content(self, content: ContentBank) -> None:
+    async def reload_content(self) -> ContentBank:
+        """Load the content again; a broken edit raises ContentError and the old content stays in use."""
+        try:
+            content = await load_content_async(self.settings.content_dir, self.settings.seeds_dir)
+        except ContentError as exc:
+            self.metrics.errors.labels("content_reload").inc()
+            log.error("content reload refused, the previous content stays in use:\n%s", exc)
+            raise
         self.content = content
         self.index = LookupIndex(content.entries)
+        log.info("content reloaded: %s questions, %s lookup entries", len(content.questions), len(content.entries))
+        return content
 
 
 def _check_choices(question: Question, chosen: tuple[str, ...]) -> tuple[str, dict[str, object]] | None:

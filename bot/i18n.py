@@ -159,6 +159,14 @@ MESSAGES: dict[str, dict[str, str]] = {
         "ja": "「{command}」というコマンドはありません。{p}help で一覧を表示します。",
         "en": "There is no command {command!r}. {p}help lists them.",
     },
+    "reload.done": {
+        "ja": "問題と用語を再読み込みしました（問題 {questions}、用語 {entries}）。",
+        "en": "Content reloaded: {questions} questions, {entries} lookup entries.",
+    },
+    "reload.refused": {
+        "ja": "内容に {count} 件の問題があるため再読み込みしませんでした（今の内容のままです）:\n{problems}",
+        "en": "Not reloaded: {count} problem(s) in the content (the current content stays):\n{problems}",
+    },
     "lang.set": {"ja": "表示言語を日本語にしました。", "en": "The bot now speaks English here."},
     "lang.usage": {"ja": "使い方: {a}lang ja|en", "en": "Usage: {a}lang ja|en"},
 }

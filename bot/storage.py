@@ -255,6 +255,10 @@ class Storage:
         finally:
             self._flusher = None
 
+    async def ping(self) -> bool:
+        """The database answers (for /healthz)."""
+        return await self._run(_ping)
+
     # -- communities, channels, users
 
     async def community(self, platform: str, platform_id: str, name: str, locale: str, timezone: str) -> Community:
@@ -430,6 +434,10 @@ def _statements(script: str) -> list[str]:
     # executescript() would commit our transaction; split instead (our migrations have no ';' in strings).
     lines = [line for line in script.splitlines() if not line.strip().startswith("--")]
     return [s.strip() for s in "\n".join(lines).split(";") if s.strip()]
+
+
+def _ping(conn: sqlite3.Connection) -> bool:
+    return conn.execute("SELECT 1").fetchone()[0] == 1
 
 
 def _community_row(row: sqlite3.Row) -> Community:

@@ -5,9 +5,11 @@ its own way; bad input becomes a Message, never an exception.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 from bot.commands import UserError, parse_daily_set, parse_period
+from bot.content import ContentError
 from bot.core import Actor, DailyResult, Leaderboard, QuestionView, StudyBot
 from bot.i18n import t
 from bot.lookup import LookupResult
@@ -54,7 +56,8 @@ class DailyReply:
 
 
 Reply = Message | QuestionReply | LookupReply | BoardReply | StatsReply | ScheduleReply | DailyReply
-ADMIN_COMMANDS = ("daily", "lang")
+ADMIN_COMMANDS = ("daily", "lang", "reload")
+KNOWN_COMMANDS = {"help", "quiz", "lookup", "leaderboard", "stats", "daily", "lang", "reload"}
 
 
 async def run_command(
@@ -64,10 +67,14 @@ async def run_command(
     locale = (await bot.context(actor)).locale
     command, args = (words[0].lower().lstrip("/"), words[1:]) if words else ("help", [])
     prefixes = {"p": prefix, "a": admin_prefix or prefix}
+    started = time.perf_counter()
     try:
         return await _dispatch(bot, actor, command, args, locale, prefixes)
     except UserError as exc:
         return Message(t(locale, exc.key, **{**prefixes, **exc.params}))
+    finally:
+        known = command if command in KNOWN_COMMANDS else "unknown"
+        bot.metrics.command_seconds.labels(known).observe(time.perf_counter() - started)
 
 
 async def _dispatch(
@@ -87,6 +94,15 @@ async def _dispatch(
         return StatsReply(await bot.stats(actor))
     if command == "daily":
         return await _daily(bot, actor, args, locale)
+    if command == "reload":
+        if not actor.is_admin:
+            raise UserError("daily.admin_only")
+        try:
+            bank = await bot.reload_content()
+        except ContentError as exc:
+            lines = "\n".join(f"・{p}" for p in exc.problems[:10])
+            return Message(t(locale, "reload.refused", count=len(exc.problems), problems=lines))
+        return Message(t(locale, "reload.done", questions=len(bank.questions), entries=len(bank.entries)))
     if command in ("lang", "locale"):
         if not args or args[0] not in ("ja", "en"):
             raise UserError("lang.usage")

@@ -273,6 +273,9 @@ class DiscordAdapter(discord.Client):
             await self.tree.sync()
             log.info("commands synced globally (may take a while to show up)")
 
+    def is_connected(self) -> bool:
+        return self.is_ready() and not self.is_closed()
+
     # -- who is asking
 
     def is_admin(self, interaction: discord.Interaction) -> bool:

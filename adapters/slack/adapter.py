@@ -48,6 +48,7 @@ from bot.study_commands import (
     StatsReply,
     run_command,
 )
+from bot.web import serve
 
 log = logging.getLogger("studybot.slack")
 PLATFORM = "slack"
@@ -75,6 +76,7 @@ class SlackAdapter:
         )
         self._admin_cache: dict[str, tuple[bool, float]] = {}
         self._http: aiohttp.ClientSession | None = None  # kept open: one connection pool for all replies
+        self._socket: Any = None  # the Socket Mode handler, when connected that way
         self.app.command("/study")(self.on_study)
         self.app.action(ANSWER_ACTION)(self.on_answer)
         self.app.action(PICK_ACTION)(self.on_pick)
@@ -84,18 +86,24 @@ class SlackAdapter:
 
     # -- serving
 
+    def web_app(self, path: str) -> web.Application:
+        """Bolt's aiohttp application taking signed requests at `path`; the bot's other HTTP routes
+        (health, metrics) are added to it so one port serves everything."""
+        return self.app.web_app(path=path)
+
     async def start_http(self, host: str, port: int, path: str) -> web.AppRunner:
-        runner = web.AppRunner(self.app.web_app(path=path))
-        await runner.setup()
-        await web.TCPSite(runner, host, port).start()
-        log.info("Slack HTTP mode listening on %s:%s%s", host, port, path)
-        return runner
+        return await serve(self.web_app(path), host, port)
+
+    def is_connected(self) -> bool:
+        """HTTP mode holds no connection; Socket Mode does."""
+        return self._socket is None or not self._socket.client.closed
 
     async def start_socket_mode(self, app_token: str) -> Any:
         from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
         handler = AsyncSocketModeHandler(self.app, app_token)
         await handler.connect_async()
+        self._socket = handler
         log.info("Slack Socket Mode connected")
         return handler
 
