@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import random
+import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -193,6 +194,16 @@ class StudyBot:
 
     async def answer(self, actor: Actor, post_id: int, choices: list[str]) -> AnswerFeedback:
         """Record a user's answer to a post: the first answer counts, later ones are told so."""
+        try:
+            return await self._answer(actor, post_id, choices)
+        except sqlite3.Error as exc:  # disk full, read-only: the answer was not stored, and we say so
+            self.metrics.errors.labels("answer_not_stored").inc()
+            log.error("post %s: could not store an answer: %s", post_id, exc)
+            community = self._communities.get((actor.platform, actor.community_id))
+            locale = community.locale if community else self.settings.locale
+            return AnswerFeedback(AnswerOutcome(AnswerStatus.UNKNOWN_POST), locale, error_key="answer.not_stored")
+
+    async def _answer(self, actor: Actor, post_id: int, choices: list[str]) -> AnswerFeedback:
         ctx = await self.context(actor)
         post = self._posts.get(post_id) or await self._sent_post(post_id)
         if post is None:

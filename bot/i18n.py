@@ -33,6 +33,14 @@ MESSAGES: dict[str, dict[str, str]] = {
         "ja": "これは他の人の練習問題です。quiz で自分の問題を出せます。",
         "en": "That is someone else's practice question. Ask for your own with quiz.",
     },
+    "answer.not_stored": {
+        "ja": "⚠️ 回答を保存できませんでした。少し待ってからもう一度押してください。",
+        "en": "⚠️ Your answer could not be saved. Please try again in a moment.",
+    },
+    "storage.error": {
+        "ja": "⚠️ データベースに書き込めませんでした。少し待ってからもう一度お試しください。",
+        "en": "⚠️ The database could not be written. Please try again in a moment.",
+    },
     "answer.bad_choice": {
         "ja": "選択肢 {choices} はこの問題にありません（{valid} から選んでください）。",
         "en": "Choice {choices} is not in this question (choose from {valid}).",

@@ -385,7 +385,16 @@ class _Tx:
         return self.conn
 
     def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
-        self.conn.execute("COMMIT" if exc_type is None else "ROLLBACK")
+        # SQLite may already have rolled the whole transaction back itself (disk full, I/O error).
+        if exc_type is None:
+            try:
+                self.conn.execute("COMMIT")
+            except sqlite3.Error:
+                if self.conn.in_transaction:
+                    self.conn.execute("ROLLBACK")
+                raise
+        elif self.conn.in_transaction:
+            self.conn.execute("ROLLBACK")
 
 
 def _run_batch(conn: sqlite3.Connection, batch: list[_Call]) -> list[Any]:
@@ -396,6 +405,10 @@ def _run_batch(conn: sqlite3.Connection, batch: list[_Call]) -> list[Any]:
             try:
                 results.append(call.fn(conn, *call.args))
             except Exception as exc:
+                if not conn.in_transaction:
+                    # SQLite rolled back the whole transaction (disk full, ...): the calls before this
+                    # one are undone too, so every call in the batch must hear that it failed.
+                    raise
                 conn.execute("ROLLBACK TO call")
                 results.append(exc)
             conn.execute("RELEASE call")

@@ -5,6 +5,8 @@ its own way; bad input becomes a Message, never an exception.
 
 from __future__ import annotations
 
+import logging
+import sqlite3
 import time
 from dataclasses import dataclass
 
@@ -56,6 +58,7 @@ class DailyReply:
 
 
 Reply = Message | QuestionReply | LookupReply | BoardReply | StatsReply | ScheduleReply | DailyReply
+log = logging.getLogger("studybot.commands")
 ADMIN_COMMANDS = ("daily", "lang", "reload")
 KNOWN_COMMANDS = {"help", "quiz", "lookup", "leaderboard", "stats", "daily", "lang", "reload"}
 
@@ -72,6 +75,10 @@ async def run_command(
         return await _dispatch(bot, actor, command, args, locale, prefixes)
     except UserError as exc:
         return Message(t(locale, exc.key, **{**prefixes, **exc.params}))
+    except sqlite3.Error as exc:
+        bot.metrics.errors.labels("storage").inc()
+        log.error("command %s failed on the database: %s", command, exc)
+        return Message(t(locale, "storage.error"))
     finally:
         known = command if command in KNOWN_COMMANDS else "unknown"
         bot.metrics.command_seconds.labels(known).observe(time.perf_counter() - started)

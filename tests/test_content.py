@@ -27,7 +27,7 @@ def test_shipped_content_validates():
     assert {"DOP-C02", "DVA-C02", "SAA-C03"} <= exams
 
 
-@pytest.mark.parametrize("path", sorted(SHIPPED.glob("*/*.yaml")), ids=lambda p: p.name)
+@pytest.mark.parametrize("path", sorted(SHIPPED.glob("*/*.yaml")), ids=lambda p: f"{p.parent.name}/{p.name}")
 def test_each_shipped_file_validates_on_its_own_terms(path: Path, tmp_path: Path):
     """One file at a time (with all lookups, which questions refer to), so a failure names the file."""
     target = tmp_path / "content"

@@ -64,7 +64,7 @@ class SlackAdapter:
     def __init__(self, bot: StudyBot, settings: Settings, client: AsyncWebClient | None = None):
         self.bot = bot
         self.settings = settings
-        self.client = client or AsyncWebClient(token=settings.slack_bot_token)
+        self.client = client or AsyncWebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url)
         # 429 (honouring Retry-After) and 5xx are retried with backoff by slack_sdk itself.
         self.client.retry_handlers.extend(
             [AsyncRateLimitErrorRetryHandler(max_retry_count=3), AsyncServerErrorRetryHandler(max_retry_count=2)]
