@@ -237,3 +237,15 @@ async def test_many_channels_at_once_under_discords_rate_limits(bot, discord_bot
     await asyncio.gather(*(DailyScheduler(bot).run_daily(channel_id) for channel_id in ids))
     assert all(len(fake.messages_in(3_000_000 + i)) == 1 for i in range(100))
     assert fake.rate_limited > 0  # the limits were really hit
+
+
+async def test_daily_off_and_language(bot, discord_bot, fake):
+    await admin(fake, "set", time="07:00", days="mon-fri")
+    assert len(await bot.storage.schedules()) == 1
+    reply = await admin(fake, "off")
+    assert reply["content"] == "このチャンネルの毎日の出題を停止しました。"
+    assert await bot.storage.schedules() == []
+    english = await admin(fake, "lang", language="en")
+    assert english["content"] == "The bot now speaks English here."
+    stats = await command(fake, "study", sub("stats"))
+    assert "No answers yet" in stats["embeds"][0]["description"]

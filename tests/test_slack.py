@@ -291,3 +291,14 @@ def test_slack_needs_a_mode(monkeypatch, capsys, tmp_path):
     monkeypatch.delenv("SLACK_SIGNING_SECRET", raising=False)
     assert main(["run"]) == 2
     assert "SLACK_APP_TOKEN (Socket Mode) or SLACK_SIGNING_SECRET (HTTP mode)" in capsys.readouterr().err
+
+
+async def test_daily_off(bot, slack, fake):
+    _, sender = slack
+    fake.admins.add("UADMIN")
+    await sender.command("daily set 09:00", user="UADMIN")
+    assert len(await bot.storage.schedules()) == 1
+    reply = await sender.command("daily off", user="UADMIN")
+    assert reply["text"] == "このチャンネルの毎日の出題を停止しました。"
+    assert await bot.storage.schedules() == []
+    assert "設定されていません" in (await sender.command("daily off", user="UADMIN"))["text"]
