@@ -22,6 +22,8 @@ ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,59}$")
 SEED_NAME_PATTERN = re.compile(r"^\d{3}_[0-9a-f]{16}\.txt$")
 LOOKUP_KINDS = ("service", "feature", "concept")
 STATUSES = ("current", "legacy")
+# libyaml's safe loader when PyYAML was built with it: several times faster on the whole bank.
+SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @dataclass(frozen=True)
@@ -173,7 +175,7 @@ class _Loader:
     def _items(self, path: Path, key: str) -> list[tuple[dict[str, Any], str]]:
         name = self._rel(path)
         try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+            data = yaml.load(path.read_text(encoding="utf-8"), Loader=SAFE_LOADER)
         except UnicodeDecodeError:
             self._problem(name, "", "", "not UTF-8 text")
             return []
