@@ -88,3 +88,29 @@ async def test_reload_over_http_only_from_this_machine(server, bot, settings, tm
     async with session.post(f"{url}/admin/reload") as resp:
         body = await resp.json()
     assert resp.status == 422 and "the file must be a mapping" in body["problems"][0]
+
+
+async def test_a_changed_file_is_reloaded_and_a_broken_one_is_not(bot, settings, tmp_path):
+    import asyncio
+
+    from bot.cli import watch_content
+
+    content_dir = tmp_path / "content"
+    shutil.copytree(FIXTURE_CONTENT, content_dir)
+    bot.settings = replace(settings, content_dir=content_dir)
+    watcher = asyncio.create_task(watch_content(bot, interval=0.05))
+    try:
+        await asyncio.sleep(0.1)
+        sample = content_dir / "questions" / "sample.yaml"
+        sample.write_text(sample.read_text(encoding="utf-8").replace("t-cfn-retain", "t-cfn-kept"), "utf-8")
+        for _ in range(100):
+            if "t-cfn-kept" in bot.content.questions:
+                break
+            await asyncio.sleep(0.02)
+        assert "t-cfn-kept" in bot.content.questions
+        good = bot.content
+        sample.write_text("questions: [broken", encoding="utf-8")
+        await asyncio.sleep(0.3)
+        assert bot.content is good  # refused, still serving the last good content
+    finally:
+        watcher.cancel()
