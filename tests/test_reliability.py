@@ -94,6 +94,19 @@ async def fake():
     await api.stop()
 
 
+async def open_single_choice_post(slack: Slack, fake: FakeSlackAPI, db: Path) -> int:
+    """Today's post, on the single-choice SQS question (its answer is A), once it takes answers."""
+    assert await slack.command("daily set 00:00 sqs") == 200
+    assert await slack.command("daily now") == 200
+    await fake.wait_for("chat.postMessage")
+    for _ in range(100):
+        found = rows(db, "SELECT id FROM posts WHERE kind = 'daily' AND status = 'open'")
+        if found:
+            return found[0][0]
+        await asyncio.sleep(0.02)
+    raise AssertionError("the daily post never opened")
+
+
 def rows(db: Path, sql: str) -> list[tuple]:
     conn = sqlite3.connect(db)
     try:
@@ -110,9 +123,7 @@ async def test_kill_9_while_200_users_answer_loses_no_acknowledged_answer(tmp_pa
     await bot.wait_healthy()
     async with aiohttp.ClientSession() as session:
         slack = Slack(bot.port, fake, session)
-        assert await slack.command("daily now") == 200
-        await fake.wait_for("chat.postMessage")
-        [(post_id,)] = rows(db, "SELECT id FROM posts WHERE kind = 'daily'")
+        post_id = await open_single_choice_post(slack, fake, db)
         users = [f"U{i:03d}" for i in range(200)]
         acked: set[str] = set()
 
@@ -331,3 +342,31 @@ def test_fuzzed_argument_parsers_raise_only_user_errors(args):
             parse()
         except UserError:
             pass
+
+
+async def test_sigterm_while_users_answer_commits_what_was_acknowledged(tmp_path, fake):
+    env = slack_env(tmp_path, fake, STUDYBOT_ADMINS="UADMIN")
+    db = Path(env["STUDYBOT_DATABASE"])
+    bot = BotProcess(env)
+    await bot.start()
+    await bot.wait_healthy()
+    async with aiohttp.ClientSession() as session:
+        slack = Slack(bot.port, fake, session)
+        post_id = await open_single_choice_post(slack, fake, db)
+        acked: set[str] = set()
+
+        async def answer(user: str) -> None:
+            await asyncio.sleep(random.random() * 0.4)
+            if await slack.click(post_id, "a", user) == 200:
+                acked.add(user)
+
+        clicks = asyncio.gather(*(answer(f"U{i:03d}") for i in range(200)))
+        await asyncio.sleep(0.2)
+        code, err = await bot.terminate()
+        await clicks
+    assert code == 0, err
+    stored = {u for (u,) in rows(db, "SELECT u.platform_id FROM answers a JOIN users u ON u.id = a.user_id")}
+    assert acked and acked <= stored
+    # The leaderboard totals were brought up to date before exit too.
+    totals = rows(db, "SELECT SUM(answered) FROM scores WHERE channel_id = 0 AND period = 'all'")[0][0]
+    assert totals == len(stored)
