@@ -12,6 +12,7 @@ A PostgreSQL backend later only has to provide the same methods.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import sqlite3
 from collections.abc import Callable
@@ -215,8 +216,12 @@ class Storage:
         partial.replace(target)
 
     async def close(self) -> None:
+        """Finish what was asked: queued calls, then the leaderboard totals, then close."""
         if self._flusher is not None:
             await self._flusher
+        if self._unscored:
+            with contextlib.suppress(sqlite3.Error):  # folded at the next start otherwise
+                await self._db._execute(_fold_scores_tx, self._db._conn, None)
         await self._db.close()
 
     async def _run(self, fn: Callable[..., T], *args: Any) -> T:
@@ -350,6 +355,8 @@ class Storage:
         outcome = await self._run(_record_answer, request)
         if outcome.status == AnswerStatus.RECORDED:
             self._unscored = True
+            if self._flusher is None:  # the batch loop may have ended meanwhile: fold soon all the same
+                self._flusher = asyncio.get_running_loop().create_task(self._flush())
         return outcome
 
     async def user_history(self, user_id: int, community_id: int) -> list[HistoryItem]:
@@ -415,7 +422,7 @@ def _run_batch(conn: sqlite3.Connection, batch: list[_Call]) -> list[Any]:
     return results
 
 
-def _fold_scores_tx(conn: sqlite3.Connection, limit: int) -> bool:
+def _fold_scores_tx(conn: sqlite3.Connection, limit: int | None) -> bool:
     with _Tx(conn):
         return _fold_scores(conn, limit)
 
