@@ -107,6 +107,23 @@ async def open_single_choice_post(slack: Slack, fake: FakeSlackAPI, db: Path) ->
     raise AssertionError("the daily post never opened")
 
 
+def click_spread(slack: Slack, post_id: int, users: list[str], spread: float) -> tuple[asyncio.Future, set[str]]:
+    """Each user clicks A once at a random moment within `spread` seconds; the set fills with the
+    users whose click was acknowledged (HTTP 200)."""
+    acked: set[str] = set()
+
+    async def answer(user: str) -> None:
+        await asyncio.sleep(random.random() * spread)
+        if await slack.click(post_id, "a", user) == 200:
+            acked.add(user)
+
+    return asyncio.gather(*(answer(u) for u in users)), acked
+
+
+def stored_users(db: Path) -> set[str]:
+    return {u for (u,) in rows(db, "SELECT u.platform_id FROM answers a JOIN users u ON u.id = a.user_id")}
+
+
 def rows(db: Path, sql: str) -> list[tuple]:
     conn = sqlite3.connect(db)
     try:
@@ -125,18 +142,11 @@ async def test_kill_9_while_200_users_answer_loses_no_acknowledged_answer(tmp_pa
         slack = Slack(bot.port, fake, session)
         post_id = await open_single_choice_post(slack, fake, db)
         users = [f"U{i:03d}" for i in range(200)]
-        acked: set[str] = set()
-
-        async def answer(user: str) -> None:
-            await asyncio.sleep(random.random() * 0.5)
-            if await slack.click(post_id, "a", user) == 200:
-                acked.add(user)
-
-        clicks = asyncio.gather(*(answer(u) for u in users))
+        clicks, acked = click_spread(slack, post_id, users, 0.5)
         await asyncio.sleep(0.25)
         await bot.kill()  # in the middle of the clicks
         await clicks
-        stored = {u for (u,) in rows(db, "SELECT u.platform_id FROM answers a JOIN users u ON u.id = a.user_id")}
+        stored = stored_users(db)
         assert acked <= stored  # every acknowledged answer survived kill -9
         assert 0 < len(acked) < 200, "the kill should land in the middle of the clicks"
 
@@ -353,19 +363,12 @@ async def test_sigterm_while_users_answer_commits_what_was_acknowledged(tmp_path
     async with aiohttp.ClientSession() as session:
         slack = Slack(bot.port, fake, session)
         post_id = await open_single_choice_post(slack, fake, db)
-        acked: set[str] = set()
-
-        async def answer(user: str) -> None:
-            await asyncio.sleep(random.random() * 0.4)
-            if await slack.click(post_id, "a", user) == 200:
-                acked.add(user)
-
-        clicks = asyncio.gather(*(answer(f"U{i:03d}") for i in range(200)))
+        clicks, acked = click_spread(slack, post_id, [f"U{i:03d}" for i in range(200)], 0.4)
         await asyncio.sleep(0.2)
         code, err = await bot.terminate()
         await clicks
     assert code == 0, err
-    stored = {u for (u,) in rows(db, "SELECT u.platform_id FROM answers a JOIN users u ON u.id = a.user_id")}
+    stored = stored_users(db)
     assert acked and acked <= stored
     # The leaderboard totals were brought up to date before exit too.
     totals = rows(db, "SELECT SUM(answered) FROM scores WHERE channel_id = 0 AND period = 'all'")[0][0]
