@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 
-def period_keys(at: datetime, timezone: str) -> tuple[str, ...]:
+def period_keys(at: datetime, timezone: str) -> tuple[str, str, str]:
     """The periods an answer given at `at` counts in: all time, its month and its ISO week."""
-    local = at.astimezone(ZoneInfo(timezone))
-    year, week, _ = local.isocalendar()
-    return ("all", f"m{local:%Y-%m}", f"w{year}-W{week:02d}")
+    return _keys_of_day(at.astimezone(ZoneInfo(timezone)).date())
+
+
+@lru_cache(maxsize=256)
+def _keys_of_day(day: date) -> tuple[str, str, str]:
+    # Every answer computes these; formatting them once per day keeps a burst of clicks cheap.
+    year, week, _ = day.isocalendar()
+    return ("all", f"m{day:%Y-%m}", f"w{year}-W{week:02d}")
 
 
 def period_key(period: str, at: datetime, timezone: str) -> str:
