@@ -2,9 +2,8 @@
 
 Each public method is a synchronous function of the sqlite3 connection, run in aiosqlite's worker
 thread. Calls that arrive while a batch is being written are queued and then run together as the
-next batch: one thread hop and one transaction (group commit), each call in its own savepoint so a
-failing call is rolled back alone and gets its own exception. Under load, hundreds of answers share
-one commit; alone, a call is its own batch.
+next batch: one thread hop and one transaction (group commit); a failing call gets its own exception
+(see _run_batch). Under load, hundreds of answers share one commit; alone, a call is its own batch.
 
 A PostgreSQL backend later only has to provide the same methods.
 """
@@ -405,21 +404,67 @@ class _Tx:
 
 
 def _run_batch(conn: sqlite3.Connection, batch: list[_Call]) -> list[Any]:
+    """Run the calls in one transaction; a call that fails is rolled back alone when it can be.
+
+    A failed statement undoes itself, so a call that fails before anything of it is written fails
+    alone and the others are kept. A call that fails after writing (in practice only a full disk or
+    an I/O error) fails the whole batch, so nothing is ever half-stored. That needs no savepoint per
+    call, which would cost a quarter of the work of recording an answer.
+    """
     results: list[Any] = []
+    posts = _PostFacts()
     with _Tx(conn):
         for call in batch:
-            conn.execute("SAVEPOINT call")
+            written = conn.total_changes
             try:
-                results.append(call.fn(conn, *call.args))
+                if call.fn is _record_answer:
+                    results.append(_record_answer(conn, *call.args, posts=posts))
+                else:
+                    posts.forget()  # any other call may change posts
+                    results.append(call.fn(conn, *call.args))
             except Exception as exc:
-                if not conn.in_transaction:
-                    # SQLite rolled back the whole transaction (disk full, ...): the calls before this
-                    # one are undone too, so every call in the batch must hear that it failed.
-                    raise
-                conn.execute("ROLLBACK TO call")
+                if not conn.in_transaction or conn.total_changes != written:
+                    raise  # SQLite undid the whole transaction itself, or this call is half-written
                 results.append(exc)
-            conn.execute("RELEASE call")
     return results
+
+
+class _PostFacts:
+    """What a run of answers in one batch reads about posts, read once for the whole run.
+
+    A burst of clicks is hundreds of answers to the same post on the same day; reading the post
+    and the previous scheduled day once instead of per answer halves the statements per answer.
+    The batch holds the write lock, so only a call in this batch can change posts, and any call
+    other than an answer clears what was read.
+    """
+
+    def __init__(self) -> None:
+        self.rows: dict[int, sqlite3.Row | None] = {}
+        self.previous_days: dict[tuple[int, str], str | None] = {}
+
+    def forget(self) -> None:
+        self.rows.clear()
+        self.previous_days.clear()
+
+    def post(self, conn: sqlite3.Connection, post_id: int) -> sqlite3.Row | None:
+        if post_id not in self.rows:
+            self.rows[post_id] = conn.execute(
+                "SELECT kind, community_id, channel_id, owner_id, question_id, local_date, status"
+                " FROM posts WHERE id = ?",
+                (post_id,),
+            ).fetchone()
+        return self.rows[post_id]
+
+    def previous_day(self, conn: sqlite3.Connection, community_id: int, day: str) -> str | None:
+        """The community's last scheduled day before `day`: whether a streak continues or restarts."""
+        key = (community_id, day)
+        if key not in self.previous_days:
+            self.previous_days[key] = conn.execute(
+                "SELECT MAX(local_date) FROM posts WHERE community_id = ? AND kind = 'daily' AND local_date < ?"
+                " AND status IN ('open', 'closed')",
+                key,
+            ).fetchone()[0]
+        return self.previous_days[key]
 
 
 def _fold_scores_tx(conn: sqlite3.Connection, limit: int | None) -> bool:
@@ -690,36 +735,27 @@ def _channel_question_history(conn: sqlite3.Connection, channel_id: int) -> dict
     return {r["question_id"]: r["last"] for r in rows}
 
 
-def _record_answer(conn: sqlite3.Connection, r: AnswerRequest) -> AnswerOutcome:
-    post = conn.execute(
-        "SELECT kind, community_id, channel_id, owner_id, question_id, local_date, status FROM posts WHERE id = ?",
-        (r.post_id,),
-    ).fetchone()
+def _record_answer(conn: sqlite3.Connection, r: AnswerRequest, *, posts: _PostFacts) -> AnswerOutcome:
+    post = posts.post(conn, r.post_id)
     if post is None:
         return AnswerOutcome(AnswerStatus.UNKNOWN_POST)
     if post["kind"] == PostKind.PRACTICE and post["owner_id"] != r.user_id:
         return AnswerOutcome(AnswerStatus.NOT_YOURS)
-    earlier = conn.execute(
-        "SELECT choices, correct, points FROM answers WHERE post_id = ? AND user_id = ?",
-        (r.post_id, r.user_id),
-    ).fetchone()
-    if earlier is not None:
-        return AnswerOutcome(
-            AnswerStatus.ALREADY,
-            tuple(earlier["choices"].split(",")),
-            bool(earlier["correct"]),
-            earlier["points"],
-        )
     if post["status"] != PostStatus.OPEN:
+        earlier = _earlier_answer(conn, r)
+        if earlier is not None:
+            return earlier
         return AnswerOutcome(AnswerStatus.CLOSED if post["status"] == PostStatus.CLOSED else AnswerStatus.UNKNOWN_POST)
     community_id, day = post["community_id"], post["local_date"]
-    streak = points = 0
-    if post["kind"] == PostKind.DAILY:
-        streak = _advance_streak(conn, community_id, r.user_id, day)
-        points = points_for(r.correct, streak)
-    conn.execute(
+    daily = post["kind"] == PostKind.DAILY
+    new_streak = _next_streak(conn, posts, community_id, r.user_id, day) if daily else None
+    streak = new_streak[0] if new_streak else 0
+    points = points_for(r.correct, streak) if daily else 0
+    # The insert itself finds a second click (the unique key), so a first answer needs no extra read.
+    inserted = conn.execute(
         "INSERT INTO answers (post_id, user_id, kind, community_id, question_id, choices, correct, points,"
-        " answered_at, local_date, channel_id, month, week) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " answered_at, local_date, channel_id, month, week) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        " ON CONFLICT (post_id, user_id) DO NOTHING",
         (
             r.post_id,
             r.user_id,
@@ -735,8 +771,30 @@ def _record_answer(conn: sqlite3.Connection, r: AnswerRequest) -> AnswerOutcome:
             r.month,
             r.week,
         ),
-    )
+    ).rowcount
+    if not inserted:
+        return _earlier_answer(conn, r) or AnswerOutcome(AnswerStatus.ALREADY)
+    if new_streak:
+        conn.execute(
+            "INSERT INTO streaks (community_id, user_id, current, best, last_day) VALUES (?, ?, ?, ?, ?)"
+            " ON CONFLICT DO UPDATE SET current = excluded.current, best = excluded.best,"
+            " last_day = excluded.last_day",
+            (community_id, r.user_id, *new_streak),
+        )
     return AnswerOutcome(AnswerStatus.RECORDED, r.choices, r.correct, points, streak)
+
+
+def _earlier_answer(conn: sqlite3.Connection, r: AnswerRequest) -> AnswerOutcome | None:
+    """The user's first answer to the post, which stands."""
+    earlier = conn.execute(
+        "SELECT choices, correct, points FROM answers WHERE post_id = ? AND user_id = ?",
+        (r.post_id, r.user_id),
+    ).fetchone()
+    if earlier is None:
+        return None
+    return AnswerOutcome(
+        AnswerStatus.ALREADY, tuple(earlier["choices"].split(",")), bool(earlier["correct"]), earlier["points"]
+    )
 
 
 SCORE_NEW_ANSWERS = """
@@ -770,7 +828,10 @@ def _fold_scores(conn: sqlite3.Connection, limit: int | None) -> bool:
     return end < last
 
 
-def _advance_streak(conn: sqlite3.Connection, community_id: int, user_id: int, day: str) -> int:
+def _next_streak(
+    conn: sqlite3.Connection, posts: _PostFacts, community_id: int, user_id: int, day: str
+) -> tuple[int, int, str]:
+    """(current, best, last day) once the user has answered on `day`; stored only if the answer is."""
     row = conn.execute(
         "SELECT current, best, last_day FROM streaks WHERE community_id = ? AND user_id = ?",
         (community_id, user_id),
@@ -778,21 +839,11 @@ def _advance_streak(conn: sqlite3.Connection, community_id: int, user_id: int, d
     current, best, last_day = (row["current"], row["best"], row["last_day"]) if row else (0, 0, None)
     if last_day is not None and day < last_day:
         # An answer to an earlier day arriving late (channels in different time zones): replay history.
-        current, best, last_day = _replay_streak(conn, community_id, user_id, extra_day=day)
-    else:
-        previous = conn.execute(
-            "SELECT MAX(local_date) FROM posts WHERE community_id = ? AND kind = 'daily' AND local_date < ?"
-            " AND status IN ('open', 'closed')",
-            (community_id, day),
-        ).fetchone()[0]
-        current = next_streak(current, last_day, previous, day)
-        best, last_day = max(best, current), day
-    conn.execute(
-        "INSERT INTO streaks (community_id, user_id, current, best, last_day) VALUES (?, ?, ?, ?, ?)"
-        " ON CONFLICT DO UPDATE SET current = excluded.current, best = excluded.best, last_day = excluded.last_day",
-        (community_id, user_id, current, best, last_day),
-    )
-    return current
+        current, best, last = _replay_streak(conn, community_id, user_id, extra_day=day)
+        return current, best, last or day
+    previous = posts.previous_day(conn, community_id, day) if last_day not in (None, day) else None
+    current = next_streak(current, last_day, previous, day)
+    return current, max(best, current), day
 
 
 def _replay_streak(

@@ -97,6 +97,21 @@ async def test_double_clicks_by_one_user_store_one_answer(bot, clock):
     assert [r.answered for r in board.rows] == [1]
 
 
+async def test_an_answer_queued_just_after_the_reveal_is_refused(bot, clock):
+    """Answers in one batch share what they read about the post; a close between them must be seen."""
+    post = await daily_post(bot, clock)
+    right, _ = right_and_wrong(bot.content.questions[post.question_id])
+    for user in ("u1", "u2"):
+        await bot.context(actor(user))
+    before, closed, after = await asyncio.gather(
+        bot.answer(actor("u1"), post.id, right),
+        bot.storage.close_post(post.id),
+        bot.answer(actor("u2"), post.id, right),
+    )
+    assert (before.outcome.status, closed, after.outcome.status) == (AnswerStatus.RECORDED, True, AnswerStatus.CLOSED)
+    assert (await bot.storage.post_results(post.id)).answered == 1
+
+
 async def test_practice_is_private_and_off_the_leaderboard(bot, clock):
     view = await bot.practice(actor("u1"), "sqs")
     assert view.question.id == "t-sqs-visibility"

@@ -219,6 +219,57 @@ async def test_a_full_or_read_only_database_refuses_clearly_and_writes_nothing_p
     assert again.outcome.status in (AnswerStatus.RECORDED, AnswerStatus.ALREADY)
 
 
+async def _answer_together(bot, post_id: int, users: list[str], choices: list[str]) -> list:
+    """Answers that reach the database in one batch (the users already exist, so nothing else is queued)."""
+    for user in users:
+        await bot.context(actor(user))
+    return list(await asyncio.gather(*(bot.answer(actor(user), post_id, choices) for user in users)))
+
+
+async def _sql(bot, statement: str) -> None:
+    await bot.storage._db._execute(bot.storage._db._conn.execute, statement)
+
+
+async def test_an_answer_that_cannot_be_written_fails_alone(bot, clock):
+    schedule = await bot.set_daily(ADMIN, parse_daily_set(["09:00"]))
+    post = (await bot.post_daily(schedule)).post
+    right, _ = right_and_wrong(bot.content.questions[post.question_id])
+    users = [f"u{i}" for i in range(6)]
+    victim = (await bot.context(actor("u3"))).user.id
+    await _sql(
+        bot,
+        f"CREATE TEMP TRIGGER refuse BEFORE INSERT ON answers WHEN NEW.user_id = {victim}"
+        " BEGIN SELECT RAISE(ABORT, 'refused'); END",
+    )
+    results = await _answer_together(bot, post.id, users, right)
+    assert [r.error_key for r in results] == [None, None, None, "answer.not_stored", None, None]
+    assert (await bot.storage.post_results(post.id)).answered == 5
+    await _sql(bot, "DROP TRIGGER refuse")
+    assert (await bot.answer(actor("u3"), post.id, right)).outcome.status == AnswerStatus.RECORDED
+
+
+async def test_an_answer_that_fails_half_written_fails_its_whole_batch(bot, clock):
+    """The answer row is written but its streak is not: nothing of the batch may be kept."""
+    schedule = await bot.set_daily(ADMIN, parse_daily_set(["09:00"]))
+    post = (await bot.post_daily(schedule)).post
+    right, _ = right_and_wrong(bot.content.questions[post.question_id])
+    users = [f"u{i}" for i in range(6)]
+    victim = (await bot.context(actor("u3"))).user.id
+    await _sql(
+        bot,
+        f"CREATE TEMP TRIGGER refuse BEFORE INSERT ON streaks WHEN NEW.user_id = {victim}"
+        " BEGIN SELECT RAISE(ABORT, 'refused'); END",
+    )
+    results = await _answer_together(bot, post.id, users, right)
+    assert {r.error_key for r in results} == {"answer.not_stored"}
+    assert (await bot.storage.post_results(post.id)).answered == 0
+    await _sql(bot, "DROP TRIGGER refuse")
+    results = await _answer_together(bot, post.id, users, right)
+    assert {r.outcome.status for r in results} == {AnswerStatus.RECORDED}
+    streaks = await bot.storage._db.execute_fetchall("SELECT COUNT(*) FROM streaks")
+    assert streaks[0][0] == 6
+
+
 # -- property-based: the streak and leaderboard rules over random histories and time zones
 
 ZONES = ["Asia/Tokyo", "UTC", "America/Los_Angeles", "Pacific/Auckland", "Asia/Kolkata", "Europe/London"]
