@@ -12,13 +12,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
+import json
 import logging
 import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import time
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 import aiosqlite
 
@@ -351,7 +353,7 @@ class Storage:
 
     async def record_answer(self, request: AnswerRequest) -> AnswerOutcome:
         """Store an answer unless the user already answered the post or it is closed, all in one step."""
-        outcome = await self._run(_record_answer, request)
+        outcome = await self._run(_record_answers, request)
         if outcome.status == AnswerStatus.RECORDED:
             self._unscored = True
             if self._flusher is None:  # the batch loop may have ended meanwhile: fold soon all the same
@@ -406,65 +408,30 @@ class _Tx:
 def _run_batch(conn: sqlite3.Connection, batch: list[_Call]) -> list[Any]:
     """Run the calls in one transaction; a call that fails is rolled back alone when it can be.
 
-    A failed statement undoes itself, so a call that fails before anything of it is written fails
-    alone and the others are kept. A call that fails after writing (in practice only a full disk or
-    an I/O error) fails the whole batch, so nothing is ever half-stored. That needs no savepoint per
-    call, which would cost a quarter of the work of recording an answer.
+    Answers queued one after another are recorded together (see _AnswerRun). A failed statement
+    undoes itself, so a call that fails before anything of it is written fails alone and the others
+    are kept. A call that fails after writing (in practice only a full disk or an I/O error) fails
+    the whole batch, so nothing is ever half-stored. That needs no savepoint per call, which would
+    cost a quarter of the work of recording an answer.
     """
     results: list[Any] = []
-    posts = _PostFacts()
     with _Tx(conn):
-        for call in batch:
-            written = conn.total_changes
-            try:
-                if call.fn is _record_answer:
-                    results.append(_record_answer(conn, *call.args, posts=posts))
-                else:
-                    posts.forget()  # any other call may change posts
-                    results.append(call.fn(conn, *call.args))
-            except Exception as exc:
-                if not conn.in_transaction or conn.total_changes != written:
-                    raise  # SQLite undid the whole transaction itself, or this call is half-written
-                results.append(exc)
+        for fn, calls in itertools.groupby(batch, key=lambda call: call.fn):
+            if fn is _record_answers:
+                results += _record_answers(conn, [call.args[0] for call in calls])
+            else:
+                results += [_call_alone(conn, call) for call in calls]
     return results
 
 
-class _PostFacts:
-    """What a run of answers in one batch reads about posts, read once for the whole run.
-
-    A burst of clicks is hundreds of answers to the same post on the same day; reading the post
-    and the previous scheduled day once instead of per answer halves the statements per answer.
-    The batch holds the write lock, so only a call in this batch can change posts, and any call
-    other than an answer clears what was read.
-    """
-
-    def __init__(self) -> None:
-        self.rows: dict[int, sqlite3.Row | None] = {}
-        self.previous_days: dict[tuple[int, str], str | None] = {}
-
-    def forget(self) -> None:
-        self.rows.clear()
-        self.previous_days.clear()
-
-    def post(self, conn: sqlite3.Connection, post_id: int) -> sqlite3.Row | None:
-        if post_id not in self.rows:
-            self.rows[post_id] = conn.execute(
-                "SELECT kind, community_id, channel_id, owner_id, question_id, local_date, status"
-                " FROM posts WHERE id = ?",
-                (post_id,),
-            ).fetchone()
-        return self.rows[post_id]
-
-    def previous_day(self, conn: sqlite3.Connection, community_id: int, day: str) -> str | None:
-        """The community's last scheduled day before `day`: whether a streak continues or restarts."""
-        key = (community_id, day)
-        if key not in self.previous_days:
-            self.previous_days[key] = conn.execute(
-                "SELECT MAX(local_date) FROM posts WHERE community_id = ? AND kind = 'daily' AND local_date < ?"
-                " AND status IN ('open', 'closed')",
-                key,
-            ).fetchone()[0]
-        return self.previous_days[key]
+def _call_alone(conn: sqlite3.Connection, call: _Call) -> Any:
+    written = conn.total_changes
+    try:
+        return call.fn(conn, *call.args)
+    except Exception as exc:
+        if not conn.in_transaction or conn.total_changes != written:
+            raise  # SQLite undid the whole transaction itself, or this call is half-written
+        return exc
 
 
 def _fold_scores_tx(conn: sqlite3.Connection, limit: int | None) -> bool:
@@ -735,68 +702,157 @@ def _channel_question_history(conn: sqlite3.Connection, channel_id: int) -> dict
     return {r["question_id"]: r["last"] for r in rows}
 
 
-def _record_answer(conn: sqlite3.Connection, r: AnswerRequest, *, posts: _PostFacts) -> AnswerOutcome:
-    post = posts.post(conn, r.post_id)
-    if post is None:
-        return AnswerOutcome(AnswerStatus.UNKNOWN_POST)
-    if post["kind"] == PostKind.PRACTICE and post["owner_id"] != r.user_id:
-        return AnswerOutcome(AnswerStatus.NOT_YOURS)
-    if post["status"] != PostStatus.OPEN:
-        earlier = _earlier_answer(conn, r)
-        if earlier is not None:
-            return earlier
-        return AnswerOutcome(AnswerStatus.CLOSED if post["status"] == PostStatus.CLOSED else AnswerStatus.UNKNOWN_POST)
-    community_id, day = post["community_id"], post["local_date"]
-    daily = post["kind"] == PostKind.DAILY
-    new_streak = _next_streak(conn, posts, community_id, r.user_id, day) if daily else None
-    streak = new_streak[0] if new_streak else 0
-    points = points_for(r.correct, streak) if daily else 0
-    # The insert itself finds a second click (the unique key), so a first answer needs no extra read.
-    inserted = conn.execute(
-        "INSERT INTO answers (post_id, user_id, kind, community_id, question_id, choices, correct, points,"
-        " answered_at, local_date, channel_id, month, week) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-        " ON CONFLICT (post_id, user_id) DO NOTHING",
-        (
-            r.post_id,
-            r.user_id,
-            post["kind"],
-            community_id,
-            post["question_id"],
-            ",".join(r.choices),
-            int(r.correct),
-            points,
-            r.at,
-            day,
-            post["channel_id"],
-            r.month,
-            r.week,
-        ),
-    ).rowcount
-    if not inserted:
-        return _earlier_answer(conn, r) or AnswerOutcome(AnswerStatus.ALREADY)
-    if new_streak:
-        conn.execute(
+def _record_answers(conn: sqlite3.Connection, requests: list[AnswerRequest]) -> list[AnswerOutcome | Exception]:
+    """Store each answer unless the user already answered the post or it is closed."""
+    run = _AnswerRun(conn, requests)
+    outcomes: list[AnswerOutcome | Exception] = []
+    for request in requests:
+        written = conn.total_changes
+        try:
+            outcomes.append(run.record(request))
+        except Exception as exc:
+            if not conn.in_transaction or conn.total_changes != written:
+                raise  # as in _run_batch: half an answer is never kept
+            outcomes.append(exc)
+    run.save_streaks()
+    return outcomes
+
+
+class _AnsweredPost(NamedTuple):
+    kind: str
+    community_id: int
+    channel_id: int | None
+    owner_id: int | None
+    question_id: str
+    local_date: str | None
+    status: str
+
+
+class _AnswerRun:
+    """Answers that reached the database together, recorded with what they share read once.
+
+    A burst of clicks is hundreds of answers to one post on one day. The post, the previous
+    scheduled day and the users' streaks are read once for the whole run, and the streaks written
+    back once at its end, which leaves one statement per answer: its insert. The batch holds the
+    write lock and the run ends before any other call of the batch, so nothing read can change
+    meanwhile.
+    """
+
+    def __init__(self, conn: sqlite3.Connection, requests: list[AnswerRequest]):
+        self.conn = conn
+        self.posts: dict[int, _AnsweredPost | None] = {}
+        for post_id in {r.post_id for r in requests}:
+            row = conn.execute(
+                "SELECT kind, community_id, channel_id, owner_id, question_id, local_date, status"
+                " FROM posts WHERE id = ?",
+                (post_id,),
+            ).fetchone()
+            self.posts[post_id] = _AnsweredPost(*row) if row else None
+        self.previous_days: dict[tuple[int, str], str | None] = {}
+        self.streaks: dict[tuple[int, int], tuple[int, int, str | None]] = {}
+        self.changed: set[tuple[int, int]] = set()
+        users_by_community: dict[int, set[int]] = {}
+        for r in requests:
+            post = self.posts[r.post_id]
+            if post is not None and post.kind == PostKind.DAILY:
+                users_by_community.setdefault(post.community_id, set()).add(r.user_id)
+        for community_id, users in users_by_community.items():
+            rows = conn.execute(
+                "SELECT user_id, current, best, last_day FROM streaks"
+                " WHERE community_id = ? AND user_id IN (SELECT value FROM json_each(?))",
+                (community_id, json.dumps(sorted(users))),
+            )
+            for user_id, current, best, last_day in rows:
+                self.streaks[(community_id, user_id)] = (current, best, last_day)
+
+    def record(self, r: AnswerRequest) -> AnswerOutcome:
+        post = self.posts[r.post_id]
+        if post is None:
+            return AnswerOutcome(AnswerStatus.UNKNOWN_POST)
+        if post.kind == PostKind.PRACTICE and post.owner_id != r.user_id:
+            return AnswerOutcome(AnswerStatus.NOT_YOURS)
+        if post.status != PostStatus.OPEN:
+            return self.earlier_answer(r) or AnswerOutcome(
+                AnswerStatus.CLOSED if post.status == PostStatus.CLOSED else AnswerStatus.UNKNOWN_POST
+            )
+        community_id, day = post.community_id, post.local_date
+        daily = post.kind == PostKind.DAILY
+        streak_after = self.next_streak(community_id, r.user_id, day) if daily else None
+        streak = streak_after[0] if streak_after else 0
+        points = points_for(r.correct, streak) if daily else 0
+        # The insert itself finds a second click (the unique key), so a first answer needs no read.
+        inserted = self.conn.execute(
+            "INSERT INTO answers (post_id, user_id, kind, community_id, question_id, choices, correct, points,"
+            " answered_at, local_date, channel_id, month, week) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (post_id, user_id) DO NOTHING",
+            (
+                r.post_id,
+                r.user_id,
+                post.kind,
+                community_id,
+                post.question_id,
+                ",".join(r.choices),
+                int(r.correct),
+                points,
+                r.at,
+                day,
+                post.channel_id,
+                r.month,
+                r.week,
+            ),
+        ).rowcount
+        if not inserted:
+            return self.earlier_answer(r) or AnswerOutcome(AnswerStatus.ALREADY)
+        if streak_after:
+            self.streaks[(community_id, r.user_id)] = streak_after
+            self.changed.add((community_id, r.user_id))
+        return AnswerOutcome(AnswerStatus.RECORDED, r.choices, r.correct, points, streak)
+
+    def earlier_answer(self, r: AnswerRequest) -> AnswerOutcome | None:
+        """The user's first answer to the post, which stands."""
+        earlier = self.conn.execute(
+            "SELECT choices, correct, points FROM answers WHERE post_id = ? AND user_id = ?",
+            (r.post_id, r.user_id),
+        ).fetchone()
+        if earlier is None:
+            return None
+        return AnswerOutcome(
+            AnswerStatus.ALREADY, tuple(earlier["choices"].split(",")), bool(earlier["correct"]), earlier["points"]
+        )
+
+    def next_streak(self, community_id: int, user_id: int, day: str) -> tuple[int, int, str]:
+        """(current, best, last day) once the user has answered on `day`; kept only if the answer is."""
+        current, best, last_day = self.streaks.get((community_id, user_id), (0, 0, None))
+        if last_day is not None and day < last_day:
+            # An answer to an earlier day arriving late (channels in different time zones): replay history.
+            current, best, last = _replay_streak(self.conn, community_id, user_id, extra_day=day)
+            return current, best, last or day
+        previous = self.previous_day(community_id, day) if last_day not in (None, day) else None
+        current = next_streak(current, last_day, previous, day)
+        return current, max(best, current), day
+
+    def previous_day(self, community_id: int, day: str) -> str | None:
+        """The community's last scheduled day before `day`: whether a streak continues or restarts."""
+        key = (community_id, day)
+        if key not in self.previous_days:
+            self.previous_days[key] = self.conn.execute(
+                "SELECT MAX(local_date) FROM posts WHERE community_id = ? AND kind = 'daily' AND local_date < ?"
+                " AND status IN ('open', 'closed')",
+                key,
+            ).fetchone()[0]
+        return self.previous_days[key]
+
+    def save_streaks(self) -> None:
+        self.conn.executemany(
             "INSERT INTO streaks (community_id, user_id, current, best, last_day) VALUES (?, ?, ?, ?, ?)"
             " ON CONFLICT DO UPDATE SET current = excluded.current, best = excluded.best,"
             " last_day = excluded.last_day",
-            (community_id, r.user_id, *new_streak),
+            [(*key, *self.streaks[key]) for key in self.changed],
         )
-    return AnswerOutcome(AnswerStatus.RECORDED, r.choices, r.correct, points, streak)
 
 
-def _earlier_answer(conn: sqlite3.Connection, r: AnswerRequest) -> AnswerOutcome | None:
-    """The user's first answer to the post, which stands."""
-    earlier = conn.execute(
-        "SELECT choices, correct, points FROM answers WHERE post_id = ? AND user_id = ?",
-        (r.post_id, r.user_id),
-    ).fetchone()
-    if earlier is None:
-        return None
-    return AnswerOutcome(
-        AnswerStatus.ALREADY, tuple(earlier["choices"].split(",")), bool(earlier["correct"]), earlier["points"]
-    )
-
-
+# One upsert per answer and period, no GROUP BY: sorting the rows first cost more than it saved
+# (20 against 12 us per answer folded, measured over 10,000 users).
 SCORE_NEW_ANSWERS = """
     WITH new AS (
         SELECT community_id, channel_id, user_id, points, correct, answered_at, month, week FROM answers
@@ -810,8 +866,7 @@ SCORE_NEW_ANSWERS = """
         UNION ALL SELECT community_id, 0, week, user_id, points, correct, answered_at FROM new
     )
     INSERT INTO scores (community_id, channel_id, period, user_id, points, correct, answered, first_at)
-    SELECT community_id, scope, period, user_id, SUM(points), SUM(correct), COUNT(*), MIN(answered_at)
-    FROM spread WHERE true GROUP BY community_id, scope, period, user_id
+    SELECT community_id, scope, period, user_id, points, correct, 1, answered_at FROM spread WHERE true
     ON CONFLICT DO UPDATE SET points = points + excluded.points, correct = correct + excluded.correct,
         answered = answered + excluded.answered, first_at = MIN(first_at, excluded.first_at)
 """
@@ -826,24 +881,6 @@ def _fold_scores(conn: sqlite3.Connection, limit: int | None) -> bool:
         conn.execute(SCORE_NEW_ANSWERS, {"start": start, "end": end})
         conn.execute("UPDATE score_mark SET answer_id = ? WHERE id = 1", (end,))
     return end < last
-
-
-def _next_streak(
-    conn: sqlite3.Connection, posts: _PostFacts, community_id: int, user_id: int, day: str
-) -> tuple[int, int, str]:
-    """(current, best, last day) once the user has answered on `day`; stored only if the answer is."""
-    row = conn.execute(
-        "SELECT current, best, last_day FROM streaks WHERE community_id = ? AND user_id = ?",
-        (community_id, user_id),
-    ).fetchone()
-    current, best, last_day = (row["current"], row["best"], row["last_day"]) if row else (0, 0, None)
-    if last_day is not None and day < last_day:
-        # An answer to an earlier day arriving late (channels in different time zones): replay history.
-        current, best, last = _replay_streak(conn, community_id, user_id, extra_day=day)
-        return current, best, last or day
-    previous = posts.previous_day(conn, community_id, day) if last_day not in (None, day) else None
-    current = next_streak(current, last_day, previous, day)
-    return current, max(best, current), day
 
 
 def _replay_streak(

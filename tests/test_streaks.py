@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 import random
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 
 from bot.commands import parse_daily_set
+from bot.config import Settings
 from bot.scoring import points_for, replay
-from tests.conftest import actor, right_and_wrong
+from tests.conftest import Clock, actor, make_bot, right_and_wrong
 
 
 async def post_on(bot, clock, day, channel="c1", tz="Asia/Tokyo", at="09:00"):
@@ -122,3 +131,50 @@ def test_replay_matches_a_step_by_step_model():
             if d == answered[-1]:
                 at_last = run
         assert (current, best, last) == (at_last, best_seen, answered[-1])
+
+
+# -- answers that reach the database together are recorded exactly as if they came one by one
+
+POSTS = [("2026-11-23", "c1"), ("2026-11-23", "c2"), ("2026-11-24", "c1"), ("2026-11-25", "c2")]
+
+
+@hsettings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    clicks=st.lists(
+        st.tuples(st.sampled_from(["u0", "u1", "u2"]), st.integers(0, len(POSTS) - 1), st.booleans()),
+        min_size=1,
+        max_size=16,
+    )
+)
+def test_answers_recorded_together_match_answers_recorded_one_by_one(tmp_path_factory, content, clicks):
+    asyncio.run(_together_and_one_by_one(tmp_path_factory.mktemp("together"), content, clicks))
+
+
+async def _together_and_one_by_one(tmp: Path, content, clicks: list[tuple[str, int, bool]]) -> None:
+    together = await _play(tmp / "together.db", content, clicks, together=True)
+    one_by_one = await _play(tmp / "one-by-one.db", content, clicks, together=False)
+    assert together == one_by_one
+
+
+async def _play(database: Path, content, clicks: list[tuple[str, int, bool]], together: bool) -> tuple:
+    clock = Clock(datetime(2026, 11, 23, 8, 0, tzinfo=ZoneInfo("Asia/Tokyo")))
+    bot = await make_bot(Settings(database=database, timezone="Asia/Tokyo"), clock, content)
+    try:
+        posts = [await post_on(bot, clock, day, channel) for day, channel in POSTS]  # all still open
+        for user in ("u0", "u1", "u2"):  # the same user ids in both runs (they break ties), and nothing
+            await bot.context(actor(user))  # but the answers is queued when they come together
+
+        def click(user: str, index: int, correct: bool):
+            right, wrong = right_and_wrong(bot.content.questions[posts[index].question_id])
+            return bot.answer(actor(user), posts[index].id, right if correct else wrong)
+
+        if together:
+            feedback = await asyncio.gather(*(click(*c) for c in clicks))
+        else:
+            feedback = [await click(*c) for c in clicks]
+        outcomes = [(f.outcome.status, f.outcome.correct, f.outcome.points, f.outcome.streak) for f in feedback]
+        streaks = [await bot.streak(actor(user)) for user in ("u0", "u1", "u2")]
+        board = [(r.name, r.points, r.correct, r.answered) for r in (await bot.leaderboard(actor(), "all")).rows]
+        return outcomes, streaks, board
+    finally:
+        await bot.close()
