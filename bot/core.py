@@ -13,7 +13,7 @@ import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, NamedTuple, Protocol
 from zoneinfo import ZoneInfo
 
 from bot.choosing import QuestionFilter, choose_daily, choose_practice, resolve_filter
@@ -81,8 +81,9 @@ class Actor:
     is_admin: bool = False
 
 
-@dataclass(frozen=True)
-class Context:
+class Context(NamedTuple):
+    """Who is asking, and where. Built for every click, so a named tuple (cheaper than a dataclass)."""
+
     community: Community
     user: User
 
@@ -227,7 +228,7 @@ class StudyBot:
             week=week,
         )
         outcome = await self.storage.record_answer(request)
-        self.metrics.answers.labels(outcome.status.value).inc()
+        self.metrics.count_answer(outcome.status.value)
         return AnswerFeedback(outcome, ctx.locale, question, post)
 
     async def _sent_post(self, post_id: int) -> Post | None:

@@ -31,6 +31,14 @@ class Metrics:
             registry=self.registry,
         )
         self.errors = Counter("studybot_errors_total", "Errors by kind", ["kind"], registry=self.registry)
+        self._answer_counters: dict[str, Counter] = {}
+
+    def count_answer(self, outcome: str) -> None:
+        # Every click lands here; labels() takes a lock and validates, so look each outcome up once.
+        counter = self._answer_counters.get(outcome)
+        if counter is None:
+            counter = self._answer_counters[outcome] = self.answers.labels(outcome)
+        counter.inc()
 
     def render(self) -> bytes:
         return generate_latest(self.registry)
