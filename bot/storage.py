@@ -44,7 +44,9 @@ from bot.scoring import next_streak, points_for, replay
 
 T = TypeVar("T")
 ALL_CHANNELS = 0  # scores.channel_id for community-wide totals
-SCORE_CHUNK = 1000  # answers folded into the leaderboard totals per background step
+# Answers folded into the leaderboard totals per background step. Answers queued meanwhile wait for
+# the step, so it is kept short: about 3 ms (1000 made the p99 of 200 concurrent answerers 40% higher).
+SCORE_CHUNK = 250
 log = logging.getLogger("studybot.storage")
 
 MIGRATIONS: list[str] = [
