@@ -220,12 +220,14 @@ class Storage:
 
     async def close(self) -> None:
         """Finish what was asked: queued calls, then the leaderboard totals, then close."""
-        if self._flusher is not None:
-            await self._flusher
-        if self._unscored:
-            with contextlib.suppress(sqlite3.Error):  # folded at the next start otherwise
-                await self._db._execute(_fold_scores_tx, self._db._conn, None)
-        await self._db.close()
+        try:
+            if self._flusher is not None:
+                await self._flusher
+            if self._unscored:
+                with contextlib.suppress(sqlite3.Error):  # folded at the next start otherwise
+                    await self._db._execute(_fold_scores_tx, self._db._conn, None)
+        finally:
+            await self._db.close()  # its worker thread would otherwise keep the process from exiting
 
     async def _run(self, fn: Callable[..., T], *args: Any) -> T:
         loop = asyncio.get_running_loop()
