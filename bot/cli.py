@@ -18,6 +18,7 @@ from bot.config import ConfigError, Settings, load_settings
 from bot.content import ContentError, load_content
 from bot.content_report import report
 from bot.core import StudyBot
+from bot.gc_tuning import tune_for_bursts
 from bot.logs import setup_logging
 from bot.storage import MIGRATIONS, Storage, StorageError
 
@@ -215,6 +216,7 @@ async def run_platforms(settings: Settings) -> int:
         await scheduler.start()
         watcher = asyncio.create_task(watch_content(bot))
         closers.append(lambda: _cancel(watcher))
+        tune_for_bursts()
         await until_stopped(stop)
     finally:
         await scheduler.stop()

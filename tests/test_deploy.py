@@ -1,8 +1,9 @@
 """What a deployment relies on, checked without Docker (no engine runs here): the Dockerfile lints
-clean, and its entry point and health check work when run the same way."""
+clean, its entry point and health check work when run the same way, and the process is tuned for bursts."""
 
 from __future__ import annotations
 
+import gc
 import re
 import subprocess
 import sys
@@ -11,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from bot.config import PROJECT_ROOT
+from bot.gc_tuning import YOUNG_GENERATION_THRESHOLD, tune_for_bursts
 from tests.conftest import FIXTURE_CONTENT
 from tests.fakes.slack_api import FakeSlackAPI
 from tests.processes import BotProcess, free_port
@@ -79,3 +81,14 @@ async def test_bad_content_at_start_is_a_clear_error(tmp_path, slack_fake, break
     code, _, err = await bot.finish()
     assert code == 1
     assert expected in err and "Traceback" not in err
+
+
+def test_garbage_collector_tuning_freezes_what_exists_and_collects_the_young_less_often():
+    threshold = gc.get_threshold()
+    try:
+        tune_for_bursts()
+        assert gc.get_freeze_count() > 10_000  # the libraries and everything loaded so far
+        assert gc.get_threshold() == (YOUNG_GENERATION_THRESHOLD, threshold[1], threshold[2])
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*threshold)
