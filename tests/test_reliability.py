@@ -219,11 +219,28 @@ async def test_a_full_or_read_only_database_refuses_clearly_and_writes_nothing_p
     assert again.outcome.status in (AnswerStatus.RECORDED, AnswerStatus.ALREADY)
 
 
-async def _answer_together(bot, post_id: int, users: list[str], choices: list[str]) -> list:
-    """Answers that reach the database in one batch (the users already exist, so nothing else is queued)."""
-    for user in users:
+USERS = [f"u{i}" for i in range(6)]
+
+
+async def _answer_together(bot, post_id: int, choices: list[str]) -> list:
+    """Six answers that reach the database in one batch (the users exist, so nothing else is queued)."""
+    for user in USERS:
         await bot.context(actor(user))
-    return list(await asyncio.gather(*(bot.answer(actor(user), post_id, choices) for user in users)))
+    return list(await asyncio.gather(*(bot.answer(actor(user), post_id, choices) for user in USERS)))
+
+
+async def _post_with_u3_refused_in(bot, table: str):
+    """A daily post, and a temporary trigger that makes SQLite refuse u3's row in `table`."""
+    schedule = await bot.set_daily(ADMIN, parse_daily_set(["09:00"]))
+    post = (await bot.post_daily(schedule)).post
+    victim = (await bot.context(actor("u3"))).user.id
+    await _sql(
+        bot,
+        f"CREATE TEMP TRIGGER refuse BEFORE INSERT ON {table} WHEN NEW.user_id = {victim}"
+        " BEGIN SELECT RAISE(ABORT, 'refused'); END",
+    )
+    right, _ = right_and_wrong(bot.content.questions[post.question_id])
+    return post, right
 
 
 async def _sql(bot, statement: str) -> None:
@@ -231,17 +248,8 @@ async def _sql(bot, statement: str) -> None:
 
 
 async def test_an_answer_that_cannot_be_written_fails_alone(bot, clock):
-    schedule = await bot.set_daily(ADMIN, parse_daily_set(["09:00"]))
-    post = (await bot.post_daily(schedule)).post
-    right, _ = right_and_wrong(bot.content.questions[post.question_id])
-    users = [f"u{i}" for i in range(6)]
-    victim = (await bot.context(actor("u3"))).user.id
-    await _sql(
-        bot,
-        f"CREATE TEMP TRIGGER refuse BEFORE INSERT ON answers WHEN NEW.user_id = {victim}"
-        " BEGIN SELECT RAISE(ABORT, 'refused'); END",
-    )
-    results = await _answer_together(bot, post.id, users, right)
+    post, right = await _post_with_u3_refused_in(bot, "answers")
+    results = await _answer_together(bot, post.id, right)
     assert [r.error_key for r in results] == [None, None, None, "answer.not_stored", None, None]
     assert (await bot.storage.post_results(post.id)).answered == 5
     await _sql(bot, "DROP TRIGGER refuse")
@@ -250,21 +258,12 @@ async def test_an_answer_that_cannot_be_written_fails_alone(bot, clock):
 
 async def test_an_answer_that_fails_half_written_fails_its_whole_batch(bot, clock):
     """The answer row is written but its streak is not: nothing of the batch may be kept."""
-    schedule = await bot.set_daily(ADMIN, parse_daily_set(["09:00"]))
-    post = (await bot.post_daily(schedule)).post
-    right, _ = right_and_wrong(bot.content.questions[post.question_id])
-    users = [f"u{i}" for i in range(6)]
-    victim = (await bot.context(actor("u3"))).user.id
-    await _sql(
-        bot,
-        f"CREATE TEMP TRIGGER refuse BEFORE INSERT ON streaks WHEN NEW.user_id = {victim}"
-        " BEGIN SELECT RAISE(ABORT, 'refused'); END",
-    )
-    results = await _answer_together(bot, post.id, users, right)
+    post, right = await _post_with_u3_refused_in(bot, "streaks")
+    results = await _answer_together(bot, post.id, right)
     assert {r.error_key for r in results} == {"answer.not_stored"}
     assert (await bot.storage.post_results(post.id)).answered == 0
     await _sql(bot, "DROP TRIGGER refuse")
-    results = await _answer_together(bot, post.id, users, right)
+    results = await _answer_together(bot, post.id, right)
     assert {r.outcome.status for r in results} == {AnswerStatus.RECORDED}
     streaks = await bot.storage._db.execute_fetchall("SELECT COUNT(*) FROM streaks")
     assert streaks[0][0] == 6
