@@ -47,6 +47,9 @@ ALL_CHANNELS = 0  # scores.channel_id for community-wide totals
 # Answers folded into the leaderboard totals per background step. Answers queued meanwhile wait for
 # the step, so it is kept short: about 3 ms (1000 made the p99 of 200 concurrent answerers 40% higher).
 SCORE_CHUNK = 250
+CHECKPOINT_BATCHES = 100  # batches written between two copies of the log into the database file
+IDLE_CHECKPOINT_BATCHES = 10  # or fewer, once nothing is queued (not after every single click)
+WAL_SIZE_LIMIT = 32 * 1024 * 1024  # bytes the log file is cut back to once it has been checkpointed
 log = logging.getLogger("studybot.storage")
 
 MIGRATIONS: list[str] = [
@@ -172,13 +175,65 @@ class _Call:
     future: asyncio.Future[Any]
 
 
+class _LogCheckpointer:
+    """Copies the write-ahead log into the database file, beside the writer and never in its way.
+
+    Copying on the writer's connection, as SQLite's automatic checkpoint does inside whichever commit
+    crosses its threshold, held up the clicks queued behind it for 55 to 600 ms in bench/answers.py;
+    with that turned off and nothing else, the log grew by about 1 KB per answer for as long as the
+    bot ran. In WAL mode a checkpoint on another connection and the writer do not wait for each
+    other, so this one has its own connection and thread. It copies every CHECKPOINT_BATCHES batches, and once the writer is idle if
+    the last copy missed frames written meanwhile: only a complete copy lets the log start over from
+    its beginning.
+    """
+
+    def __init__(self, conn: aiosqlite.Connection):
+        self._conn = conn
+        self._batches = 0  # written since the last copy started
+        self._incomplete = False  # the last copy missed frames written while it ran
+        self._running: asyncio.Task[None] | None = None
+
+    def written(self) -> None:
+        self._batches += 1
+        if self._batches >= CHECKPOINT_BATCHES:
+            self._start()
+
+    def idle(self) -> None:
+        if self._incomplete or self._batches >= IDLE_CHECKPOINT_BATCHES:
+            self._start()
+
+    def _start(self) -> None:
+        if self._running is None:
+            self._running = asyncio.get_running_loop().create_task(self._copy())
+
+    async def _copy(self) -> None:
+        self._batches = 0
+        try:
+            # PASSIVE never waits, for the writer or for readers (another process may be reading).
+            [(busy, frames, copied)] = await self._conn.execute_fetchall("PRAGMA wal_checkpoint(PASSIVE)")
+            self._incomplete = bool(busy) or frames != copied or self._batches > 0
+        except Exception:
+            log.exception("copying the database log into the database file failed; tried again later")
+        finally:
+            self._running = None
+
+    async def settle(self) -> None:
+        while self._running is not None:
+            await self._running
+
+    async def close(self) -> None:
+        await self.settle()
+        await self._conn.close()
+
+
 class Storage:
-    def __init__(self, db: aiosqlite.Connection, path: str):
+    def __init__(self, db: aiosqlite.Connection, path: str, checkpointer: _LogCheckpointer | None = None):
         self._db = db
         self.path = path
         self._pending: list[_Call] = []
         self._flusher: asyncio.Task[None] | None = None
         self._unscored = True  # answers may wait to be folded into the leaderboard totals (also after a crash)
+        self._checkpointer = checkpointer  # None for an in-memory database, which has no log
 
     @classmethod
     async def open(cls, path: str | Path) -> Storage:
@@ -190,15 +245,17 @@ class Storage:
             db = await aiosqlite.connect(path, isolation_level=None, timeout=30)
         except sqlite3.Error as exc:
             raise StorageError(f"cannot open database {path}: {exc}") from exc
-        storage = cls(db, path)
         try:
             await db._execute(_setup, db._conn)
+            checkpointer = None
+            if path != ":memory:":
+                checkpointer = _LogCheckpointer(await aiosqlite.connect(path, isolation_level=None))
         except (sqlite3.Error, StorageError) as exc:
             await db.close()  # the worker thread would otherwise keep the process alive
             if isinstance(exc, StorageError):
                 raise
             raise StorageError(f"cannot open database {path}: {exc}") from exc
-        return storage
+        return cls(db, path, checkpointer)
 
     async def backup(self, target: str | Path, progress: Callable[[int, int], None] | None = None) -> None:
         """Copy the database with SQLite's online backup API, safe while the bot is writing.
@@ -218,16 +275,28 @@ class Storage:
             dest.close()
         partial.replace(target)
 
+    async def settle(self) -> None:
+        """Wait until every queued call, the leaderboard totals and a running checkpoint are done."""
+        while self._flusher is not None:
+            await self._flusher
+        if self._checkpointer is not None:
+            await self._checkpointer.settle()
+
     async def close(self) -> None:
         """Finish what was asked: queued calls, then the leaderboard totals, then close."""
         try:
-            if self._flusher is not None:
-                await self._flusher
+            await self.settle()
             if self._unscored:
                 with contextlib.suppress(sqlite3.Error):  # folded at the next start otherwise
                     await self._db._execute(_fold_scores_tx, self._db._conn, None)
         finally:
-            await self._db.close()  # its worker thread would otherwise keep the process from exiting
+            # Their worker threads would otherwise keep the process from exiting. The last connection
+            # to close copies the whole log into the database file.
+            try:
+                if self._checkpointer is not None:
+                    await self._checkpointer.close()
+            finally:
+                await self._db.close()
 
     async def _run(self, fn: Callable[..., T], *args: Any) -> T:
         loop = asyncio.get_running_loop()
@@ -262,8 +331,12 @@ class Storage:
                     except Exception:
                         log.exception("folding answers into leaderboard totals failed; retried on next read")
                         self._unscored = False
+                if self._checkpointer is not None:
+                    self._checkpointer.written()
         finally:
             self._flusher = None
+            if self._checkpointer is not None:
+                self._checkpointer.idle()
 
     async def ping(self) -> bool:
         """The database answers (for /healthz)."""
@@ -451,7 +524,8 @@ def _setup(conn: sqlite3.Connection) -> None:
     conn.execute("PRAGMA synchronous=NORMAL")
     conn.execute("PRAGMA busy_timeout=30000")
     conn.execute("PRAGMA foreign_keys=ON")
-    conn.execute("PRAGMA wal_autocheckpoint=0")
+    conn.execute("PRAGMA wal_autocheckpoint=0")  # _LogCheckpointer copies the log instead
+    conn.execute(f"PRAGMA journal_size_limit={WAL_SIZE_LIMIT}")
     conn.execute("PRAGMA cache_size=-65536")  # 64 MiB of page cache: leaderboards and streaks stay in memory
     with _Tx(conn):
         version = conn.execute("PRAGMA user_version").fetchone()[0]

@@ -1,8 +1,9 @@
-"""The database: migrations, WAL mode, and refusing what it cannot safely use."""
+"""The database: migrations, WAL mode and its checkpoints, and refusing what it cannot safely use."""
 
 from __future__ import annotations
 
 import sqlite3
+from pathlib import Path
 
 import pytest
 
@@ -95,3 +96,35 @@ def test_db_backup_command(tmp_path, monkeypatch, capsys):
     assert "backed up to" in capsys.readouterr().out
     conn = sqlite3.connect(tmp_path / "out" / "b.db")
     assert conn.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
+
+
+async def test_the_log_is_copied_into_the_database_file_and_starts_over(bot, clock, tmp_path):
+    """Without checkpoints the write-ahead log grows for as long as the bot runs (1 KB per answer)."""
+    from bot.commands import parse_daily_set
+    from bot.storage import CHECKPOINT_BATCHES
+    from tests.conftest import ADMIN, actor, right_and_wrong
+
+    schedule = await bot.set_daily(ADMIN, parse_daily_set(["09:00"]))
+    post = (await bot.post_daily(schedule)).post
+    right, _ = right_and_wrong(bot.content.questions[post.question_id])
+
+    async def answer_one_by_one(users: range) -> None:
+        for i in users:
+            await bot.answer(actor(f"u{i}"), post.id, right)  # two batches: the new user, the answer
+            await bot.storage.settle()  # an idle moment, when the checkpoint is due
+
+    await answer_one_by_one(range(CHECKPOINT_BATCHES))
+    assert _answers_in_the_file_alone(Path(bot.storage.path), tmp_path / "alone.db") >= CHECKPOINT_BATCHES // 2
+    log = Path(bot.storage.path + "-wal")
+    before = _size(log)
+    await answer_one_by_one(range(CHECKPOINT_BATCHES, 4 * CHECKPOINT_BATCHES))
+    assert _size(log) < 2 * before  # reused from the start, not grown fourfold
+
+
+def _answers_in_the_file_alone(database: Path, copy: Path) -> int:
+    copy.write_bytes(database.read_bytes())  # without its -wal file
+    return sqlite3.connect(copy).execute("SELECT COUNT(*) FROM answers").fetchone()[0]
+
+
+def _size(path: Path) -> int:
+    return path.stat().st_size
