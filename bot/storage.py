@@ -47,8 +47,11 @@ ALL_CHANNELS = 0  # scores.channel_id for community-wide totals
 # Answers folded into the leaderboard totals per background step. Answers queued meanwhile wait for
 # the step, so it is kept short: about 3 ms (1000 made the p99 of 200 concurrent answerers 40% higher).
 SCORE_CHUNK = 250
-CHECKPOINT_BATCHES = 100  # batches written between two copies of the log into the database file
-IDLE_CHECKPOINT_BATCHES = 10  # or fewer, once nothing is queued (not after every single click)
+# Batches written between two background copies of the log into the database file. Each copy
+# competes with the clicks for the two cores and syncs the file: every 100 batches doubled the p99 of
+# 200 concurrent answerers, every 500 left it as it was (bench/answers.py, alternating runs).
+CHECKPOINT_BATCHES = 500
+IDLE_CHECKPOINT_BATCHES = 10  # batches after which the writer, once idle, finishes the copy
 WAL_SIZE_LIMIT = 32 * 1024 * 1024  # bytes the log file is cut back to once it has been checkpointed
 log = logging.getLogger("studybot.storage")
 
@@ -176,46 +179,44 @@ class _Call:
 
 
 class _LogCheckpointer:
-    """Copies the write-ahead log into the database file, beside the writer and never in its way.
+    """Copies the write-ahead log into the database file, out of the way of the clicks.
 
-    Copying on the writer's connection, as SQLite's automatic checkpoint does inside whichever commit
-    crosses its threshold, held up the clicks queued behind it for 55 to 600 ms in bench/answers.py;
-    with that turned off and nothing else, the log grew by about 1 KB per answer for as long as the
-    bot ran. In WAL mode a checkpoint on another connection and the writer do not wait for each
-    other, so this one has its own connection and thread. It copies every CHECKPOINT_BATCHES batches, and once the writer is idle if
-    the last copy missed frames written meanwhile: only a complete copy lets the log start over from
-    its beginning.
+    With SQLite's automatic checkpoint turned off and nothing else, the log grew by about 1 KB per
+    answer for as long as the bot ran. A checkpoint on the writer's own connection (which is what the
+    automatic one is) holds up the clicks queued behind it: 55 to 600 ms after a busy spell in
+    bench/answers.py. So the bulk of the copying runs on a connection and thread of its own every
+    CHECKPOINT_BATCHES batches: in WAL mode it and the writer do not wait for each other. Only a
+    copy made while nothing is written lets the log start over from its beginning, so the writer
+    finishes the job itself when it is idle, which by then is little (about 1 ms).
     """
 
     def __init__(self, conn: aiosqlite.Connection):
         self._conn = conn
-        self._batches = 0  # written since the last copy started
-        self._incomplete = False  # the last copy missed frames written while it ran
+        self._since_copy = 0  # batches written since the last background copy started
+        self._since_finish = 0  # batches written since the writer last finished a copy
         self._running: asyncio.Task[None] | None = None
 
     def written(self) -> None:
-        self._batches += 1
-        if self._batches >= CHECKPOINT_BATCHES:
-            self._start()
-
-    def idle(self) -> None:
-        if self._incomplete or self._batches >= IDLE_CHECKPOINT_BATCHES:
-            self._start()
-
-    def _start(self) -> None:
-        if self._running is None:
+        self._since_copy += 1
+        self._since_finish += 1
+        if self._since_copy >= CHECKPOINT_BATCHES and self._running is None:
+            self._since_copy = 0
             self._running = asyncio.get_running_loop().create_task(self._copy())
 
     async def _copy(self) -> None:
-        self._batches = 0
         try:
             # PASSIVE never waits, for the writer or for readers (another process may be reading).
-            [(busy, frames, copied)] = await self._conn.execute_fetchall("PRAGMA wal_checkpoint(PASSIVE)")
-            self._incomplete = bool(busy) or frames != copied or self._batches > 0
+            await self._conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
         except Exception:
             log.exception("copying the database log into the database file failed; tried again later")
         finally:
             self._running = None
+
+    def finish_due(self) -> bool:
+        return self._since_finish >= IDLE_CHECKPOINT_BATCHES
+
+    def finished(self) -> None:
+        self._since_finish = 0
 
     async def settle(self) -> None:
         while self._running is not None:
@@ -333,10 +334,19 @@ class Storage:
                         self._unscored = False
                 if self._checkpointer is not None:
                     self._checkpointer.written()
+                    if self._checkpointer.finish_due() and not self._unscored:
+                        await asyncio.sleep(0)  # let those just answered ask again before calling this idle
+                        if not self._pending:
+                            await self._finish_checkpoint(self._checkpointer)
         finally:
             self._flusher = None
-            if self._checkpointer is not None:
-                self._checkpointer.idle()
+
+    async def _finish_checkpoint(self, checkpointer: _LogCheckpointer) -> None:
+        try:
+            await self._db._execute(_checkpoint, self._db._conn)
+            checkpointer.finished()
+        except Exception:
+            log.exception("copying the database log into the database file failed; tried again later")
 
     async def ping(self) -> bool:
         """The database answers (for /healthz)."""
@@ -544,6 +554,10 @@ def _statements(script: str) -> list[str]:
     # executescript() would commit our transaction; split instead (our migrations have no ';' in strings).
     lines = [line for line in script.splitlines() if not line.strip().startswith("--")]
     return [s.strip() for s in "\n".join(lines).split(";") if s.strip()]
+
+
+def _checkpoint(conn: sqlite3.Connection) -> None:
+    conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
 
 
 def _ping(conn: sqlite3.Connection) -> bool:
