@@ -47,11 +47,11 @@ ALL_CHANNELS = 0  # scores.channel_id for community-wide totals
 # Answers folded into the leaderboard totals per background step. Answers queued meanwhile wait for
 # the step, so it is kept short: about 3 ms (1000 made the p99 of 200 concurrent answerers 40% higher).
 SCORE_CHUNK = 250
-# Batches written between two background copies of the log into the database file. Each copy
-# competes with the clicks for the two cores and syncs the file: every 100 batches doubled the p99 of
-# 200 concurrent answerers, every 500 left it as it was (bench/answers.py, alternating runs).
-CHECKPOINT_BATCHES = 500
-IDLE_CHECKPOINT_BATCHES = 10  # batches after which the writer, once idle, finishes the copy
+# Batches written between two background copies of the log under constant load. At 100 the
+# figures of bench/answers.py are the same as with no copies at all (alternating runs).
+CHECKPOINT_BATCHES = 100
+IDLE_CHECKPOINT_BATCHES = 10  # batches after which the log is copied when the writer is quiet
+QUIET_SECONDS = 0.02  # without a write, after which the writer counts as quiet
 WAL_SIZE_LIMIT = 32 * 1024 * 1024  # bytes the log file is cut back to once it has been checkpointed
 log = logging.getLogger("studybot.storage")
 
@@ -184,22 +184,39 @@ class _LogCheckpointer:
     With SQLite's automatic checkpoint turned off and nothing else, the log grew by about 1 KB per
     answer for as long as the bot ran. A checkpoint on the writer's own connection (which is what the
     automatic one is) holds up the clicks queued behind it: 55 to 600 ms after a busy spell in
-    bench/answers.py. So the bulk of the copying runs on a connection and thread of its own every
-    CHECKPOINT_BATCHES batches: in WAL mode it and the writer do not wait for each other. Only a
-    copy made while nothing is written lets the log start over from its beginning, so the writer
-    finishes the job itself when it is idle, which by then is little (about 1 ms).
+    bench/answers.py. So the copying runs on a connection and thread of its own: in WAL mode it and
+    the writer do not wait for each other. Only a copy made while nothing is written lets the log
+    start over from its beginning, so besides every CHECKPOINT_BATCHES batches, it copies once the
+    writer has been quiet for QUIET_SECONDS.
     """
 
     def __init__(self, conn: aiosqlite.Connection):
         self._conn = conn
-        self._since_copy = 0  # batches written since the last background copy started
-        self._since_finish = 0  # batches written since the writer last finished a copy
+        self._since_copy = 0  # batches written since the last copy started
         self._running: asyncio.Task[None] | None = None
+        self._quiet: asyncio.TimerHandle | None = None
 
     def written(self) -> None:
         self._since_copy += 1
-        self._since_finish += 1
-        if self._since_copy >= CHECKPOINT_BATCHES and self._running is None:
+        if self._since_copy >= CHECKPOINT_BATCHES:
+            self._start()
+
+    def idle(self) -> None:
+        """The writer has nothing queued: if nothing is written for QUIET_SECONDS, copy."""
+        if self._quiet is not None:
+            self._quiet.cancel()  # counted from the writer's last idle moment
+            self._quiet = None
+        if self._since_copy >= IDLE_CHECKPOINT_BATCHES:
+            written = self._since_copy
+            self._quiet = asyncio.get_running_loop().call_later(QUIET_SECONDS, self._if_still_quiet, written)
+
+    def _if_still_quiet(self, written: int) -> None:
+        self._quiet = None
+        if self._since_copy == written:  # if not, the writer's next idle moment tries again
+            self._start()
+
+    def _start(self) -> None:
+        if self._running is None:
             self._since_copy = 0
             self._running = asyncio.get_running_loop().create_task(self._copy())
 
@@ -212,13 +229,12 @@ class _LogCheckpointer:
         finally:
             self._running = None
 
-    def finish_due(self) -> bool:
-        return self._since_finish >= IDLE_CHECKPOINT_BATCHES
-
-    def finished(self) -> None:
-        self._since_finish = 0
-
     async def settle(self) -> None:
+        """Make a copy that is waiting for quiet now, and wait for the one running."""
+        if self._quiet is not None:
+            self._quiet.cancel()
+            self._quiet = None
+            self._start()
         while self._running is not None:
             await self._running
 
@@ -228,13 +244,13 @@ class _LogCheckpointer:
 
 
 class Storage:
-    def __init__(self, db: aiosqlite.Connection, path: str, checkpointer: _LogCheckpointer | None = None):
+    def __init__(self, db: aiosqlite.Connection, path: str, copier: aiosqlite.Connection | None = None):
         self._db = db
         self.path = path
         self._pending: list[_Call] = []
         self._flusher: asyncio.Task[None] | None = None
         self._unscored = True  # answers may wait to be folded into the leaderboard totals (also after a crash)
-        self._checkpointer = checkpointer  # None for an in-memory database, which has no log
+        self._checkpointer = _LogCheckpointer(copier) if copier is not None else None  # None: no log in memory
 
     @classmethod
     async def open(cls, path: str | Path) -> Storage:
@@ -248,15 +264,13 @@ class Storage:
             raise StorageError(f"cannot open database {path}: {exc}") from exc
         try:
             await db._execute(_setup, db._conn)
-            checkpointer = None
-            if path != ":memory:":
-                checkpointer = _LogCheckpointer(await aiosqlite.connect(path, isolation_level=None))
+            copier = None if path == ":memory:" else await aiosqlite.connect(path, isolation_level=None)
         except (sqlite3.Error, StorageError) as exc:
             await db.close()  # the worker thread would otherwise keep the process alive
             if isinstance(exc, StorageError):
                 raise
             raise StorageError(f"cannot open database {path}: {exc}") from exc
-        return cls(db, path, checkpointer)
+        return cls(db, path, copier)
 
     async def backup(self, target: str | Path, progress: Callable[[int, int], None] | None = None) -> None:
         """Copy the database with SQLite's online backup API, safe while the bot is writing.
@@ -334,19 +348,10 @@ class Storage:
                         self._unscored = False
                 if self._checkpointer is not None:
                     self._checkpointer.written()
-                    if self._checkpointer.finish_due() and not self._unscored:
-                        await asyncio.sleep(0)  # let those just answered ask again before calling this idle
-                        if not self._pending:
-                            await self._finish_checkpoint(self._checkpointer)
         finally:
             self._flusher = None
-
-    async def _finish_checkpoint(self, checkpointer: _LogCheckpointer) -> None:
-        try:
-            await self._db._execute(_checkpoint, self._db._conn)
-            checkpointer.finished()
-        except Exception:
-            log.exception("copying the database log into the database file failed; tried again later")
+            if self._checkpointer is not None:
+                self._checkpointer.idle()
 
     async def ping(self) -> bool:
         """The database answers (for /healthz)."""
@@ -554,10 +559,6 @@ def _statements(script: str) -> list[str]:
     # executescript() would commit our transaction; split instead (our migrations have no ';' in strings).
     lines = [line for line in script.splitlines() if not line.strip().startswith("--")]
     return [s.strip() for s in "\n".join(lines).split(";") if s.strip()]
-
-
-def _checkpoint(conn: sqlite3.Connection) -> None:
-    conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
 
 
 def _ping(conn: sqlite3.Connection) -> bool:
