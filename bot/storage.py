@@ -512,14 +512,15 @@ def _run_batch(conn: sqlite3.Connection, batch: list[_Call]) -> list[Any]:
             if fn is _record_answers:
                 results += _record_answers(conn, [call.args[0] for call in calls])
             else:
-                results += [_call_alone(conn, call) for call in calls]
+                results += [_alone(conn, call.fn, conn, *call.args) for call in calls]
     return results
 
 
-def _call_alone(conn: sqlite3.Connection, call: _Call) -> Any:
+def _alone(conn: sqlite3.Connection, fn: Callable[..., Any], *args: Any) -> Any:
+    """fn(*args), or the exception it raised when it wrote nothing; raises when it is half-written."""
     written = conn.total_changes
     try:
-        return call.fn(conn, *call.args)
+        return fn(*args)
     except Exception as exc:
         if not conn.in_transaction or conn.total_changes != written:
             raise  # SQLite undid the whole transaction itself, or this call is half-written
@@ -798,15 +799,7 @@ def _channel_question_history(conn: sqlite3.Connection, channel_id: int) -> dict
 def _record_answers(conn: sqlite3.Connection, requests: list[AnswerRequest]) -> list[AnswerOutcome | Exception]:
     """Store each answer unless the user already answered the post or it is closed."""
     run = _AnswerRun(conn, requests)
-    outcomes: list[AnswerOutcome | Exception] = []
-    for request in requests:
-        written = conn.total_changes
-        try:
-            outcomes.append(run.record(request))
-        except Exception as exc:
-            if not conn.in_transaction or conn.total_changes != written:
-                raise  # as in _run_batch: half an answer is never kept
-            outcomes.append(exc)
+    outcomes: list[AnswerOutcome | Exception] = [_alone(conn, run.record, request) for request in requests]
     run.save_streaks()
     return outcomes
 
