@@ -111,11 +111,7 @@ def parse_daily_set(args: list[str]) -> DailySpec:
         if token.lower().startswith("reveal="):
             reveal = parse_reveal(token.split("=", 1)[1])
         elif "/" in token or token.upper() == "UTC":
-            try:
-                check_timezone(token)
-            except ConfigError:
-                raise UserError("daily.bad_timezone", value=token) from None
-            timezone = token if token.upper() != "UTC" else "UTC"
+            timezone = parse_timezone(token)
         elif looks_like_days(token):
             weekdays = parse_weekdays(token)
         elif filter_text is None:
@@ -123,6 +119,32 @@ def parse_daily_set(args: list[str]) -> DailySpec:
         else:
             raise UserError("daily.bad_argument", value=token)
     return DailySpec(at, timezone, weekdays, filter_text, reveal)
+
+
+def parse_timezone(value: str) -> str:
+    name = "UTC" if value.strip().upper() == "UTC" else value.strip()
+    try:
+        check_timezone(name)
+    except ConfigError:
+        raise UserError("daily.bad_timezone", value=value) from None
+    return name
+
+
+def daily_spec(
+    at: str,
+    timezone: str | None = None,
+    days: str | None = None,
+    filter_text: str | None = None,
+    reveal: str | None = None,
+) -> DailySpec:
+    """A schedule from typed parts (Discord's slash options): each part is read only as what it is."""
+    return DailySpec(
+        parse_time(at),
+        parse_timezone(timezone) if timezone else None,
+        parse_weekdays(days) if days else WEEKDAYS,
+        filter_text.strip() if filter_text and filter_text.strip() else None,
+        parse_reveal(reveal) if reveal else None,
+    )
 
 
 def parse_period(value: str | None) -> str:

@@ -7,13 +7,15 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field, fields
+from functools import cache
 from pathlib import Path
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo, available_timezones
 
 import yaml
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 LOCALES = ("ja", "en")
+DEFAULT_LOCALE = "ja"
 
 
 class ConfigError(Exception):
@@ -25,12 +27,15 @@ class Settings:
     database: Path = Path("data/studybot.db")
     content_dir: Path = PROJECT_ROOT / "content"
     seeds_dir: Path = PROJECT_ROOT.parent / "shared" / "seeds"
-    locale: str = "ja"
+    # None: a new server/workspace takes the platform's language for it where there is one (Discord's
+    # preferred locale), else DEFAULT_LOCALE. Set, it is the language of every new community.
+    locale: str | None = None
     timezone: str = "Asia/Tokyo"
     console_user: str = field(default_factory=lambda: os.environ.get("USER") or "you")
     admins: tuple[str, ...] = ()
     discord_token: str | None = None
     discord_guild_id: str | None = None  # sync commands to this server only: instant, for trying things out
+    discord_api_url: str | None = None  # a proxy or a test's fake Discord instead of https://discord.com/api/v10
     slack_bot_token: str | None = None
     slack_app_token: str | None = None
     slack_signing_secret: str | None = None
@@ -38,6 +43,14 @@ class Settings:
     http_host: str = "0.0.0.0"
     http_port: int = 3000
     slack_path: str = "/slack/events"
+
+    def locale_for(self, platform_locale: str | None) -> str:
+        """The language of a new community: the configured one, else the platform's, else Japanese."""
+        if self.locale is not None:
+            return self.locale
+        if platform_locale is not None:
+            return "ja" if platform_locale.lower().startswith("ja") else "en"
+        return DEFAULT_LOCALE
 
     @property
     def has_platform_tokens(self) -> bool:
@@ -54,6 +67,7 @@ _ENV = {
     "admins": "STUDYBOT_ADMINS",
     "discord_token": "DISCORD_TOKEN",
     "discord_guild_id": "DISCORD_GUILD_ID",
+    "discord_api_url": "DISCORD_API_URL",
     "slack_bot_token": "SLACK_BOT_TOKEN",
     "slack_app_token": "SLACK_APP_TOKEN",
     "slack_signing_secret": "SLACK_SIGNING_SECRET",
@@ -102,14 +116,20 @@ def _build(raw: dict[str, object]) -> Settings:
         else:
             values[name] = str(value)
     settings = Settings(**values)  # type: ignore[arg-type]
-    if settings.locale not in LOCALES:
+    if settings.locale is not None and settings.locale not in LOCALES:
         raise ConfigError(f"locale must be one of {', '.join(LOCALES)}, not {settings.locale!r}")
     check_timezone(settings.timezone)
     return settings
 
 
+@cache
+def known_timezones() -> frozenset[str]:
+    return frozenset(available_timezones())
+
+
 def check_timezone(name: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ConfigError(f"unknown timezone {name!r} (use an IANA name such as Asia/Tokyo)") from exc
+    """Only names of the IANA database: ZoneInfo() itself also opens folders of tzdata such as
+    "America/Argentina" (IsADirectoryError) and paths, which are not time zones."""
+    if name not in known_timezones():
+        raise ConfigError(f"unknown timezone {name!r} (use an IANA name such as Asia/Tokyo)")
+    return ZoneInfo(name)
