@@ -7,6 +7,7 @@ messages for the core.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import random
 import sqlite3
@@ -47,6 +48,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("studybot.core")
 DEFAULT_REVEAL_MINUTES = 8 * 60
+# Seconds between the tries of a reveal edit the platform did not take (about two minutes in all).
+REVEAL_RETRY_DELAYS = (2.0, 5.0, 15.0, 30.0, 60.0)
 
 
 class ChannelUnavailable(Exception):
@@ -79,6 +82,7 @@ class Actor:
     channel_name: str = ""
     community_name: str = ""
     is_admin: bool = False
+    community_locale: str | None = None  # the platform's language for the community, if it has one
 
 
 class Context(NamedTuple):
@@ -147,6 +151,7 @@ class StudyBot:
         self._users: dict[tuple[str, str], User] = {}
         self.metrics = Metrics()
         self._posts: dict[int, Post] = {}  # what answering needs of a post never changes once it is sent
+        self.reveal_retry_delays: tuple[float, ...] = REVEAL_RETRY_DELAYS
 
     @classmethod
     async def create(cls, settings: Settings, **kwargs: object) -> StudyBot:
@@ -170,7 +175,11 @@ class StudyBot:
         community = self._communities.get(key)
         if community is None:
             community = await self.storage.community(
-                actor.platform, actor.community_id, actor.community_name, self.settings.locale, self.settings.timezone
+                actor.platform,
+                actor.community_id,
+                actor.community_name,
+                self.settings.locale_for(actor.community_locale),
+                self.settings.timezone,
             )
             self._communities[key] = community
         ukey = (actor.platform, actor.user_id)
@@ -201,7 +210,7 @@ class StudyBot:
             self.metrics.errors.labels("answer_not_stored").inc()
             log.error("post %s: could not store an answer: %s", post_id, exc)
             community = self._communities.get((actor.platform, actor.community_id))
-            locale = community.locale if community else self.settings.locale
+            locale = community.locale if community else self.settings.locale_for(actor.community_locale)
             return AnswerFeedback(AnswerOutcome(AnswerStatus.UNKNOWN_POST), locale, error_key="answer.not_stored")
 
     async def _answer(self, actor: Actor, post_id: int, choices: list[str]) -> AnswerFeedback:
@@ -229,6 +238,8 @@ class StudyBot:
         )
         outcome = await self.storage.record_answer(request)
         self.metrics.count_answer(outcome.status.value)
+        if outcome.status == AnswerStatus.CLOSED:  # say whether the reveal landed: read the post afresh
+            post = await self.storage.post(post_id) or post
         return AnswerFeedback(outcome, ctx.locale, question, post)
 
     async def _sent_post(self, post_id: int) -> Post | None:
@@ -416,31 +427,63 @@ class StudyBot:
             log.exception("channel %s: telling the admin failed", channel.id)
 
     async def reveal(self, post_id: int) -> bool:
-        """Close a daily post and show the answer; only the process that closes it edits the message."""
-        with log_context(post=post_id):
-            return await self._reveal(post_id)
+        """Close a daily post for answers, then show the answer in its channel.
 
-    async def _reveal(self, post_id: int) -> bool:
-        if not await self.storage.close_post(post_id):
-            return False
+        Only the one caller that closes the post goes on to edit the message (True); a second caller,
+        in this process or another, does nothing (False).
+        """
+        with log_context(post=post_id):
+            if not await self.storage.close_post(post_id):
+                return False
+            await self._deliver_reveal(post_id)
+            return True
+
+    async def finish_reveal(self, post_id: int) -> None:
+        """Deliver the reveal of a post closed earlier whose message never landed (a restart)."""
+        with log_context(post=post_id):
+            await self._deliver_reveal(post_id)
+
+    async def _deliver_reveal(self, post_id: int) -> None:
+        """Edit the post's message into the reveal, retrying with backoff; record how it ended.
+
+        The post counts as revealed only once the edit landed. A platform that says the message or
+        channel is gone fails it at once; other errors are retried REVEAL_RETRY_DELAYS later, and after
+        the last try the post is recorded as failed with the reason, which the clicks after it are told.
+        """
         post = await self.storage.post(post_id)
-        assert post is not None and post.channel_id is not None
+        if post is None or post.status != PostStatus.CLOSED or post.revealed_at or post.reveal_error:
+            return
+        assert post.channel_id is not None
         channel = await self.storage.channel_by_id(post.channel_id)
         community = await self.storage.community_by_id(post.community_id)
         question = self.content.questions.get(post.question_id)
         platform = self.platforms.get(community.platform) if community else None
         if channel is None or community is None or question is None or platform is None:
-            log.warning("post %s closed without a reveal message (missing channel, question or adapter)", post_id)
-            return True
-        if post.reveal_at is not None:
-            self.metrics.reveal_lag.observe(max(0.0, self.now().timestamp() - post.reveal_at))
-        results = await self.storage.post_results(post_id)
-        try:
-            await platform.reveal(community, channel, post, question, results)
-        except Exception:
-            self.metrics.errors.labels("reveal_failed").inc()
-            log.exception("post %s: the reveal message failed; answers are closed and kept", post_id)
-        return True
+            missing = "question" if question is None else "adapter" if platform is None else "channel"
+            log.warning("post %s closed without a reveal message (no %s)", post_id, missing)
+            await self.storage.mark_reveal_failed(post_id, f"no {missing}")
+            return
+        results = await self.storage.post_results(post_id)  # fixed: the post takes no more answers
+        reason = ""
+        for attempt, delay in enumerate((0.0, *self.reveal_retry_delays)):
+            if delay:
+                await asyncio.sleep(delay)
+            try:
+                await platform.reveal(community, channel, post, question, results)
+            except ChannelUnavailable as exc:
+                reason = str(exc)
+                break
+            except Exception as exc:
+                reason = f"{type(exc).__name__}: {exc}"
+                log.warning("post %s: reveal try %s failed: %s", post_id, attempt + 1, reason)
+                continue
+            await self.storage.mark_revealed(post_id, self.now().timestamp())
+            if post.reveal_at is not None:
+                self.metrics.reveal_lag.observe(max(0.0, self.now().timestamp() - post.reveal_at))
+            return
+        self.metrics.errors.labels("reveal_failed").inc()
+        log.error("post %s: the reveal message failed for good (%s); answers stay closed and kept", post_id, reason)
+        await self.storage.mark_reveal_failed(post_id, reason)
 
     async def reload_content(self) -> ContentBank:
         """Load the content again; a broken edit raises ContentError and the old content stays in use."""

@@ -25,6 +25,14 @@ MESSAGES: dict[str, dict[str, str]] = {
         "ja": "このお題は締め切られました。正解はチャンネルで公開済みです。",
         "en": "This question is closed; the answer has been revealed in the channel.",
     },
+    "answer.closed_revealing": {
+        "ja": "このお題は締め切られました。正解はまもなくチャンネルで公開されます。",
+        "en": "This question is closed; the answer is being revealed in the channel.",
+    },
+    "answer.closed_unrevealed": {
+        "ja": "このお題は締め切られました。チャンネルに正解発表を投稿できなかったため、ここでお知らせします。正解: {answer}",
+        "en": "This question is closed. The answer could not be posted in the channel, so here it is: {answer}",
+    },
     "answer.unknown_post": {
         "ja": "このお題は見つかりませんでした（削除されたか古いボタンです）。",
         "en": "This question no longer exists (deleted or an old button).",
@@ -158,7 +166,34 @@ MESSAGES: dict[str, dict[str, str]] = {
         "ja": "公開までの時間 {value} が読めません（例: reveal=8h, reveal=90m）。",
         "en": "Cannot read the reveal delay {value!r} (e.g. reveal=8h, reveal=90m).",
     },
+    "daily.missing_permissions": {
+        "ja": "このチャンネルではボットに次の権限がないため投稿できません: {permissions}。チャンネルの設定で許可してから、もう一度お試しください。",
+        "en": "The bot cannot post in this channel: it lacks {permissions}. Allow them in the channel's settings, then try again.",
+    },
+    "permission.view_channel": {"ja": "チャンネルを見る", "en": "View Channel"},
+    "permission.send_messages": {"ja": "メッセージを送信", "en": "Send Messages"},
+    "permission.embed_links": {"ja": "埋め込みリンク", "en": "Embed Links"},
+    "daily.channel_lost": {
+        "ja": "studybot: {channel} の毎日の出題を停止しました（投稿できません: {reason}）。権限を確認してから /study-admin daily set で再設定してください。",
+        "en": "studybot: the daily question in {channel} is stopped (cannot post: {reason}). Check the bot's permissions there, then /study-admin daily set again.",
+    },
     # general
+    "button.stale": {
+        "ja": "このボタンはもう使えません（古いメッセージのボタンです）。",
+        "en": "This button is no longer valid (it belongs to an old message).",
+    },
+    "error.unexpected": {
+        "ja": "⚠️ 予期しないエラーが起きました。少し待ってからもう一度お試しください。",
+        "en": "⚠️ Something went wrong on our side. Please try again in a moment.",
+    },
+    "error.outdated_command": {
+        "ja": "このコマンドは古くなっています。少し待ってから、もう一度 / から選び直してください。",
+        "en": "This command is out of date. Please wait a moment, then pick it again from the / menu.",
+    },
+    "error.bad_option": {
+        "ja": "オプションの値が正しくありません。",
+        "en": "One of the options has a value that is not valid.",
+    },
     "help": {
         "ja": "使えるコマンド:\n{p}quiz [試験|サービス] 練習問題\n{p}lookup <用語> 用語を調べる\n{p}leaderboard [week|month|all] [channel] ランキング\n{p}stats 自分の成績\n{a}daily set HH:MM [タイムゾーン] [曜日] [試験/サービス] [reveal=8h] | {a}daily off | {a}daily now（管理者）\n{a}lang ja|en 表示言語（管理者）",
         "en": "Commands:\n{p}quiz [exam|service] a practice question\n{p}lookup <term> look up a term\n{p}leaderboard [week|month|all] [channel] rankings\n{p}stats your stats\n{a}daily set HH:MM [timezone] [days] [exam/service] [reveal=8h] | {a}daily off | {a}daily now (admins)\n{a}lang ja|en bot language (admins)",

@@ -61,7 +61,7 @@ class PostKind(StrEnum):
 class PostStatus(StrEnum):
     CLAIMED = "claimed"  # the day is reserved in the database; the platform message is being sent
     OPEN = "open"  # sent and taking answers
-    CLOSED = "closed"  # revealed; answers are refused
+    CLOSED = "closed"  # answers are refused; the reveal is pending, done (revealed_at) or failed (reveal_error)
     FAILED = "failed"  # the platform refused the message
 
 
@@ -80,6 +80,8 @@ class Post:
     reveal_at: float | None
     status: PostStatus
     message_ref: str | None
+    revealed_at: float | None = None
+    reveal_error: str | None = None
 
 
 class AnswerRequest(NamedTuple):

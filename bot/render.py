@@ -6,6 +6,7 @@ text and build their richer layouts from the same results.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
@@ -56,6 +57,8 @@ def feedback_text(fb: AnswerFeedback, timezone: str | None = None) -> str:
         return t(loc, fb.error_key, **fb.error_params)
     if out.status == AnswerStatus.ALREADY:
         return t(loc, "answer.already", choices=labels(out.choices))
+    if out.status == AnswerStatus.CLOSED:
+        return closed_text(fb)
     if out.status != AnswerStatus.RECORDED:
         return t(loc, f"answer.{out.status.value}")
     assert fb.question is not None
@@ -73,6 +76,18 @@ def feedback_text(fb: AnswerFeedback, timezone: str | None = None) -> str:
         lines += ["", t(loc, "answer.practice_answer", choices=labels(fb.question.answer)), fb.question.explanation]
     elif fb.post is not None and fb.post.reveal_at and timezone:
         lines.append(t(loc, "answer.reveal_later", when=local_time(fb.post.reveal_at, timezone)))
+    return "\n".join(lines)
+
+
+def closed_text(fb: AnswerFeedback) -> str:
+    """A click after the post closed, told the truth about the reveal: landed, under way, or failed
+    (then the answer is given here, since the channel never got it)."""
+    post, loc = fb.post, fb.locale
+    if post is None or post.revealed_at is not None:
+        return t(loc, "answer.closed")
+    if post.reveal_error is None or fb.question is None:
+        return t(loc, "answer.closed_revealing")
+    lines = [t(loc, "answer.closed_unrevealed", answer=labels(fb.question.answer)), fb.question.explanation.strip()]
     return "\n".join(lines)
 
 
@@ -114,7 +129,8 @@ def lookup_text(result: LookupResult, locale: str) -> str:
     return "\n".join(lines)
 
 
-def leaderboard_text(board: Leaderboard) -> str:
+def leaderboard_text(board: Leaderboard, escape: Callable[[str], str] = str) -> str:
+    """`escape` makes user names inert in the platform's markup (a name like `**x**` or `<@1>`)."""
     loc = board.locale
     scope = t(loc, "board.channel_scope", channel=board.channel_name) if board.channel_name else ""
     lines = [t(loc, "board.title", period=t(loc, f"board.{board.period}"), scope=scope)]
@@ -126,7 +142,7 @@ def leaderboard_text(board: Leaderboard) -> str:
                 loc,
                 "board.row",
                 rank=row.rank,
-                name=row.name or f"user {row.user_id}",
+                name=escape(row.name or f"user {row.user_id}"),
                 points=row.points,
                 correct=row.correct,
                 answered=row.answered,
@@ -138,9 +154,9 @@ def leaderboard_text(board: Leaderboard) -> str:
     return "\n".join(lines)
 
 
-def stats_text(stats: UserStats) -> str:
+def stats_text(stats: UserStats, escape: Callable[[str], str] = str) -> str:
     loc = stats.locale
-    lines = [t(loc, "stats.title", name=stats.name)]
+    lines = [t(loc, "stats.title", name=escape(stats.name))]
     if not stats.total.answered:
         lines.append(t(loc, "stats.none"))
         return "\n".join(lines)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Coroutine
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -23,6 +24,8 @@ log = logging.getLogger("studybot.scheduler")
 # posting is idempotent per local day, so a late run can never double post.
 DAILY_GRACE_SECONDS = 3600
 RETRY_DELAYS = (60, 300, 900)  # after a failed send: 1, 5 and 15 minutes later, within the same day
+# How long stop() lets reveals under way finish; the rest stay pending in the database for the next start.
+STOP_GRACE_SECONDS = 5.0
 
 
 def daily_trigger(schedule: Schedule) -> CronTrigger:
@@ -54,8 +57,13 @@ class DailyScheduler:
         schedules = await self.bot.storage.schedules()
         for schedule in schedules:
             self.add_daily(schedule)
+        # Read both lists before acting: a reveal started here closes its post at once, and must not
+        # then be found again among the unfinished ones.
+        unfinished = await self.bot.storage.unrevealed_posts()  # closed, but the edit never landed
         for post in await self.bot.storage.open_daily_posts():
             self.add_reveal(post)
+        for post in unfinished:
+            self._track(self.bot.finish_reveal(post.id))
         for schedule in schedules:
             if self.missed_today(schedule, self.bot.now()):
                 log.info("channel %s: catching up on today's missed post", schedule.channel_id)
@@ -64,8 +72,13 @@ class DailyScheduler:
     async def stop(self) -> None:
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
-        if self._tasks:
-            await asyncio.gather(*self._tasks, return_exceptions=True)
+        if not self._tasks:
+            return
+        _, late = await asyncio.wait(set(self._tasks), timeout=STOP_GRACE_SECONDS)
+        for task in late:  # e.g. waiting to retry a reveal: it stays pending and resumes at the next start
+            task.cancel()
+        if late:
+            await asyncio.wait(late)
 
     @staticmethod
     def missed_today(schedule: Schedule, now: datetime) -> bool:
@@ -117,18 +130,26 @@ class DailyScheduler:
             return
         when = datetime.fromtimestamp(post.reveal_at, UTC)
         if when <= self.bot.now():
-            task = asyncio.get_running_loop().create_task(self.bot.reveal(post.id))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+            self._track(self.bot.reveal(post.id))
             return
         self.scheduler.add_job(
-            self.bot.reveal,
+            self._reveal_job,
             DateTrigger(run_date=when),
             args=[post.id],
             id=f"reveal:{post.id}",
             replace_existing=True,
             misfire_grace_time=None,  # a late reveal is still a reveal
         )
+
+    async def _reveal_job(self, post_id: int) -> None:
+        await self._track(self.bot.reveal(post_id))
+
+    def _track(self, work: Coroutine[object, object, object]) -> asyncio.Task[object]:
+        """Reveals run as tasks of ours, so stop() can wait for them (and a retry wait cannot hold it up)."""
+        task = asyncio.get_running_loop().create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
 
     async def run_daily(self, channel_id: int) -> None:
         """Re-read the schedule at fire time: it may have been changed or disabled since."""

@@ -162,6 +162,15 @@ MIGRATIONS: list[str] = [
     );
     INSERT INTO score_mark (id, answer_id) VALUES (1, 0);
     """,
+    # 2: a closed post is revealed only once its message edit landed. Until then (revealed_at and
+    # reveal_error both NULL) the reveal is pending and retried, also after a restart; after the last
+    # try, reveal_error says why it failed. Posts closed before this schema are taken as revealed.
+    """
+    ALTER TABLE posts ADD COLUMN revealed_at REAL;
+    ALTER TABLE posts ADD COLUMN reveal_error TEXT;
+    UPDATE posts SET revealed_at = COALESCE(reveal_at, posted_at) WHERE status = 'closed';
+    CREATE INDEX posts_unrevealed ON posts (status) WHERE status = 'closed' AND revealed_at IS NULL;
+    """,
 ]
 
 SENT = (PostStatus.OPEN.value, PostStatus.CLOSED.value)
@@ -433,6 +442,17 @@ class Storage:
     async def close_post(self, post_id: int) -> bool:
         """Close a post for answers; True only for the one caller that actually closed it."""
         return await self._run(_close_post, post_id)
+
+    async def unrevealed_posts(self) -> list[Post]:
+        """Closed posts whose reveal message has not landed yet and has not finally failed."""
+        return await self._run(_unrevealed_posts)
+
+    async def mark_revealed(self, post_id: int, at: float) -> None:
+        await self._run(_mark_revealed, post_id, at)
+
+    async def mark_reveal_failed(self, post_id: int, reason: str) -> None:
+        """The last try failed: the post stays closed, and clicks on it are told the reveal failed."""
+        await self._run(_mark_reveal_failed, post_id, reason)
 
     async def post_results(self, post_id: int) -> PostResults:
         return await self._run(_post_results, post_id)
@@ -706,6 +726,8 @@ def _post_row(row: sqlite3.Row) -> Post:
         reveal_at=row["reveal_at"],
         status=PostStatus(row["status"]),
         message_ref=row["message_ref"],
+        revealed_at=row["revealed_at"],
+        reveal_error=row["reveal_error"],
     )
 
 
@@ -766,6 +788,26 @@ def _daily_post_on(conn: sqlite3.Connection, channel_id: int, local_date: str) -
 def _open_daily_posts(conn: sqlite3.Connection) -> list[Post]:
     rows = conn.execute("SELECT * FROM posts WHERE kind = 'daily' AND status = 'open' ORDER BY id")
     return [_post_row(r) for r in rows]
+
+
+def _unrevealed_posts(conn: sqlite3.Connection) -> list[Post]:
+    rows = conn.execute(
+        "SELECT * FROM posts WHERE status = 'closed' AND revealed_at IS NULL AND reveal_error IS NULL ORDER BY id"
+    )
+    return [_post_row(r) for r in rows]
+
+
+def _mark_revealed(conn: sqlite3.Connection, post_id: int, at: float) -> None:
+    conn.execute(
+        "UPDATE posts SET revealed_at = ?, reveal_error = NULL WHERE id = ? AND status = 'closed'", (at, post_id)
+    )
+
+
+def _mark_reveal_failed(conn: sqlite3.Connection, post_id: int, reason: str) -> None:
+    conn.execute(
+        "UPDATE posts SET reveal_error = ? WHERE id = ? AND status = 'closed' AND revealed_at IS NULL",
+        (reason[:500], post_id),
+    )
 
 
 def _close_post(conn: sqlite3.Connection, post_id: int) -> bool:
