@@ -8,9 +8,10 @@ from __future__ import annotations
 import logging
 import sqlite3
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from bot.commands import UserError, parse_daily_set, parse_period
+from bot.commands import DailySpec, UserError, parse_daily_set, parse_period
 from bot.content import ContentError
 from bot.core import Actor, DailyResult, Leaderboard, QuestionView, StudyBot
 from bot.i18n import t
@@ -63,70 +64,114 @@ ADMIN_COMMANDS = ("daily", "lang", "reload")
 KNOWN_COMMANDS = {"help", "quiz", "lookup", "leaderboard", "stats", "daily", "lang", "reload"}
 
 
-async def run_command(
-    bot: StudyBot, actor: Actor, words: list[str], prefix: str = "/", admin_prefix: str | None = None
+class StudyCommands:
+    """Each study command with typed arguments, for one actor. Text adapters parse words into these
+    (run_command); Discord passes its typed slash options straight in (run_typed)."""
+
+    def __init__(self, bot: StudyBot, actor: Actor, locale: str, prefixes: dict[str, str]):
+        self.bot, self.actor, self.locale, self.prefixes = bot, actor, locale, prefixes
+
+    async def help(self) -> Reply:
+        return Message(t(self.locale, "help", **self.prefixes))
+
+    async def quiz(self, filter_text: str = "") -> Reply:
+        return QuestionReply(await self.bot.practice(self.actor, filter_text))
+
+    async def lookup(self, term: str) -> Reply:
+        return LookupReply(self.bot.lookup(term), self.locale)
+
+    async def leaderboard(self, period: str = "week", channel_only: bool = False) -> Reply:
+        return BoardReply(await self.bot.leaderboard(self.actor, parse_period(period), channel_only))
+
+    async def stats(self) -> Reply:
+        return StatsReply(await self.bot.stats(self.actor))
+
+    async def daily_set(self, spec: DailySpec) -> Reply:
+        return ScheduleReply(await self.bot.set_daily(self.actor, spec), self.locale)
+
+    async def daily_off(self) -> Reply:
+        stopped = await self.bot.daily_off(self.actor)
+        return Message(t(self.locale, "daily.off" if stopped else "daily.not_set"))
+
+    async def daily_now(self) -> Reply:
+        return DailyReply(await self.bot.daily_now(self.actor), self.locale)
+
+    async def lang(self, locale: str) -> Reply:
+        if locale not in ("ja", "en"):
+            raise UserError("lang.usage")
+        if not self.actor.is_admin:
+            raise UserError("daily.admin_only")
+        community = await self.bot.set_locale(self.actor, locale)
+        return Message(t(community.locale, "lang.set"))
+
+    async def reload(self) -> Reply:
+        if not self.actor.is_admin:
+            raise UserError("daily.admin_only")
+        try:
+            bank = await self.bot.reload_content()
+        except ContentError as exc:
+            lines = "\n".join(f"・{p}" for p in exc.problems[:10])
+            return Message(t(self.locale, "reload.refused", count=len(exc.problems), problems=lines))
+        return Message(t(self.locale, "reload.done", questions=len(bank.questions), entries=len(bank.entries)))
+
+
+async def run_typed(
+    bot: StudyBot,
+    actor: Actor,
+    name: str,
+    call: Callable[[StudyCommands], Awaitable[Reply]],
+    prefix: str = "/",
+    admin_prefix: str | None = None,
 ) -> Reply:
-    """Run one command; `prefix` (and `admin_prefix`) is how the adapter's users type commands, for help texts."""
+    """Run one command; bad input and database trouble become a Message. `prefix` (and `admin_prefix`)
+    is how the adapter's users type commands, for help texts."""
     locale = (await bot.context(actor)).locale
-    command, args = (words[0].lower().lstrip("/"), words[1:]) if words else ("help", [])
     prefixes = {"p": prefix, "a": admin_prefix or prefix}
     started = time.perf_counter()
     try:
-        return await _dispatch(bot, actor, command, args, locale, prefixes)
+        return await call(StudyCommands(bot, actor, locale, prefixes))
     except UserError as exc:
         return Message(t(locale, exc.key, **{**prefixes, **exc.params}))
     except sqlite3.Error as exc:
         bot.metrics.errors.labels("storage").inc()
-        log.error("command %s failed on the database: %s", command, exc)
+        log.error("command %s failed on the database: %s", name, exc)
         return Message(t(locale, "storage.error"))
     finally:
-        known = command if command in KNOWN_COMMANDS else "unknown"
+        known = name if name in KNOWN_COMMANDS else "unknown"
         bot.metrics.command_seconds.labels(known).observe(time.perf_counter() - started)
 
 
-async def _dispatch(
-    bot: StudyBot, actor: Actor, command: str, args: list[str], locale: str, prefixes: dict[str, str]
+async def run_command(
+    bot: StudyBot, actor: Actor, words: list[str], prefix: str = "/", admin_prefix: str | None = None
 ) -> Reply:
+    """Run one command typed as words."""
+    command, args = (words[0].lower().lstrip("/"), words[1:]) if words else ("help", [])
+    return await run_typed(bot, actor, command, lambda c: _dispatch(c, command, args), prefix, admin_prefix)
+
+
+async def _dispatch(c: StudyCommands, command: str, args: list[str]) -> Reply:
     if command in ("help", "h", "?", "ヘルプ"):
-        return Message(t(locale, "help", **prefixes))
+        return await c.help()
     if command in ("quiz", "q", "practice"):
-        return QuestionReply(await bot.practice(actor, " ".join(args)))
+        return await c.quiz(" ".join(args))
     if command in ("lookup", "l", "search"):
-        return LookupReply(bot.lookup(" ".join(args)), locale)
+        return await c.lookup(" ".join(args))
     if command in ("leaderboard", "lb", "rank", "ranking"):
-        channel_only = "channel" in args
         period = next((a for a in args if a != "channel"), None)
-        return BoardReply(await bot.leaderboard(actor, parse_period(period), channel_only))
+        return await c.leaderboard(parse_period(period), "channel" in args)
     if command == "stats":
-        return StatsReply(await bot.stats(actor))
+        return await c.stats()
     if command == "daily":
-        return await _daily(bot, actor, args, locale)
+        sub, rest = (args[0].lower(), args[1:]) if args else ("", [])
+        if sub == "set":
+            return await c.daily_set(parse_daily_set(rest))
+        if sub == "off":
+            return await c.daily_off()
+        if sub == "now":
+            return await c.daily_now()
+        raise UserError("daily.usage")
     if command == "reload":
-        if not actor.is_admin:
-            raise UserError("daily.admin_only")
-        try:
-            bank = await bot.reload_content()
-        except ContentError as exc:
-            lines = "\n".join(f"・{p}" for p in exc.problems[:10])
-            return Message(t(locale, "reload.refused", count=len(exc.problems), problems=lines))
-        return Message(t(locale, "reload.done", questions=len(bank.questions), entries=len(bank.entries)))
+        return await c.reload()
     if command in ("lang", "locale"):
-        if not args or args[0] not in ("ja", "en"):
-            raise UserError("lang.usage")
-        if not actor.is_admin:
-            raise UserError("daily.admin_only")
-        community = await bot.set_locale(actor, args[0])
-        return Message(t(community.locale, "lang.set"))
-    return Message(t(locale, "unknown_command", command=f"{prefixes['p']}{command}", **prefixes))
-
-
-async def _daily(bot: StudyBot, actor: Actor, args: list[str], locale: str) -> Reply:
-    sub, rest = (args[0].lower(), args[1:]) if args else ("", [])
-    if sub == "set":
-        return ScheduleReply(await bot.set_daily(actor, parse_daily_set(rest)), locale)
-    if sub == "off":
-        stopped = await bot.daily_off(actor)
-        return Message(t(locale, "daily.off" if stopped else "daily.not_set"))
-    if sub == "now":
-        return DailyReply(await bot.daily_now(actor), locale)
-    raise UserError("daily.usage")
+        return await c.lang(args[0] if args else "")
+    return Message(t(c.locale, "unknown_command", command=f"{c.prefixes['p']}{command}", **c.prefixes))
