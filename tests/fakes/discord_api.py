@@ -13,17 +13,19 @@ handled:
   what views sent with ``send_message`` are keyed by, so a later click must name that message id.
 - DynamicItem clicks are only dispatched when the clicked ``message`` really contains a component
   with that custom_id, so ``click`` always builds a message that does.
-- Text frames are never decompressed, so the gateway here needs no zlib even though the client asks
-  for ``compress=zlib-stream``.
-- ``on_ready`` waits ``guild_ready_timeout`` (default 2 s) even with ``guilds: []``: pass a small one.
 - Every IDENTIFY after the first waits 5 s in ``Client.before_identify_hook``: see ``skip_identify_delay``.
+
+What Discord refuses, the fake refuses, the way Discord answers: request bodies are checked against
+the documented rules in ``discord_rules`` (400, code 50035, with the field path), every request is
+counted against the rate limits of ``discord_limits`` (429), and the gateway (``discord_gateway``)
+closes a session that needs more shards with 4011. ``latency`` adds a network round trip to every
+REST request.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-import math
 import re
 import secrets
 import time
@@ -36,7 +38,11 @@ import discord
 import discord.gateway
 import discord.http
 import yarl
-from aiohttp import BodyPartReader, WSMsgType, web
+from aiohttp import BodyPartReader, web
+
+from tests.fakes.discord_gateway import FakeGateway
+from tests.fakes.discord_limits import RateLimits
+from tests.fakes.discord_rules import FormErrors, check_autocomplete, check_commands, check_message
 
 JSON = dict[str, Any]
 
@@ -45,7 +51,6 @@ DISCORD_EPOCH_MS = 1_420_070_400_000
 DEFAULT_APP_PERMISSIONS = (1 << 10) | (1 << 11) | (1 << 14) | (1 << 15) | (1 << 16) | (1 << 18) | (1 << 6)
 EPHEMERAL = 1 << 6
 LOADING = 1 << 7
-RATE_LIMIT_BUCKET = "fake0channel0messages0bucket0000"
 
 
 @dataclass
@@ -72,6 +77,7 @@ class _Request:
     json: Any
     files: list[tuple[str, int]]
     params: dict[str, str]
+    template: str = ""  # the route as the rate limits name it, e.g. /channels/{cid}/messages
 
 
 @dataclass
@@ -84,23 +90,8 @@ class _Invoker:
     locale: str = "ja"
     user_name: str | None = None
     app_permissions: int = DEFAULT_APP_PERMISSIONS
-
-
-@dataclass
-class _Session:
-    """A gateway session survives a dropped socket so RESUME can replay what the client missed."""
-
-    id: str
-    seq: int = 0
-    frames: list[JSON] = field(default_factory=list)
-
-
-@dataclass
-class _Window:
-    """A fixed rate-limit window: simple, and what Discord's headers describe."""
-
-    started: float = -math.inf
-    count: int = 0
+    guild_id: int | None = None  # None: FakeDiscord.GUILD_ID
+    guild_locale: str | None = None  # None: the user's locale
 
 
 Handler = Callable[[_Request], Awaitable[web.Response]]
@@ -122,13 +113,15 @@ def _error(status: int, code: int, message: str, errors: JSON | None = None) -> 
     return _json(status, body)
 
 
+def _body_of(response: web.Response) -> Any:
+    try:
+        return json.loads(response.body) if isinstance(response.body, bytes) else None
+    except ValueError:
+        return None
+
+
 def _now_iso() -> str:
     return datetime.now(UTC).isoformat()
-
-
-def _ceil_ms(seconds: float) -> float:
-    # Rounded up so a client that sleeps exactly this long never arrives before the window ends.
-    return max(math.ceil(seconds * 1000) / 1000, 0.001)
 
 
 async def _read_body(request: web.Request) -> tuple[Any, list[tuple[str, int]]]:
@@ -153,60 +146,6 @@ async def _read_body(request: web.Request) -> tuple[Any, list[tuple[str, int]]]:
         return json.loads(raw), []
     except ValueError:
         return raw.decode(errors="replace"), []
-
-
-class _FormErrors:
-    """Collects Discord's nested ``errors`` object for 50035 Invalid Form Body."""
-
-    def __init__(self) -> None:
-        self.errors: JSON = {}
-
-    def add(self, path: list[str | int], code: str, message: str) -> None:
-        node = self.errors
-        for key in path:
-            node = node.setdefault(str(key), {})
-        node.setdefault("_errors", []).append({"code": code, "message": message})
-
-    def max_length(self, path: list[str | int], value: Any, limit: int) -> None:
-        if value is not None and len(value) > limit:
-            self.add(path, "BASE_TYPE_MAX_LENGTH", f"Must be {limit} or fewer in length.")
-
-    def response(self) -> web.Response | None:
-        if not self.errors:
-            return None
-        return _error(400, 50035, "Invalid Form Body", self.errors)
-
-
-def _check_message(body: Any, errors: _FormErrors, prefix: list[str | int]) -> None:
-    """The limits Discord enforces server-side that discord.py does not check before sending."""
-    if not isinstance(body, dict):
-        return
-    errors.max_length([*prefix, "content"], body.get("content"), 2000)
-    embeds = body.get("embeds") or []
-    errors.max_length([*prefix, "embeds"], embeds, 10)
-    total = 0
-    for i, embed in enumerate(embeds):
-        at: list[str | int] = [*prefix, "embeds", i]
-        for key, limit in (("title", 256), ("description", 4096)):
-            errors.max_length([*at, key], embed.get(key), limit)
-            total += len(embed.get(key) or "")
-        fields = embed.get("fields") or []
-        errors.max_length([*at, "fields"], fields, 25)
-        for j, fld in enumerate(fields):
-            errors.max_length([*at, "fields", j, "name"], fld.get("name"), 256)
-            errors.max_length([*at, "fields", j, "value"], fld.get("value"), 1024)
-            total += len(fld.get("name") or "") + len(fld.get("value") or "")
-        for key, limit in (("footer", 2048), ("author", 256)):
-            part = embed.get(key) or {}
-            text = part.get("text" if key == "footer" else "name")
-            errors.max_length([*at, key, "text" if key == "footer" else "name"], text, limit)
-            total += len(text or "")
-    if total > 6000:
-        errors.add([*prefix, "embeds"], "MAX_EMBED_SIZE_EXCEEDED", "Embed size exceeds maximum size of 6000")
-    for path, component in _walk_components(body.get("components") or [], [*prefix, "components"]):
-        errors.max_length([*path, "custom_id"], component.get("custom_id"), 100)
-        errors.max_length([*path, "label"], component.get("label"), 80)
-        errors.max_length([*path, "options"], component.get("options"), 25)
 
 
 def _walk_components(components: list[JSON], prefix: list[str | int]) -> Iterator[tuple[list[str | int], JSON]]:
@@ -265,47 +204,33 @@ class FakeDiscord:
         self.callbacks: dict[int, dict[str, Any]] = {}
         self.commands: dict[int | None, list[JSON]] = {}
         self.interactions_sent: list[JSON] = []
-        self.identify_payloads: list[JSON] = []
-        self.connections: list[dict[str, str]] = []  # path and query of every gateway connection
-        self.identifies = 0
-        self.resumes = 0
-        self.invalid_sessions = 0
-        self.heartbeats = 0
-        self.rate_limited = 0
+        self.refused: list[tuple[Call, JSON]] = []  # 400 answers to bodies that break Discord's rules
+        self.limits = RateLimits()
+        self.gateway = FakeGateway(self._ready_user(), self.APP_ID)
+        self.latency = 0.0  # seconds of network round trip added to every REST request
         self.dm_channels: dict[int, int] = {}  # user id -> DM channel id opened by the bot
 
         self._posted: dict[int, list[dict[str, Any]]] = {}
         self._messages: dict[int, JSON] = {}
         self._forbidden: set[int] = set()
+        self._faults: list[list[Any]] = []  # [method, path pattern, status, times left]
         self._interactions: dict[int, JSON] = {}
         self._interaction_sent_at: dict[int, float] = {}
         self._tokens: dict[str, int] = {}
         self._originals: dict[int, int] = {}  # interaction id -> message id that @original names
         self._command_ids: dict[tuple[int | None, str], int] = {}
 
-        self._global_limit: int | None = None
-        self._channel_limit: tuple[int, float] | None = None
-        self._global_window = _Window()
-        self._channel_windows: dict[int, _Window] = {}
-
-        self._session: _Session | None = None
-        self._live: web.WebSocketResponse | None = None
-        self._sockets: set[web.WebSocketResponse] = set()
-        self._send_lock = asyncio.Lock()
-        self._ready = asyncio.Event()
-        self._fail_next_resume = False
-
         self._last_snowflake = 0
         self._runner: web.AppRunner | None = None
         self._originals_patched: tuple[str, yarl.URL] | None = None
-        self._routes: list[tuple[str, re.Pattern[str], Handler]] = self._route_table()
+        self._routes = self._route_table()
 
     # ----------------------------------------------------------------- lifecycle
 
     async def start(self) -> None:
         app = web.Application()
-        app.router.add_get("/gateway", self._gateway)
-        app.router.add_get("/gateway/resume", self._gateway)
+        app.router.add_get("/gateway", self.gateway.handle)
+        app.router.add_get("/gateway/resume", self.gateway.handle)
         app.router.add_route("*", "/api/v10/{tail:.*}", self._rest)
         self._runner = web.AppRunner(app)
         await self._runner.setup()
@@ -313,11 +238,10 @@ class FakeDiscord:
         await site.start()
         port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
         self.rest_base = f"http://127.0.0.1:{port}/api/v10"
-        self.gateway_url = f"ws://127.0.0.1:{port}/gateway"
+        self.gateway_url = self.gateway.url = f"ws://127.0.0.1:{port}/gateway"
 
     async def stop(self) -> None:
-        for ws in list(self._sockets):
-            await ws.close(code=1001, message=b"fake stopping")
+        await self.gateway.close_all()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -340,14 +264,57 @@ class FakeDiscord:
     # ----------------------------------------------------------------- knobs
 
     def forbid_channel(self, channel_id: int) -> None:
+        """The bot lost its permissions there: sends and edits get 403 (and count as invalid requests)."""
         self._forbidden.add(int(channel_id))
 
+    def fail(self, method: str, path: str, status: int = 503, times: int = 1) -> None:
+        """The next `times` requests of `method` on a path matching the regex `path` get `status`, as a
+        Discord outage does (after the rate limits counted them)."""
+        self._faults.append([method, re.compile(path), status, times])
+
     def limit_rate(self, global_per_second: int = 50, per_channel: tuple[int, float] = (5, 5.0)) -> None:
-        """Rate-limits POST /channels/{id}/messages only, the route a broadcasting bot actually hits."""
-        self._global_limit = global_per_second
-        self._channel_limit = per_channel
-        self._global_window = _Window()
-        self._channel_windows = {}
+        """Tighter limits than Discord's, to hit them quickly: the global one and the per-channel
+        limits of sending and editing messages. (Discord's own apply from the start.)"""
+        per_channel_routes = {
+            ("POST", "/channels/{cid}/messages"): per_channel,
+            ("PATCH", "/channels/{cid}/messages/{mid}"): per_channel,
+        }
+        self.limits.configure(global_per_second, per_channel_routes)
+
+    # ----------------------------------------------------------------- what the gateway and limits counted
+
+    @property
+    def rate_limited(self) -> int:
+        return self.limits.rate_limited
+
+    @property
+    def invalid_requests(self) -> int:
+        """401, 403 and 429 answers: 10,000 in 10 minutes and Discord bans the bot's IP for a while."""
+        return self.limits.invalid_requests
+
+    @property
+    def identifies(self) -> int:
+        return self.gateway.identifies
+
+    @property
+    def resumes(self) -> int:
+        return self.gateway.resumes
+
+    @property
+    def invalid_sessions(self) -> int:
+        return self.gateway.invalid_sessions
+
+    @property
+    def heartbeats(self) -> int:
+        return self.gateway.heartbeats
+
+    @property
+    def connections(self) -> list[dict[str, str]]:
+        return self.gateway.connections
+
+    @property
+    def identify_payloads(self) -> list[JSON]:
+        return self.gateway.identify_payloads
 
     # ----------------------------------------------------------------- observations
 
@@ -387,14 +354,8 @@ class FakeDiscord:
         await self.wait_until(lambda: len(self.followups) >= count, within, f"{count} followup(s)")
         return list(self.followups)
 
-    async def wait_ready(self, within: float = 5) -> None:
-        try:
-            await asyncio.wait_for(self._ready.wait(), within)
-        except TimeoutError:
-            raise AssertionError(
-                f"no client got READY/RESUMED within {within}s "
-                f"(identifies={self.identifies}, resumes={self.resumes}, connections={self.connections})"
-            ) from None
+    async def wait_ready(self, within: float = 5, shards: int = 1) -> None:
+        await self.gateway.wait_ready(within, shards)
 
     # ----------------------------------------------------------------- payload builders
 
@@ -409,18 +370,14 @@ class FakeDiscord:
         locale: str = "ja",
         user_name: str | None = None,
         app_permissions: int = DEFAULT_APP_PERMISSIONS,
+        guild_id: int | None = None,
+        guild_locale: str | None = None,
         command_guild_id: int | None = None,
         resolved: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
         """``command_guild_id`` marks a guild command (``data.guild_id``), which the CommandTree looks up first."""
-        return self._command(
-            2,
-            name,
-            options or [],
-            _Invoker(user_id, channel_id, permissions, locale, user_name, app_permissions),
-            command_guild_id,
-            resolved,
-        )
+        who = _Invoker(user_id, channel_id, permissions, locale, user_name, app_permissions, guild_id, guild_locale)
+        return self._command(2, name, options or [], who, command_guild_id, resolved)
 
     def autocomplete(self, name: str, options: list[dict[str, Any]], **kw: Any) -> dict[str, Any]:
         """Takes slash's keywords. One option needs ``"focused": True``: Discord always marks one and
@@ -442,6 +399,7 @@ class FakeDiscord:
         locale: str = "ja",
         user_name: str | None = None,
         app_permissions: int = DEFAULT_APP_PERMISSIONS,
+        guild_id: int | None = None,
     ) -> dict[str, Any]:
         """The attached message is the fake's copy when it knows the message (so its components are
         the ones the bot sent); otherwise a message holding just the clicked component is made up and
@@ -458,7 +416,9 @@ class FakeDiscord:
         data: JSON = {"custom_id": custom_id, "component_type": component_type}
         if values is not None:
             data["values"] = list(values)
-        invoker = _Invoker(user_id, int(message["channel_id"]), permissions, locale, user_name, app_permissions)
+        invoker = _Invoker(
+            user_id, int(message["channel_id"]), permissions, locale, user_name, app_permissions, guild_id
+        )
         payload = self._interaction(3, data, invoker)
         payload["message"] = dict(message)
         return payload
@@ -466,35 +426,22 @@ class FakeDiscord:
     # ----------------------------------------------------------------- gateway side
 
     async def send_interaction(self, payload: dict[str, Any]) -> None:
-        """Buffered like any dispatch while the socket is down, and replayed on RESUME as Discord does."""
-        if self._session is None:
-            raise RuntimeError("no gateway session: start the client and await wait_ready() first")
+        """On the guild's shard; buffered like any dispatch while the socket is down, and replayed on
+        RESUME as Discord does."""
         iid = int(payload["id"])
         self._interactions[iid] = payload
         self._interaction_sent_at[iid] = time.monotonic()
         self._tokens[payload["token"]] = iid
         self.interactions_sent.append(payload)
-        await self.dispatch("INTERACTION_CREATE", payload)
+        guild_id = int(payload["guild_id"]) if payload.get("guild_id") else None
+        await self.gateway.dispatch("INTERACTION_CREATE", payload, guild_id)
 
-    async def dispatch(self, event: str, data: Any) -> None:
+    async def dispatch(self, event: str, data: Any, guild_id: int | None = None) -> None:
         """Any op 0 event, for tests that need more than interactions (e.g. MESSAGE_CREATE)."""
-        if self._session is None:
-            raise RuntimeError("no gateway session: start the client and await wait_ready() first")
-        async with self._send_lock:
-            frame = self._next_frame(event, data)
-            if self._live is not None:
-                await self._live.send_str(json.dumps(frame))
+        await self.gateway.dispatch(event, data, guild_id)
 
-    async def drop_connection(self, *, resumable: bool = True) -> None:
-        ws = self._live
-        if ws is None:
-            raise RuntimeError("no client is connected")
-        self._fail_next_resume = not resumable
-        self._live = None
-        self._ready.clear()
-        # 4000 is "unknown error, reconnect"; discord.py RESUMEs after any close code but its own 1000,
-        # 4004 and 4010-4014, which it treats as fatal.
-        await ws.close(code=4000, message=b"fake dropped the connection")
+    async def drop_connection(self, *, resumable: bool = True, shard_id: int = 0) -> None:
+        await self.gateway.drop_connection(resumable=resumable, shard_id=shard_id)
 
     # ----------------------------------------------------------------- internals: ids and objects
 
@@ -518,11 +465,14 @@ class FakeDiscord:
     def _bot_user(self) -> JSON:
         return {**self._user(self.BOT_ID, self.BOT_NAME), "global_name": None, "bot": True}
 
-    def _channel(self, channel_id: int) -> JSON:
+    def _ready_user(self) -> JSON:
+        return {**self._bot_user(), "verified": True, "mfa_enabled": False, "flags": 0, "email": None}
+
+    def _channel(self, channel_id: int, guild_id: int | None = None) -> JSON:
         return {
             "id": str(channel_id),
             "type": 0,
-            "guild_id": str(self.GUILD_ID),
+            "guild_id": str(guild_id or self.GUILD_ID),
             "name": f"channel-{channel_id}",
             "position": 0,
             "permission_overwrites": [],
@@ -605,15 +555,16 @@ class FakeDiscord:
 
     def _interaction(self, itype: int, data: JSON, who: _Invoker) -> JSON:
         iid = self._snowflake()
+        guild_id = who.guild_id or self.GUILD_ID
         return {
             "id": str(iid),
             "application_id": str(self.APP_ID),
             "type": itype,
             "data": data,
-            "guild_id": str(self.GUILD_ID),
-            "guild": {"id": str(self.GUILD_ID), "locale": who.locale, "features": []},
+            "guild_id": str(guild_id),
+            "guild": {"id": str(guild_id), "locale": who.guild_locale or who.locale, "features": []},
             "channel_id": str(who.channel_id),
-            "channel": self._channel(who.channel_id),
+            "channel": self._channel(who.channel_id, guild_id),
             "member": {
                 "user": self._user(who.user_id, who.user_name),
                 "roles": [],
@@ -632,9 +583,9 @@ class FakeDiscord:
             "version": 1,
             "app_permissions": str(who.app_permissions),
             "locale": who.locale,
-            "guild_locale": who.locale,
+            "guild_locale": who.guild_locale or who.locale,
             "entitlements": [],
-            "authorizing_integration_owners": {"0": str(self.GUILD_ID)},
+            "authorizing_integration_owners": {"0": str(guild_id)},
             "context": 0,
             "attachment_size_limit": 10 * 1024 * 1024,
         }
@@ -658,140 +609,85 @@ class FakeDiscord:
             data["resolved"] = resolved
         return self._interaction(itype, data, who)
 
-    # ----------------------------------------------------------------- internals: gateway
-
-    def _next_frame(self, event: str, data: Any) -> JSON:
-        assert self._session is not None
-        self._session.seq += 1
-        frame = {"op": 0, "t": event, "s": self._session.seq, "d": data}
-        self._session.frames.append(frame)
-        return frame
-
-    async def _send(self, ws: web.WebSocketResponse, frame: JSON) -> None:
-        async with self._send_lock:
-            await ws.send_str(json.dumps(frame))
-
-    async def _gateway(self, request: web.Request) -> web.WebSocketResponse:
-        ws = web.WebSocketResponse()
-        await ws.prepare(request)
-        self.connections.append({"path": request.path, **request.query})
-        self._sockets.add(ws)
-        try:
-            await self._send(ws, {"op": 10, "d": {"heartbeat_interval": 45000}, "s": None, "t": None})
-            async for msg in ws:
-                if msg.type is WSMsgType.TEXT:
-                    await self._on_frame(ws, json.loads(msg.data))
-        finally:
-            self._sockets.discard(ws)
-            if self._live is ws:
-                self._live = None
-                self._ready.clear()
-        return ws
-
-    async def _on_frame(self, ws: web.WebSocketResponse, frame: JSON) -> None:
-        op = frame.get("op")
-        if op == 1:
-            self.heartbeats += 1
-            await self._send(ws, {"op": 11, "d": None, "s": None, "t": None})
-        elif op == 2:
-            await self._identify(ws, frame["d"])
-        elif op == 6:
-            await self._resume(ws, frame["d"])
-
-    async def _identify(self, ws: web.WebSocketResponse, data: JSON) -> None:
-        self.identifies += 1
-        self.identify_payloads.append(data)
-        # A new session starts counting at 1, as on Discord; a RESUME continues the old count.
-        self._session = _Session(id=secrets.token_hex(16))
-        ready: JSON = {
-            "v": 10,
-            "user": {**self._bot_user(), "verified": True, "mfa_enabled": False, "flags": 0, "email": None},
-            "guilds": [],
-            "private_channels": [],
-            "relationships": [],
-            "presences": [],
-            "session_id": self._session.id,
-            "session_type": "normal",
-            "resume_gateway_url": self.gateway_url + "/resume",
-            "application": {"id": str(self.APP_ID), "flags": 0},
-        }
-        if "shard" in data:
-            ready["shard"] = data["shard"]
-        async with self._send_lock:
-            await ws.send_str(json.dumps(self._next_frame("READY", ready)))
-            self._live = ws
-        self._ready.set()
-
-    async def _resume(self, ws: web.WebSocketResponse, data: JSON) -> None:
-        self.resumes += 1
-        session = self._session
-        if self._fail_next_resume or session is None or data.get("session_id") != session.id:
-            self._fail_next_resume = False
-            self._session = None
-            self.invalid_sessions += 1
-            await self._send(ws, {"op": 9, "d": False, "s": None, "t": None})
-            return
-        client_seq = data.get("seq") or 0
-        async with self._send_lock:
-            # Replay under the lock so a dispatch racing the resume is neither lost nor reordered.
-            for frame in session.frames:
-                if frame["s"] > client_seq:
-                    await ws.send_str(json.dumps(frame))
-            await ws.send_str(json.dumps(self._next_frame("RESUMED", {})))
-            self._live = ws
-        self._ready.set()
-
     # ----------------------------------------------------------------- internals: REST
 
-    def _route_table(self) -> list[tuple[str, re.Pattern[str], Handler]]:
-        snowflake = r"(?P<{}>\d+)"
-        cid, mid, app, gid = (snowflake.format(n) for n in ("cid", "mid", "app", "gid"))
-        token = r"(?P<token>[^/]+)"
+    def _route_table(self) -> list[tuple[str, str, re.Pattern[str], Handler]]:
+        """(method, template, pattern, handler): the template names the route for its rate limit."""
         table: list[tuple[str, str, Handler]] = [
             ("GET", "/users/@me", self._get_me),
             ("POST", "/users/@me/channels", self._create_dm),
             ("GET", "/oauth2/applications/@me", self._get_application),
             ("GET", "/gateway", self._get_gateway),
             ("GET", "/gateway/bot", self._get_gateway_bot),
-            ("GET", f"/channels/{cid}", self._get_channel),
-            ("POST", f"/channels/{cid}/typing", self._no_content),
-            ("POST", f"/channels/{cid}/messages", self._post_message),
-            ("GET", f"/channels/{cid}/messages/{mid}", self._get_message),
-            ("PATCH", f"/channels/{cid}/messages/{mid}", self._patch_message),
-            ("DELETE", f"/channels/{cid}/messages/{mid}", self._delete_message),
-            ("POST", rf"/interactions/(?P<iid>\d+)/{token}/callback", self._callback),
-            ("POST", f"/webhooks/{app}/{token}", self._followup),
-            ("GET", rf"/webhooks/{app}/{token}/messages/(?P<mid>@original|\d+)", self._get_webhook_message),
-            ("PATCH", rf"/webhooks/{app}/{token}/messages/(?P<mid>@original|\d+)", self._patch_webhook_message),
-            ("DELETE", rf"/webhooks/{app}/{token}/messages/(?P<mid>@original|\d+)", self._delete_webhook_message),
-            ("GET", f"/applications/{app}/commands", self._get_commands),
-            ("PUT", f"/applications/{app}/commands", self._put_commands),
-            ("GET", f"/applications/{app}/guilds/{gid}/commands", self._get_commands),
-            ("PUT", f"/applications/{app}/guilds/{gid}/commands", self._put_commands),
+            ("GET", "/channels/{cid}", self._get_channel),
+            ("POST", "/channels/{cid}/typing", self._no_content),
+            ("POST", "/channels/{cid}/messages", self._post_message),
+            ("GET", "/channels/{cid}/messages/{mid}", self._get_message),
+            ("PATCH", "/channels/{cid}/messages/{mid}", self._patch_message),
+            ("DELETE", "/channels/{cid}/messages/{mid}", self._delete_message),
+            ("POST", "/interactions/{iid}/{token}/callback", self._callback),
+            ("POST", "/webhooks/{app}/{token}", self._followup),
+            ("GET", "/webhooks/{app}/{token}/messages/{wmid}", self._get_webhook_message),
+            ("PATCH", "/webhooks/{app}/{token}/messages/{wmid}", self._patch_webhook_message),
+            ("DELETE", "/webhooks/{app}/{token}/messages/{wmid}", self._delete_webhook_message),
+            ("GET", "/applications/{app}/commands", self._get_commands),
+            ("PUT", "/applications/{app}/commands", self._put_commands),
+            ("GET", "/applications/{app}/guilds/{gid}/commands", self._get_commands),
+            ("PUT", "/applications/{app}/guilds/{gid}/commands", self._put_commands),
         ]
-        return [(method, re.compile(pattern), handler) for method, pattern, handler in table]
+        parts = {"token": r"(?P<token>[^/]+)", "wmid": r"(?P<mid>@original|\d+)"}
+
+        def pattern(template: str) -> re.Pattern[str]:
+            return re.compile(re.sub(r"\{(\w+)\}", lambda m: parts.get(m[1], rf"(?P<{m[1]}>\d+)"), template))
+
+        return [(method, template, pattern(template), handler) for method, template, handler in table]
 
     async def _rest(self, request: web.Request) -> web.Response:
         path = "/" + request.match_info["tail"]
         body, files = await _read_body(request)
         call = Call(request.method, path, body, dict(request.query), files=[name for name, _ in files])
         self.calls.append(call)
-        authorized = request.headers.get("Authorization", "").startswith("Bot ")
-        for method, pattern, handler in self._routes:
-            match = pattern.fullmatch(path)
-            if method == request.method and match:
-                # Interaction callbacks and webhooks are authenticated by their token in the path.
-                if not authorized and not path.startswith(("/interactions/", "/webhooks/")):
-                    response = _error(401, 0, "401: Unauthorized")
-                else:
-                    req = _Request(request.method, path, dict(request.query), body, files, match.groupdict())
-                    response = await handler(req)
-                break
-        else:
-            self.unknown.append(call)
-            response = _error(404, 0, "404: Not Found")
+        if self.latency:
+            await asyncio.sleep(self.latency / 2)  # on the way in: the limits count arrivals
+        response = await self._route(request, call, path, body, files)
         call.status = response.status
+        self.limits.answered(response.status, dict(response.headers))
+        if response.status == 400 and isinstance(call_body := _body_of(response), dict) and call_body.get("errors"):
+            self.refused.append((call, call_body))
+        if self.latency:
+            await asyncio.sleep(self.latency / 2)
         return response
+
+    async def _route(
+        self, request: web.Request, call: Call, path: str, body: Any, files: list[tuple[str, int]]
+    ) -> web.Response:
+        bot_token = request.headers.get("Authorization", "").startswith("Bot ")
+        for method, template, pattern, handler in self._routes:
+            match = pattern.fullmatch(path)
+            if method != request.method or not match:
+                continue
+            params = match.groupdict()
+            # Interaction callbacks and their webhooks are authenticated by the token in the path, and
+            # are not bound to the global limit (docs/topics/rate-limits.md, "Global Rate Limit").
+            interaction_endpoint = path.startswith(("/interactions/", "/webhooks/"))
+            if not bot_token and not interaction_endpoint:
+                return _error(401, 0, "401: Unauthorized")
+            major = params.get("cid") or params.get("gid") or params.get("token") or ""
+            verdict = self.limits.check(method, template, major, bot_token and not interaction_endpoint)
+            if verdict.refused is not None:
+                status, refusal, headers = verdict.refused
+                if isinstance(refusal, str):
+                    return web.Response(status=status, text=refusal, headers=headers)
+                return _json(status, refusal, headers)
+            fault = next((f for f in self._faults if f[0] == method and f[1].search(path) and f[3] > 0), None)
+            if fault is not None:
+                fault[3] -= 1
+                return _error(fault[2], 0, f"{fault[2]}: injected by the test")
+            response = await handler(_Request(request.method, path, dict(request.query), body, files, params, template))
+            response.headers.update(verdict.headers)
+            return response
+        self.unknown.append(call)
+        return _error(404, 0, "404: Not Found")
 
     async def _no_content(self, req: _Request) -> web.Response:
         return web.Response(status=204)
@@ -834,7 +730,7 @@ class FakeDiscord:
             200,
             {
                 "url": self.gateway_url,
-                "shards": 1,
+                "shards": self.gateway.recommended_shards,
                 "session_start_limit": {"total": 1000, "remaining": 1000, "reset_after": 0, "max_concurrency": 1},
             },
         )
@@ -857,60 +753,21 @@ class FakeDiscord:
     async def _get_channel(self, req: _Request) -> web.Response:
         return _json(200, self._channel(int(req.params["cid"])))
 
-    def _rate_limit(self, channel_id: int) -> tuple[web.Response | None, dict[str, str]]:
-        """Returns a 429 to send, or the headers a successful response should carry."""
-        if self._channel_limit is None or self._global_limit is None:
-            return None, {}
-        now = time.monotonic()
-        limit, per = self._channel_limit
-        window = self._channel_windows.setdefault(channel_id, _Window())
-        if now - window.started >= per:
-            window.started, window.count = now, 0
-        glob = self._global_window
-        if now - glob.started >= 1.0:
-            glob.started, glob.count = now, 0
-        reset_after = _ceil_ms(per - (now - window.started))
-        bucket_headers = {
-            "X-RateLimit-Limit": str(limit),
-            "X-RateLimit-Reset": f"{time.time() + reset_after:.3f}",
-            "X-RateLimit-Reset-After": f"{reset_after:.3f}",
-            "X-RateLimit-Bucket": RATE_LIMIT_BUCKET,
-        }
-        if glob.count >= self._global_limit:
-            retry = _ceil_ms(1.0 - (now - glob.started))
-            return self._too_many(retry, True, {"X-RateLimit-Global": "true", "X-RateLimit-Scope": "global"}), {}
-        if window.count >= limit:
-            headers = {**bucket_headers, "X-RateLimit-Remaining": "0", "X-RateLimit-Scope": "user"}
-            return self._too_many(reset_after, False, headers), {}
-        window.count += 1
-        glob.count += 1
-        return None, {**bucket_headers, "X-RateLimit-Remaining": str(limit - window.count)}
-
-    def _too_many(self, retry_after: float, is_global: bool, headers: dict[str, str]) -> web.Response:
-        self.rate_limited += 1
-        body = {"message": "You are being rate limited.", "retry_after": retry_after, "global": is_global}
-        # Via: without it discord.py assumes a Cloudflare ban and raises instead of retrying.
-        headers = {**headers, "Retry-After": str(math.ceil(retry_after)), "Via": "1.1 google"}
-        return _json(429, body, headers)
-
     async def _post_message(self, req: _Request) -> web.Response:
         cid = int(req.params["cid"])
-        limited, headers = self._rate_limit(cid)
-        if limited is not None:
-            return limited
         if cid in self._forbidden:
             return _error(403, 50013, "Missing Permissions")
         if _is_empty_message(req.json, req.files):
             return _error(400, 50006, "Cannot send an empty message")
-        errors = _FormErrors()
-        _check_message(req.json, errors, [])
-        if (invalid := errors.response()) is not None:
-            return invalid
+        errors = FormErrors()
+        check_message(req.json, errors, [], endpoint="create")
+        if errors:
+            return _json(400, errors.body())
         message = self._new_message(cid, req.json, files=req.files)
         mid = int(message["id"])
         self._messages[mid] = message
         self._posted.setdefault(cid, []).append({**(req.json or {}), "id": mid})
-        return _json(200, message, headers)
+        return _json(200, message)
 
     def _find_message(self, req: _Request) -> JSON | None:
         message = self._messages.get(int(req.params["mid"]))
@@ -925,13 +782,15 @@ class FakeDiscord:
         return _json(200, message)
 
     async def _patch_message(self, req: _Request) -> web.Response:
+        if int(req.params["cid"]) in self._forbidden:
+            return _error(403, 50001, "Missing Access")
         message = self._find_message(req)
         if message is None:
             return _error(404, 10008, "Unknown Message")
-        errors = _FormErrors()
-        _check_message(req.json, errors, [])
-        if (invalid := errors.response()) is not None:
-            return invalid
+        errors = FormErrors()
+        check_message(req.json, errors, [], endpoint="edit")
+        if errors:
+            return _json(400, errors.body())
         self.edits.append((int(req.params["cid"]), int(req.params["mid"]), req.json or {}))
         return _json(200, self._edit_message(message, req.json))
 
@@ -956,16 +815,18 @@ class FakeDiscord:
         # Which callback types each interaction type accepts (ping, command, component, autocomplete, modal).
         allowed = {1: {1}, 2: {4, 5, 9}, 3: {4, 5, 6, 7, 9}, 4: {8}, 5: {4, 5, 6, 7}}.get(interaction["type"], set())
         data = body.get("data") or {}
-        errors = _FormErrors()
+        errors = FormErrors()
         if rtype not in allowed:
             # Approximates Discord's wording; discord.py surfaces only the status and code 50035.
             errors.add(["type"], "BASE_TYPE_CHOICES", f"Value must be one of {sorted(allowed)}.")
         if rtype in (4, 7):
-            _check_message(data, errors, ["data"])
+            check_message(data, errors, ["data"], endpoint="callback")
+        if rtype == 5:
+            check_message(data, errors, ["data"], endpoint="deferred")
         if rtype == 8:
-            errors.max_length(["data", "choices"], data.get("choices"), 25)
-        if (invalid := errors.response()) is not None:
-            return invalid
+            check_autocomplete(data, errors, ["data"])
+        if errors:
+            return _json(400, errors.body())
         if rtype == 4 and _is_empty_message(data, req.files):
             return _error(400, 50006, "Cannot send an empty message")
         self.callbacks[iid] = body
@@ -1022,10 +883,10 @@ class FakeDiscord:
             return _error(404, 10015, "Unknown Webhook")
         if _is_empty_message(req.json, req.files):
             return _error(400, 50006, "Cannot send an empty message")
-        errors = _FormErrors()
-        _check_message(req.json, errors, [])
-        if (invalid := errors.response()) is not None:
-            return invalid
+        errors = FormErrors()
+        check_message(req.json, errors, [], endpoint="followup")
+        if errors:
+            return _json(400, errors.body())
         self.followups.append(req.json or {})
         channel_id = int(self._interactions[iid]["channel_id"])
         message = self._new_message(channel_id, req.json, files=req.files, webhook=True)
@@ -1050,10 +911,10 @@ class FakeDiscord:
         message = self._webhook_message(req, iid)
         if message is None:
             return _error(404, 10008, "Unknown Message")
-        errors = _FormErrors()
-        _check_message(req.json, errors, [])
-        if (invalid := errors.response()) is not None:
-            return invalid
+        errors = FormErrors()
+        check_message(req.json, errors, [], endpoint="webhook_edit")
+        if errors:
+            return _json(400, errors.body())
         self.webhook_edits.append((iid, req.params["mid"], req.json or {}))
         return _json(200, self._edit_message(message, req.json))
 
@@ -1078,6 +939,10 @@ class FakeDiscord:
         if int(req.params["app"]) != self.APP_ID:
             return _error(403, 50001, "Missing Access")
         gid = int(req.params["gid"]) if "gid" in req.params else None
+        errors = FormErrors()
+        check_commands(req.json, errors, guild=gid is not None)
+        if errors:  # Discord takes all of a bulk overwrite or nothing
+            return _json(400, errors.body())
         echoed: list[JSON] = []
         for command in req.json or []:
             key = (gid, command["name"])
