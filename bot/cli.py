@@ -201,14 +201,14 @@ async def run_platforms(settings: Settings) -> int:
         runner = await serve(web_app, settings.http_host, settings.http_port)
         closers.append(runner.cleanup)
         if settings.discord_token:
-            from adapters.discord import DiscordAdapter
+            from adapters.discord import DiscordRunner
 
-            client = DiscordAdapter(bot, settings)
-            closers.append(client.close)
-            gateway = asyncio.create_task(client.start(settings.discord_token))
+            discord_runner = DiscordRunner(bot, settings)
+            closers.append(discord_runner.close)
+            gateway = asyncio.create_task(discord_runner.run(settings.discord_token))
             gateway.add_done_callback(lambda task: _stop_on_failure(task, stop, "Discord"))
             # The scheduler may post at once (catch-up): only once Discord is connected.
-            ready = asyncio.create_task(client.wait_until_ready())
+            ready = asyncio.create_task(discord_runner.wait_until_ready())
             await asyncio.wait([gateway, ready], return_when=asyncio.FIRST_COMPLETED)
             if gateway.done():
                 ready.cancel()

@@ -1,3 +1,4 @@
 from adapters.discord.adapter import DiscordAdapter
+from adapters.discord.runner import DiscordRunner
 
-__all__ = ["DiscordAdapter"]
+__all__ = ["DiscordAdapter", "DiscordRunner"]

@@ -66,9 +66,14 @@ def lookup_embed(result: LookupResult, locale: str) -> discord.Embed:
     return text_embed(lookup_text(result, locale))
 
 
+def inert(name: str) -> str:
+    """A user's display name as plain text in Discord markdown: no formatting, no mention."""
+    return discord.utils.escape_markdown(discord.utils.escape_mentions(name))
+
+
 def leaderboard_embed(board: Leaderboard) -> discord.Embed:
-    return text_embed(leaderboard_text(board))
+    return text_embed(leaderboard_text(board, inert))
 
 
 def stats_embed(stats: UserStats) -> discord.Embed:
-    return text_embed(stats_text(stats))
+    return text_embed(stats_text(stats, inert))

@@ -4,92 +4,24 @@ REST API and gateway (tests/fakes/discord_api.py) that the test drives with inte
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from dataclasses import replace
-from typing import Any
 
 import pytest
 
-from adapters.discord import DiscordAdapter
 from tests.conftest import right_and_wrong
-from tests.fakes.discord_api import FakeDiscord, skip_identify_delay
-
-CHANNEL = 2001
-ADMIN_ID = 5001
-MANAGE_GUILD = 1 << 5
-EPHEMERAL = 1 << 6
-
-
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeDiscord]:
-    fake = FakeDiscord()
-    await fake.start()
-    fake.patch()
-    yield fake
-    fake.unpatch()
-    await fake.stop()
-
-
-async def connect(bot, settings, fake: FakeDiscord) -> tuple[DiscordAdapter, asyncio.Task[None]]:
-    adapter = DiscordAdapter(
-        bot, replace(settings, discord_guild_id=str(FakeDiscord.GUILD_ID)), guild_ready_timeout=0.01
-    )
-    skip_identify_delay(adapter)
-    task = asyncio.create_task(adapter.start("fake-token"))
-    await fake.wait_until(lambda: adapter.is_ready() or task.done(), what="on_ready")
-    if task.done():
-        task.result()
-    return adapter, task
-
-
-@pytest.fixture
-async def discord_bot(bot, settings, fake) -> AsyncIterator[DiscordAdapter]:
-    adapter, task = await connect(bot, settings, fake)
-    yield adapter
-    await adapter.close()
-    await asyncio.wait_for(task, 5)
-
-
-def sub(name: str, **values: Any) -> list[dict[str, Any]]:
-    """Options of a subcommand invocation: [{name, type 1, options}]."""
-    options = [{"name": k, "type": 5 if isinstance(v, bool) else 3, "value": v} for k, v in values.items()]
-    return [{"name": name, "type": 1, "options": options}]
-
-
-async def command(fake: FakeDiscord, name: str, options: list[dict[str, Any]], **who: Any) -> dict[str, Any]:
-    """Send a slash command; return the private followup after the deferral."""
-    before = len(fake.followups)
-    payload = fake.slash(name, options, **who)
-    await fake.send_interaction(payload)
-    deferred = await fake.wait_callback(payload["id"])
-    assert deferred["type"] == 5 and deferred["data"]["flags"] & EPHEMERAL
-    return (await fake.wait_followups(before + 1))[-1]
-
-
-async def admin(fake: FakeDiscord, *words: str, **values: Any) -> dict[str, Any]:
-    group = (
-        [{"name": "daily", "type": 2, "options": sub(words[0], **values)}]
-        if words[0] != "lang"
-        else sub("lang", **values)
-    )
-    return await command(fake, "study-admin", group, user_id=ADMIN_ID, permissions=MANAGE_GUILD)
-
-
-async def click(fake: FakeDiscord, custom_id: str, message_id: int, **kw: Any) -> dict[str, Any]:
-    payload = fake.click(custom_id, message_id=message_id, **kw)
-    await fake.send_interaction(payload)
-    return await fake.wait_callback(payload["id"])
-
-
-async def daily_post(bot, fake: FakeDiscord, filter_text: str) -> tuple[Any, dict[str, Any]]:
-    reply = await admin(fake, "set", time="09:00", filter=filter_text)
-    assert "毎日の出題を設定しました" in reply["content"]
-    reply = await admin(fake, "now")
-    assert reply["content"] == "今日の一問を投稿しました。"
-    message = fake.messages_in(CHANNEL)[-1]
-    post = (await bot.storage.open_daily_posts())[-1]
-    assert post.message_ref == str(message["id"])
-    return post, message
+from tests.discord_adapter.support import (
+    ADMIN_ID,
+    CHANNEL,
+    EPHEMERAL,
+    MANAGE_GUILD,
+    admin,
+    click,
+    command,
+    connect,
+    daily_post,
+    disconnect,
+    sub,
+)
+from tests.fakes.discord_api import FakeDiscord
 
 
 async def test_commands_are_synced_to_the_test_guild(discord_bot, fake):
@@ -209,8 +141,7 @@ async def test_buttons_work_after_a_restart(bot, settings, fake):
     """A new client process (nothing in memory) still takes clicks on yesterday's message."""
     adapter, task = await connect(bot, settings, fake)
     post, message = await daily_post(bot, fake, "sqs")
-    await adapter.close()
-    await asyncio.wait_for(task, 5)
+    await disconnect(adapter, task)
     bot.platforms.pop("discord")
     adapter, task = await connect(bot, settings, fake)
     try:
@@ -218,8 +149,7 @@ async def test_buttons_work_after_a_restart(bot, settings, fake):
         reply = await click(fake, f"sb:a:{post.id}:{right[0]}", message["id"], user_id=1010)
         assert "⭕ 正解です！" in reply["data"]["content"]
     finally:
-        await adapter.close()
-        await asyncio.wait_for(task, 5)
+        await disconnect(adapter, task)
 
 
 async def test_many_channels_at_once_under_discords_rate_limits(bot, discord_bot, fake):

@@ -1,0 +1,104 @@
+"""One pace for every REST request the bot makes to Discord, under Discord's global rate limit.
+
+Discord allows a bot 50 requests per second over all routes (docs/topics/rate-limits.md, "Global
+Rate Limit"). discord.py reads the per-route ``X-RateLimit-*`` headers and waits on an exhausted
+bucket before sending, but for the global limit it only reacts to 429s, and gives a request up after
+five of them. A daily schedule fires for every channel at 09:00:00 and reveals them all at 17:00:00,
+so without pacing a large bot bounces off the global limit by the thousand (and 10,000 invalid
+requests in 10 minutes get its IP banned by Cloudflare).
+
+The pacer sits where every request of discord.py's HTTP session passes: aiohttp's request-start
+trace signal (``discord.Client(http_trace=...)``, a public option of both libraries), which aiohttp
+awaits before it sends. Requests that carry the bot token wait for a place in a sliding one-second
+window; interaction callbacks and followups are not bound to the global limit and go straight
+through. A 429 that Discord still sends (another process on the same token, a stricter limit than
+documented) pauses the pacer for its Retry-After, and is counted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import deque
+from types import SimpleNamespace
+
+import aiohttp
+
+log = logging.getLogger("studybot.discord")
+
+GLOBAL_PER_SECOND = 50  # docs/topics/rate-limits.md, "Global Rate Limit"
+# A request sent a second after another can arrive a little less than a second after it (network
+# jitter, a busy event loop): a slightly longer window keeps arrivals under the limit too.
+WINDOW_SECONDS = 1.04
+
+
+class RestPacer:
+    def __init__(self, per_second: int = GLOBAL_PER_SECOND, window: float = WINDOW_SECONDS):
+        self.per_second = per_second
+        self.window = window
+        self.sent = 0  # requests that went through the pacer
+        self.rate_limited = 0  # 429 answers seen (any scope)
+        self.waited = 0.0  # seconds requests spent waiting for their turn, all together
+        self._starts: deque[float] = deque()  # send times of the last `per_second` paced requests
+        self._turn = asyncio.Lock()
+        self._paused_until = 0.0
+
+    async def wait_turn(self) -> None:
+        """Return once one more request fits in the window; waiters go in arrival order."""
+        loop = asyncio.get_running_loop()
+        asked = loop.time()
+        async with self._turn:
+            while True:
+                now = loop.time()
+                if now < self._paused_until:
+                    await asyncio.sleep(self._paused_until - now)
+                    continue
+                while self._starts and now - self._starts[0] >= self.window:
+                    self._starts.popleft()
+                if len(self._starts) < self.per_second:
+                    break
+                await asyncio.sleep(self.window - (now - self._starts[0]))
+            self._starts.append(now)
+        self.sent += 1
+        self.waited += now - asked
+
+    def rate_limited_for(self, seconds: float, is_global: bool) -> None:
+        self.rate_limited += 1
+        if is_global:
+            loop = asyncio.get_running_loop()
+            self._paused_until = max(self._paused_until, loop.time() + seconds)
+            log.warning("Discord's global rate limit was hit; pausing every request for %.2f s", seconds)
+
+    def trace(self) -> aiohttp.TraceConfig:
+        """The trace configuration to hand to discord.Client(http_trace=...)."""
+        config = aiohttp.TraceConfig()
+        config.on_request_start.append(self._on_request_start)
+        config.on_request_end.append(self._on_request_end)
+        return config
+
+    async def _on_request_start(
+        self, session: aiohttp.ClientSession, context: SimpleNamespace, params: aiohttp.TraceRequestStartParams
+    ) -> None:
+        if counts_against_global_limit(params.url.path, params.headers.get("Authorization", "")):
+            await self.wait_turn()
+
+    async def _on_request_end(
+        self, session: aiohttp.ClientSession, context: SimpleNamespace, params: aiohttp.TraceRequestEndParams
+    ) -> None:
+        response = params.response
+        if response.status != 429:
+            return
+        headers = response.headers
+        try:
+            retry_after = float(headers.get("Retry-After", "1"))
+        except ValueError:
+            retry_after = 1.0
+        self.rate_limited_for(retry_after, headers.get("X-RateLimit-Scope") == "global")
+
+
+def counts_against_global_limit(path: str, authorization: str) -> bool:
+    """Requests made with the bot token, except the interaction endpoints (callbacks and the
+    /webhooks/{application}/{token} followups), which Discord exempts from the global limit."""
+    if not authorization.startswith("Bot "):
+        return False
+    return "/interactions/" not in path and "/webhooks/" not in path
