@@ -247,7 +247,9 @@ class DiscordAdapter(discord.AutoShardedClient):
         try:
             async with self._in_flight:
                 await target.get_partial_message(int(post.message_ref)).edit(
-                    embed=reveal_embed(question, results, community.locale), view=None
+                    embed=reveal_embed(question, results, community.locale),
+                    view=None,
+                    allowed_mentions=discord.AllowedMentions.none(),  # an edit does not take the client's default
                 )
         except (discord.Forbidden, discord.NotFound) as exc:
             raise ChannelUnavailable(f"Discord message {post.message_ref}: {exc.text or exc.status}") from exc

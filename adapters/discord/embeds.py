@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import discord
 
 from bot.content import Question
@@ -13,6 +15,7 @@ from bot.render import choice_label, labels, leaderboard_text, lookup_text, stat
 from bot.stats import UserStats
 
 COLOR = discord.Colour(0xFF9900)
+EMBED_TOTAL = 6000  # docs/resources/message.mdx, "Embed Limits"
 
 
 def clip(text: str, limit: int) -> str:
@@ -49,11 +52,31 @@ def reveal_embed(question: Question, results: PostResults, locale: str) -> disco
         count = results.by_choice.get(c.id, 0)
         embed.add_field(
             name=clip(f"{mark} {choice_label(c.id)}. {c.text}（{count}）", 256),
-            value=clip(c.explanation, 1024),
+            value=clip(c.explanation, 1024) or "-",  # a field value may not be empty
             inline=False,
         )
-    embed.add_field(name=t(locale, "reveal.explanation"), value=clip(question.explanation.strip(), 1024), inline=False)
+    embed.add_field(
+        name=t(locale, "reveal.explanation"), value=clip(question.explanation.strip(), 1024) or "-", inline=False
+    )
     embed.set_footer(text=t(locale, "reveal.source", seed=question.source.seed, section=question.source.section))
+    return within_total(embed)
+
+
+def within_total(embed: discord.Embed) -> discord.Embed:
+    """Discord refuses a message whose embeds hold more than 6000 characters in all (title, description,
+    field names and values, footer, author). The description gives way first, down to its opening
+    lines; then every field value by the same share."""
+    excess = len(embed) - EMBED_TOTAL
+    if excess > 0 and embed.description:
+        keep = max(len(embed.description) - excess, min(len(embed.description), 300))
+        embed.description = clip(embed.description, keep)
+        excess = len(embed) - EMBED_TOTAL
+    values = sum(len(f.value or "") for f in embed.fields)
+    if excess > 0 and values:
+        for i, f in enumerate(embed.fields):
+            value = f.value or ""
+            cut = math.ceil(excess * len(value) / values) + 1
+            embed.set_field_at(i, name=f.name, value=clip(value, max(len(value) - cut, 1)), inline=bool(f.inline))
     return embed
 
 

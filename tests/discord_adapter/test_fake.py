@@ -91,18 +91,6 @@ def build_client() -> Bot:
 
 
 @pytest.fixture
-async def fake() -> AsyncIterator[FakeDiscord]:
-    fake = FakeDiscord()
-    await fake.start()
-    fake.patch()
-    try:
-        yield fake
-    finally:
-        fake.unpatch()
-        await fake.stop()
-
-
-@pytest.fixture
 async def bot(fake: FakeDiscord) -> AsyncIterator[Bot]:
     bot = build_client()
     task = asyncio.create_task(bot.client.start("fake-token"))
@@ -317,3 +305,62 @@ async def test_patch_points_discord_py_at_the_fake_and_unpatch_restores() -> Non
         fake.unpatch()
         await fake.stop()
     assert (discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY) == (base, gateway)
+
+
+async def test_the_global_limit_counts_every_bot_request_but_not_interaction_endpoints(
+    fake: FakeDiscord, bot: Bot
+) -> None:
+    fake.limit_rate(global_per_second=3, per_channel=(50, 5.0))
+    async with aiohttp.ClientSession(headers={"Authorization": "Bot t"}) as http:
+        statuses = []
+        for path, method in [("/users/@me", "GET"), ("/channels/7", "GET"), ("/channels/7/messages", "POST")]:
+            async with http.request(method, f"{fake.rest_base}{path}", json={"content": "a"}) as r:
+                statuses.append(r.status)
+        # A fourth bot request within the second, on any route (here an edit), is over the limit.
+        async with http.patch(f"{fake.rest_base}/channels/7/messages/1", json={"content": "b"}) as limited:
+            assert limited.status == 429 and limited.headers["X-RateLimit-Scope"] == "global"
+            assert (await limited.json())["global"] is True and limited.headers["X-RateLimit-Global"] == "true"
+    assert statuses == [200, 200, 200]
+    # The interaction callback is not bound to the global limit: the bot answers at once.
+    slash = fake.slash("ping", [{"name": "word", "type": 3, "value": "now"}])
+    await fake.send_interaction(slash)
+    assert (await fake.wait_callback(slash["id"], within=0.9))["data"]["content"] == "pong now"
+    assert fake.rate_limited == 1 and fake.limits.global_rate_limited == 1 and fake.invalid_requests == 1
+
+
+async def test_latency_is_added_to_every_request(fake: FakeDiscord) -> None:
+    fake.latency = 0.2
+    async with aiohttp.ClientSession(headers={"Authorization": "Bot t"}) as http:
+        started = time.monotonic()
+        async with http.get(f"{fake.rest_base}/users/@me") as r:
+            assert r.status == 200
+    assert time.monotonic() - started >= 0.2
+
+
+async def test_too_many_invalid_requests_get_the_ip_banned(fake: FakeDiscord) -> None:
+    fake.limits.invalid_limit = 5  # Discord's is 10,000 in 10 minutes
+    fake.forbid_channel(9)
+    async with aiohttp.ClientSession(headers={"Authorization": "Bot t"}) as http:
+        for _ in range(5):
+            async with http.post(f"{fake.rest_base}/channels/9/messages", json={"content": "a"}) as r:
+                assert r.status == 403
+        async with http.get(f"{fake.rest_base}/users/@me") as banned:
+            assert banned.status == 429 and "Via" not in banned.headers
+            assert banned.content_type == "text/html"
+    assert fake.invalid_requests == 5 and fake.limits.banned
+
+
+async def test_a_bad_command_upload_is_refused_whole(fake: FakeDiscord, bot: Bot) -> None:
+    """discord.py checks names itself, but not choice names (1-100 on Discord) nor localizations."""
+
+    @app_commands.command(name="pick", description="Pick one")
+    @app_commands.choices(thing=[app_commands.Choice(name="x" * 101, value="x")])
+    async def pick(interaction: discord.Interaction, thing: str) -> None:
+        return None
+
+    bot.tree.add_command(pick)
+    with pytest.raises(app_commands.CommandSyncFailure):
+        await bot.tree.sync()
+    assert None not in fake.commands  # nothing of the upload was kept
+    _, body = fake.refused[-1]
+    assert body["code"] == 50035 and body["errors"]

@@ -25,145 +25,27 @@ REST request.
 from __future__ import annotations
 
 import asyncio
-import json
 import re
-import secrets
 import time
-from collections.abc import Awaitable, Callable, Iterator
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import discord
 import discord.gateway
 import discord.http
 import yarl
-from aiohttp import BodyPartReader, web
+from aiohttp import web
 
 from tests.fakes.discord_gateway import FakeGateway
+from tests.fakes.discord_http import Call, Request, body_of, error, is_empty_message, json_response, read_body
+from tests.fakes.discord_interactions import InteractionEndpoints
 from tests.fakes.discord_limits import RateLimits
-from tests.fakes.discord_rules import FormErrors, check_autocomplete, check_commands, check_message
+from tests.fakes.discord_objects import DEFAULT_APP_PERMISSIONS, JSON
+from tests.fakes.discord_rules import FormErrors, check_commands, check_message
 
-JSON = dict[str, Any]
+__all__ = ["DEFAULT_APP_PERMISSIONS", "Call", "FakeDiscord", "skip_identify_delay"]
 
-DISCORD_EPOCH_MS = 1_420_070_400_000
-# View channel, send messages, embed links, attach files, read history, external emojis, add reactions.
-DEFAULT_APP_PERMISSIONS = (1 << 10) | (1 << 11) | (1 << 14) | (1 << 15) | (1 << 16) | (1 << 18) | (1 << 6)
-EPHEMERAL = 1 << 6
-LOADING = 1 << 7
-
-
-@dataclass
-class Call:
-    """One REST request as the fake saw it.
-
-    Equality looks at method, path and body only, so tests can write
-    ``Call("POST", "/channels/1/messages", {...}) in fake.calls`` without caring about query strings.
-    """
-
-    method: str
-    path: str
-    json: Any = None
-    query: dict[str, str] = field(default_factory=dict, compare=False)
-    status: int = field(default=0, compare=False)
-    files: list[str] = field(default_factory=list, compare=False)
-
-
-@dataclass
-class _Request:
-    method: str
-    path: str
-    query: dict[str, str]
-    json: Any
-    files: list[tuple[str, int]]
-    params: dict[str, str]
-    template: str = ""  # the route as the rate limits name it, e.g. /channels/{cid}/messages
-
-
-@dataclass
-class _Invoker:
-    """Who triggers an interaction and where: the part every payload builder shares."""
-
-    user_id: int = 1001
-    channel_id: int = 2001
-    permissions: int = 0
-    locale: str = "ja"
-    user_name: str | None = None
-    app_permissions: int = DEFAULT_APP_PERMISSIONS
-    guild_id: int | None = None  # None: FakeDiscord.GUILD_ID
-    guild_locale: str | None = None  # None: the user's locale
-
-
-Handler = Callable[[_Request], Awaitable[web.Response]]
-
-
-def _json(status: int, body: Any, headers: dict[str, str] | None = None) -> web.Response:
-    # Not web.json_response: discord.py needs the content type without a charset (see module doc).
-    return web.Response(
-        status=status,
-        body=json.dumps(body).encode(),
-        headers={"Content-Type": "application/json", **(headers or {})},
-    )
-
-
-def _error(status: int, code: int, message: str, errors: JSON | None = None) -> web.Response:
-    body: JSON = {"message": message, "code": code}
-    if errors is not None:
-        body["errors"] = errors
-    return _json(status, body)
-
-
-def _body_of(response: web.Response) -> Any:
-    try:
-        return json.loads(response.body) if isinstance(response.body, bytes) else None
-    except ValueError:
-        return None
-
-
-def _now_iso() -> str:
-    return datetime.now(UTC).isoformat()
-
-
-async def _read_body(request: web.Request) -> tuple[Any, list[tuple[str, int]]]:
-    """discord.py sends JSON, or multipart with ``payload_json`` plus ``files[n]`` when uploading."""
-    if request.content_type == "multipart/form-data":
-        payload: Any = None
-        files: list[tuple[str, int]] = []
-        reader = await request.multipart()
-        async for part in reader:
-            if not isinstance(part, BodyPartReader):
-                continue
-            if part.name == "payload_json":
-                payload = json.loads(await part.text())
-            else:
-                data = await part.read()
-                files.append((part.filename or part.name or "file", len(data)))
-        return payload, files
-    raw = await request.read()
-    if not raw:
-        return None, []
-    try:
-        return json.loads(raw), []
-    except ValueError:
-        return raw.decode(errors="replace"), []
-
-
-def _walk_components(components: list[JSON], prefix: list[str | int]) -> Iterator[tuple[list[str | int], JSON]]:
-    for i, component in enumerate(components):
-        path: list[str | int] = [*prefix, i]
-        yield path, component
-        yield from _walk_components(component.get("components") or [], [*path, "components"])
-        accessory = component.get("accessory")
-        if accessory:
-            yield [*path, "accessory"], accessory
-
-
-def _is_empty_message(body: Any, files: list[tuple[str, int]]) -> bool:
-    if files:
-        return False
-    if not isinstance(body, dict):
-        return True
-    return not any(body.get(key) for key in ("content", "embeds", "components", "sticker_ids", "poll", "attachments"))
+Handler = Callable[[Request], Awaitable[web.Response]]
 
 
 def skip_identify_delay(client: discord.Client) -> None:
@@ -176,32 +58,19 @@ def skip_identify_delay(client: discord.Client) -> None:
     client.before_identify_hook = no_wait  # type: ignore[method-assign]
 
 
-class FakeDiscord:
+class FakeDiscord(InteractionEndpoints):
     """Discord's REST API and gateway on 127.0.0.1, recording what the bot does.
 
     Answers the way Discord does where discord.py looks (status codes, error codes, headers), so the
     adapter's error handling is exercised for real rather than against a mock's idea of Discord.
     """
 
-    APP_ID: int = 1_100_000_000_000_000_001
-    # Distinct from APP_ID on purpose: code that mixes up the bot user and the application shows up.
-    BOT_ID: int = 1_100_000_000_000_000_002
-    GUILD_ID: int = 1_100_000_000_000_000_003
-    BOT_NAME: str = "studybot"
-    # Discord refuses callbacks after 3 s; None turns the check off.
-    interaction_deadline: float | None = 3.0
-
     def __init__(self) -> None:
-        self.rest_base = ""
+        super().__init__()
         self.gateway_url = ""
         self.calls: list[Call] = []
         self.unknown: list[Call] = []
         self.edits: list[tuple[int, int, dict[str, Any]]] = []
-        self.deletes: list[tuple[int, int]] = []
-        self.followups: list[dict[str, Any]] = []
-        # (interaction id, "@original" or message id, body) of PATCHes to interaction webhook messages
-        self.webhook_edits: list[tuple[int, str, dict[str, Any]]] = []
-        self.callbacks: dict[int, dict[str, Any]] = {}
         self.commands: dict[int | None, list[JSON]] = {}
         self.interactions_sent: list[JSON] = []
         self.refused: list[tuple[Call, JSON]] = []  # 400 answers to bodies that break Discord's rules
@@ -211,16 +80,8 @@ class FakeDiscord:
         self.dm_channels: dict[int, int] = {}  # user id -> DM channel id opened by the bot
 
         self._posted: dict[int, list[dict[str, Any]]] = {}
-        self._messages: dict[int, JSON] = {}
         self._forbidden: set[int] = set()
         self._faults: list[list[Any]] = []  # [method, path pattern, status, times left]
-        self._interactions: dict[int, JSON] = {}
-        self._interaction_sent_at: dict[int, float] = {}
-        self._tokens: dict[str, int] = {}
-        self._originals: dict[int, int] = {}  # interaction id -> message id that @original names
-        self._command_ids: dict[tuple[int | None, str], int] = {}
-
-        self._last_snowflake = 0
         self._runner: web.AppRunner | None = None
         self._originals_patched: tuple[str, yarl.URL] | None = None
         self._routes = self._route_table()
@@ -357,81 +218,12 @@ class FakeDiscord:
     async def wait_ready(self, within: float = 5, shards: int = 1) -> None:
         await self.gateway.wait_ready(within, shards)
 
-    # ----------------------------------------------------------------- payload builders
-
-    def slash(
-        self,
-        name: str,
-        options: list[dict[str, Any]] | None = None,
-        *,
-        user_id: int = 1001,
-        channel_id: int = 2001,
-        permissions: int = 0,
-        locale: str = "ja",
-        user_name: str | None = None,
-        app_permissions: int = DEFAULT_APP_PERMISSIONS,
-        guild_id: int | None = None,
-        guild_locale: str | None = None,
-        command_guild_id: int | None = None,
-        resolved: dict[str, Any] | None = None,
-    ) -> dict[str, Any]:
-        """``command_guild_id`` marks a guild command (``data.guild_id``), which the CommandTree looks up first."""
-        who = _Invoker(user_id, channel_id, permissions, locale, user_name, app_permissions, guild_id, guild_locale)
-        return self._command(2, name, options or [], who, command_guild_id, resolved)
-
-    def autocomplete(self, name: str, options: list[dict[str, Any]], **kw: Any) -> dict[str, Any]:
-        """Takes slash's keywords. One option needs ``"focused": True``: Discord always marks one and
-        discord.py raises without it."""
-        command_guild_id = kw.pop("command_guild_id", None)
-        resolved = kw.pop("resolved", None)
-        return self._command(4, name, options, _Invoker(**kw), command_guild_id, resolved)
-
-    def click(
-        self,
-        custom_id: str,
-        *,
-        message_id: int,
-        channel_id: int = 2001,
-        user_id: int = 1001,
-        values: list[str] | None = None,
-        component_type: int = 2,
-        permissions: int = 0,
-        locale: str = "ja",
-        user_name: str | None = None,
-        app_permissions: int = DEFAULT_APP_PERMISSIONS,
-        guild_id: int | None = None,
-    ) -> dict[str, Any]:
-        """The attached message is the fake's copy when it knows the message (so its components are
-        the ones the bot sent); otherwise a message holding just the clicked component is made up and
-        remembered, e.g. to click a button posted before a simulated restart."""
-        mid = int(message_id)
-        message = self._messages.get(mid)
-        if message is None:
-            message = self._new_message(
-                channel_id, {"components": [self._component_for(custom_id, component_type, values)]}, mid=mid
-            )
-            self._messages[mid] = message
-        elif not any(c.get("custom_id") == custom_id for _, c in _walk_components(message.get("components") or [], [])):
-            raise ValueError(f"message {mid} has no component {custom_id!r}; Discord could not send this click")
-        data: JSON = {"custom_id": custom_id, "component_type": component_type}
-        if values is not None:
-            data["values"] = list(values)
-        invoker = _Invoker(
-            user_id, int(message["channel_id"]), permissions, locale, user_name, app_permissions, guild_id
-        )
-        payload = self._interaction(3, data, invoker)
-        payload["message"] = dict(message)
-        return payload
-
     # ----------------------------------------------------------------- gateway side
 
     async def send_interaction(self, payload: dict[str, Any]) -> None:
         """On the guild's shard; buffered like any dispatch while the socket is down, and replayed on
         RESUME as Discord does."""
-        iid = int(payload["id"])
-        self._interactions[iid] = payload
-        self._interaction_sent_at[iid] = time.monotonic()
-        self._tokens[payload["token"]] = iid
+        self.remember_interaction(payload)
         self.interactions_sent.append(payload)
         guild_id = int(payload["guild_id"]) if payload.get("guild_id") else None
         await self.gateway.dispatch("INTERACTION_CREATE", payload, guild_id)
@@ -442,172 +234,6 @@ class FakeDiscord:
 
     async def drop_connection(self, *, resumable: bool = True, shard_id: int = 0) -> None:
         await self.gateway.drop_connection(resumable=resumable, shard_id=shard_id)
-
-    # ----------------------------------------------------------------- internals: ids and objects
-
-    def _snowflake(self) -> int:
-        value = ((int(time.time() * 1000) - DISCORD_EPOCH_MS) << 22) | (1 << 17)
-        value = max(value, self._last_snowflake + 1)
-        self._last_snowflake = value
-        return value
-
-    def _user(self, user_id: int, name: str | None = None) -> JSON:
-        name = name or f"user{user_id}"
-        return {
-            "id": str(user_id),
-            "username": name,
-            "discriminator": "0",
-            "global_name": name,
-            "avatar": None,
-            "public_flags": 0,
-        }
-
-    def _bot_user(self) -> JSON:
-        return {**self._user(self.BOT_ID, self.BOT_NAME), "global_name": None, "bot": True}
-
-    def _ready_user(self) -> JSON:
-        return {**self._bot_user(), "verified": True, "mfa_enabled": False, "flags": 0, "email": None}
-
-    def _channel(self, channel_id: int, guild_id: int | None = None) -> JSON:
-        return {
-            "id": str(channel_id),
-            "type": 0,
-            "guild_id": str(guild_id or self.GUILD_ID),
-            "name": f"channel-{channel_id}",
-            "position": 0,
-            "permission_overwrites": [],
-            "nsfw": False,
-            "parent_id": None,
-            "topic": None,
-            "last_message_id": None,
-            "rate_limit_per_user": 0,
-            "flags": 0,
-        }
-
-    def _new_message(
-        self,
-        channel_id: int,
-        body: Any,
-        *,
-        mid: int | None = None,
-        files: list[tuple[str, int]] | None = None,
-        flags: int | None = None,
-        message_type: int = 0,
-        webhook: bool = False,
-    ) -> JSON:
-        body = body if isinstance(body, dict) else {}
-        mid = mid if mid is not None else self._snowflake()
-        attachments = [
-            {
-                "id": str(self._snowflake()),
-                "filename": name,
-                "size": size,
-                "url": f"{self.rest_base}/attachments/{channel_id}/{mid}/{name}",
-                "proxy_url": f"{self.rest_base}/attachments/{channel_id}/{mid}/{name}",
-            }
-            for name, size in files or []
-        ]
-        message: JSON = {
-            "id": str(mid),
-            "channel_id": str(channel_id),
-            "author": self._bot_user(),
-            "content": body.get("content") or "",
-            "timestamp": _now_iso(),
-            "edited_timestamp": None,
-            "tts": bool(body.get("tts", False)),
-            "mention_everyone": False,
-            "mentions": [],
-            "mention_roles": [],
-            "attachments": attachments,
-            "embeds": body.get("embeds") or [],
-            "components": body.get("components") or [],
-            "pinned": False,
-            "type": message_type,
-            "flags": body.get("flags", 0) if flags is None else flags,
-        }
-        if body.get("nonce") is not None:
-            message["nonce"] = body["nonce"]
-        if webhook:
-            message["webhook_id"] = str(self.APP_ID)
-            message["application_id"] = str(self.APP_ID)
-        return message
-
-    def _edit_message(self, message: JSON, body: Any) -> JSON:
-        if isinstance(body, dict):
-            # An explicit null clears a field, as discord.py sends for ``content=None`` / ``view=None``.
-            for key, cleared in (("content", ""), ("embeds", []), ("components", []), ("flags", 0)):
-                if key in body:
-                    message[key] = body[key] if body[key] is not None else cleared
-            if "attachments" in body and not body["attachments"]:
-                message["attachments"] = []
-        message["flags"] = int(message.get("flags") or 0) & ~LOADING
-        message["edited_timestamp"] = _now_iso()
-        return message
-
-    def _component_for(self, custom_id: str, component_type: int, values: list[str] | None) -> JSON:
-        inner: JSON = {"type": component_type, "custom_id": custom_id}
-        if component_type == 2:
-            inner.update(style=1, label="button")
-        elif component_type == 3:
-            options = values or ["option"]
-            inner.update(options=[{"label": v, "value": v} for v in options], min_values=1, max_values=len(options))
-        return {"type": 1, "components": [inner]}
-
-    def _interaction(self, itype: int, data: JSON, who: _Invoker) -> JSON:
-        iid = self._snowflake()
-        guild_id = who.guild_id or self.GUILD_ID
-        return {
-            "id": str(iid),
-            "application_id": str(self.APP_ID),
-            "type": itype,
-            "data": data,
-            "guild_id": str(guild_id),
-            "guild": {"id": str(guild_id), "locale": who.guild_locale or who.locale, "features": []},
-            "channel_id": str(who.channel_id),
-            "channel": self._channel(who.channel_id, guild_id),
-            "member": {
-                "user": self._user(who.user_id, who.user_name),
-                "roles": [],
-                "joined_at": "2024-01-01T00:00:00+00:00",
-                "premium_since": None,
-                "deaf": False,
-                "mute": False,
-                "flags": 0,
-                "pending": False,
-                "nick": None,
-                "avatar": None,
-                "communication_disabled_until": None,
-                "permissions": str(who.permissions),
-            },
-            "token": secrets.token_urlsafe(48),
-            "version": 1,
-            "app_permissions": str(who.app_permissions),
-            "locale": who.locale,
-            "guild_locale": who.guild_locale or who.locale,
-            "entitlements": [],
-            "authorizing_integration_owners": {"0": str(guild_id)},
-            "context": 0,
-            "attachment_size_limit": 10 * 1024 * 1024,
-        }
-
-    def _command(
-        self,
-        itype: int,
-        name: str,
-        options: list[JSON],
-        who: _Invoker,
-        command_guild_id: int | None,
-        resolved: JSON | None,
-    ) -> JSON:
-        key = (command_guild_id, name)
-        if key not in self._command_ids:
-            self._command_ids[key] = self._snowflake()
-        data: JSON = {"id": str(self._command_ids[key]), "name": name, "type": 1, "options": options}
-        if command_guild_id is not None:
-            data["guild_id"] = str(command_guild_id)
-        if resolved is not None:
-            data["resolved"] = resolved
-        return self._interaction(itype, data, who)
 
     # ----------------------------------------------------------------- internals: REST
 
@@ -644,7 +270,7 @@ class FakeDiscord:
 
     async def _rest(self, request: web.Request) -> web.Response:
         path = "/" + request.match_info["tail"]
-        body, files = await _read_body(request)
+        body, files = await read_body(request)
         call = Call(request.method, path, body, dict(request.query), files=[name for name, _ in files])
         self.calls.append(call)
         if self.latency:
@@ -652,7 +278,7 @@ class FakeDiscord:
         response = await self._route(request, call, path, body, files)
         call.status = response.status
         self.limits.answered(response.status, dict(response.headers))
-        if response.status == 400 and isinstance(call_body := _body_of(response), dict) and call_body.get("errors"):
+        if response.status == 400 and isinstance(call_body := body_of(response), dict) and call_body.get("errors"):
             self.refused.append((call, call_body))
         if self.latency:
             await asyncio.sleep(self.latency / 2)
@@ -671,36 +297,36 @@ class FakeDiscord:
             # are not bound to the global limit (docs/topics/rate-limits.md, "Global Rate Limit").
             interaction_endpoint = path.startswith(("/interactions/", "/webhooks/"))
             if not bot_token and not interaction_endpoint:
-                return _error(401, 0, "401: Unauthorized")
+                return error(401, 0, "401: Unauthorized")
             major = params.get("cid") or params.get("gid") or params.get("token") or ""
             verdict = self.limits.check(method, template, major, bot_token and not interaction_endpoint)
             if verdict.refused is not None:
                 status, refusal, headers = verdict.refused
                 if isinstance(refusal, str):
                     return web.Response(status=status, text=refusal, headers=headers)
-                return _json(status, refusal, headers)
+                return json_response(status, refusal, headers)
             fault = next((f for f in self._faults if f[0] == method and f[1].search(path) and f[3] > 0), None)
             if fault is not None:
                 fault[3] -= 1
-                return _error(fault[2], 0, f"{fault[2]}: injected by the test")
-            response = await handler(_Request(request.method, path, dict(request.query), body, files, params, template))
+                return error(fault[2], 0, f"{fault[2]}: injected by the test")
+            response = await handler(Request(request.method, path, dict(request.query), body, files, params, template))
             response.headers.update(verdict.headers)
             return response
         self.unknown.append(call)
-        return _error(404, 0, "404: Not Found")
+        return error(404, 0, "404: Not Found")
 
-    async def _no_content(self, req: _Request) -> web.Response:
+    async def _no_content(self, req: Request) -> web.Response:
         return web.Response(status=204)
 
-    async def _get_me(self, req: _Request) -> web.Response:
-        return _json(
+    async def _get_me(self, req: Request) -> web.Response:
+        return json_response(
             200,
             {**self._bot_user(), "verified": True, "mfa_enabled": False, "flags": 0, "email": None, "locale": "en-US"},
         )
 
-    async def _get_application(self, req: _Request) -> web.Response:
+    async def _get_application(self, req: Request) -> web.Response:
         owner = self._user(1, "owner")
-        return _json(
+        return json_response(
             200,
             {
                 "id": str(self.APP_ID),
@@ -722,11 +348,11 @@ class FakeDiscord:
             },
         )
 
-    async def _get_gateway(self, req: _Request) -> web.Response:
-        return _json(200, {"url": self.gateway_url})
+    async def _get_gateway(self, req: Request) -> web.Response:
+        return json_response(200, {"url": self.gateway_url})
 
-    async def _get_gateway_bot(self, req: _Request) -> web.Response:
-        return _json(
+    async def _get_gateway_bot(self, req: Request) -> web.Response:
+        return json_response(
             200,
             {
                 "url": self.gateway_url,
@@ -735,11 +361,11 @@ class FakeDiscord:
             },
         )
 
-    async def _create_dm(self, req: _Request) -> web.Response:
+    async def _create_dm(self, req: Request) -> web.Response:
         """Opening a DM with a user: a type 1 channel whose messages land in messages_in(its id)."""
         recipient = int((req.json or {})["recipient_id"])
         channel_id = self.dm_channels.setdefault(recipient, self._snowflake())
-        return _json(
+        return json_response(
             200,
             {
                 "id": str(channel_id),
@@ -750,199 +376,71 @@ class FakeDiscord:
             },
         )
 
-    async def _get_channel(self, req: _Request) -> web.Response:
-        return _json(200, self._channel(int(req.params["cid"])))
+    async def _get_channel(self, req: Request) -> web.Response:
+        return json_response(200, self._channel(int(req.params["cid"])))
 
-    async def _post_message(self, req: _Request) -> web.Response:
+    async def _post_message(self, req: Request) -> web.Response:
         cid = int(req.params["cid"])
         if cid in self._forbidden:
-            return _error(403, 50013, "Missing Permissions")
-        if _is_empty_message(req.json, req.files):
-            return _error(400, 50006, "Cannot send an empty message")
+            return error(403, 50013, "Missing Permissions")
+        if is_empty_message(req.json, req.files):
+            return error(400, 50006, "Cannot send an empty message")
         errors = FormErrors()
         check_message(req.json, errors, [], endpoint="create")
         if errors:
-            return _json(400, errors.body())
+            return json_response(400, errors.body())
         message = self._new_message(cid, req.json, files=req.files)
         mid = int(message["id"])
         self._messages[mid] = message
         self._posted.setdefault(cid, []).append({**(req.json or {}), "id": mid})
-        return _json(200, message)
+        return json_response(200, message)
 
-    def _find_message(self, req: _Request) -> JSON | None:
+    def _find_message(self, req: Request) -> JSON | None:
         message = self._messages.get(int(req.params["mid"]))
         if message is None or message["channel_id"] != req.params["cid"]:
             return None
         return message
 
-    async def _get_message(self, req: _Request) -> web.Response:
+    async def _get_message(self, req: Request) -> web.Response:
         message = self._find_message(req)
         if message is None:
-            return _error(404, 10008, "Unknown Message")
-        return _json(200, message)
+            return error(404, 10008, "Unknown Message")
+        return json_response(200, message)
 
-    async def _patch_message(self, req: _Request) -> web.Response:
+    async def _patch_message(self, req: Request) -> web.Response:
         if int(req.params["cid"]) in self._forbidden:
-            return _error(403, 50001, "Missing Access")
+            return error(403, 50001, "Missing Access")
         message = self._find_message(req)
         if message is None:
-            return _error(404, 10008, "Unknown Message")
+            return error(404, 10008, "Unknown Message")
         errors = FormErrors()
         check_message(req.json, errors, [], endpoint="edit")
         if errors:
-            return _json(400, errors.body())
+            return json_response(400, errors.body())
         self.edits.append((int(req.params["cid"]), int(req.params["mid"]), req.json or {}))
-        return _json(200, self._edit_message(message, req.json))
+        return json_response(200, self._edit_message(message, req.json))
 
-    async def _delete_message(self, req: _Request) -> web.Response:
+    async def _delete_message(self, req: Request) -> web.Response:
         if self._find_message(req) is None:
-            return _error(404, 10008, "Unknown Message")
+            return error(404, 10008, "Unknown Message")
         self._messages.pop(int(req.params["mid"]))
         self.deletes.append((int(req.params["cid"]), int(req.params["mid"])))
         return web.Response(status=204)
 
-    async def _callback(self, req: _Request) -> web.Response:
-        iid = int(req.params["iid"])
-        interaction = self._interactions.get(iid)
-        sent_at = self._interaction_sent_at.get(iid, 0.0)
-        late = self.interaction_deadline is not None and time.monotonic() - sent_at > self.interaction_deadline
-        if interaction is None or interaction["token"] != req.params["token"] or late:
-            return _error(404, 10062, "Unknown interaction")
-        if iid in self.callbacks:
-            return _error(400, 40060, "Interaction has already been acknowledged.")
-        body = req.json if isinstance(req.json, dict) else {}
-        rtype = body.get("type")
-        # Which callback types each interaction type accepts (ping, command, component, autocomplete, modal).
-        allowed = {1: {1}, 2: {4, 5, 9}, 3: {4, 5, 6, 7, 9}, 4: {8}, 5: {4, 5, 6, 7}}.get(interaction["type"], set())
-        data = body.get("data") or {}
-        errors = FormErrors()
-        if rtype not in allowed:
-            # Approximates Discord's wording; discord.py surfaces only the status and code 50035.
-            errors.add(["type"], "BASE_TYPE_CHOICES", f"Value must be one of {sorted(allowed)}.")
-        if rtype in (4, 7):
-            check_message(data, errors, ["data"], endpoint="callback")
-        if rtype == 5:
-            check_message(data, errors, ["data"], endpoint="deferred")
-        if rtype == 8:
-            check_autocomplete(data, errors, ["data"])
-        if errors:
-            return _json(400, errors.body())
-        if rtype == 4 and _is_empty_message(data, req.files):
-            return _error(400, 50006, "Cannot send an empty message")
-        self.callbacks[iid] = body
-
-        channel_id = int(interaction["channel_id"])
-        flags = int(data.get("flags") or 0)
-        summary: JSON = {"id": str(iid), "type": interaction["type"]}
-        resource: JSON = {"type": rtype}
-        if rtype in (4, 5):
-            message = self._new_message(
-                channel_id,
-                data if rtype == 4 else {},
-                files=req.files,
-                flags=flags | (LOADING if rtype == 5 else 0),
-                message_type=20 if interaction["type"] == 2 else 0,  # 20: reply to a slash command
-                webhook=True,
-            )
-            self._messages[int(message["id"])] = message
-            self._originals[iid] = int(message["id"])
-            summary.update(
-                response_message_id=message["id"],
-                response_message_loading=rtype == 5,
-                response_message_ephemeral=bool(flags & EPHEMERAL),
-            )
-            resource["message"] = message
-        elif rtype in (6, 7) and "message" in interaction:
-            mid = int(interaction["message"]["id"])
-            message = self._messages.setdefault(mid, dict(interaction["message"]))
-            self._originals[iid] = mid
-            summary["response_message_id"] = str(mid)
-            if rtype == 7:
-                resource["message"] = self._edit_message(message, data)
-        if req.query.get("with_response", "").lower() in ("1", "true"):
-            return _json(200, {"interaction": summary, "resource": resource})
-        return web.Response(status=204)
-
-    def _webhook_interaction(self, req: _Request) -> int | None:
-        """The interaction behind an app webhook, but only once acknowledged, as on Discord."""
+    async def _get_commands(self, req: Request) -> web.Response:
         if int(req.params["app"]) != self.APP_ID:
-            return None
-        iid = self._tokens.get(req.params["token"])
-        if iid is None or iid not in self.callbacks:
-            return None
-        return iid
-
-    def _webhook_message(self, req: _Request, iid: int) -> JSON | None:
-        key = req.params["mid"]
-        mid = self._originals.get(iid) if key == "@original" else int(key)
-        return self._messages.get(mid) if mid is not None else None
-
-    async def _followup(self, req: _Request) -> web.Response:
-        iid = self._webhook_interaction(req)
-        if iid is None:
-            return _error(404, 10015, "Unknown Webhook")
-        if _is_empty_message(req.json, req.files):
-            return _error(400, 50006, "Cannot send an empty message")
-        errors = FormErrors()
-        check_message(req.json, errors, [], endpoint="followup")
-        if errors:
-            return _json(400, errors.body())
-        self.followups.append(req.json or {})
-        channel_id = int(self._interactions[iid]["channel_id"])
-        message = self._new_message(channel_id, req.json, files=req.files, webhook=True)
-        self._messages[int(message["id"])] = message
-        if req.query.get("wait", "").lower() in ("1", "true"):
-            return _json(200, message)
-        return web.Response(status=204)
-
-    async def _get_webhook_message(self, req: _Request) -> web.Response:
-        iid = self._webhook_interaction(req)
-        if iid is None:
-            return _error(404, 10015, "Unknown Webhook")
-        message = self._webhook_message(req, iid)
-        if message is None:
-            return _error(404, 10008, "Unknown Message")
-        return _json(200, message)
-
-    async def _patch_webhook_message(self, req: _Request) -> web.Response:
-        iid = self._webhook_interaction(req)
-        if iid is None:
-            return _error(404, 10015, "Unknown Webhook")
-        message = self._webhook_message(req, iid)
-        if message is None:
-            return _error(404, 10008, "Unknown Message")
-        errors = FormErrors()
-        check_message(req.json, errors, [], endpoint="webhook_edit")
-        if errors:
-            return _json(400, errors.body())
-        self.webhook_edits.append((iid, req.params["mid"], req.json or {}))
-        return _json(200, self._edit_message(message, req.json))
-
-    async def _delete_webhook_message(self, req: _Request) -> web.Response:
-        iid = self._webhook_interaction(req)
-        if iid is None:
-            return _error(404, 10015, "Unknown Webhook")
-        message = self._webhook_message(req, iid)
-        if message is None:
-            return _error(404, 10008, "Unknown Message")
-        self._messages.pop(int(message["id"]))
-        self.deletes.append((int(message["channel_id"]), int(message["id"])))
-        return web.Response(status=204)
-
-    async def _get_commands(self, req: _Request) -> web.Response:
-        if int(req.params["app"]) != self.APP_ID:
-            return _error(403, 50001, "Missing Access")
+            return error(403, 50001, "Missing Access")
         gid = int(req.params["gid"]) if "gid" in req.params else None
-        return _json(200, self.commands.get(gid, []))
+        return json_response(200, self.commands.get(gid, []))
 
-    async def _put_commands(self, req: _Request) -> web.Response:
+    async def _put_commands(self, req: Request) -> web.Response:
         if int(req.params["app"]) != self.APP_ID:
-            return _error(403, 50001, "Missing Access")
+            return error(403, 50001, "Missing Access")
         gid = int(req.params["gid"]) if "gid" in req.params else None
         errors = FormErrors()
         check_commands(req.json, errors, guild=gid is not None)
         if errors:  # Discord takes all of a bulk overwrite or nothing
-            return _json(400, errors.body())
+            return json_response(400, errors.body())
         echoed: list[JSON] = []
         for command in req.json or []:
             key = (gid, command["name"])
@@ -963,4 +461,4 @@ class FakeDiscord:
                 out["guild_id"] = str(gid)
             echoed.append(out)
         self.commands[gid] = echoed
-        return _json(200, echoed)
+        return json_response(200, echoed)

@@ -215,6 +215,8 @@ class FakeGateway:
 
     async def _close(self, ws: web.WebSocketResponse, code: int, reason: str) -> None:
         self.closes.append(code)
+        if code == 4011:  # Discord's recommendation (GET /gateway/bot) follows its guild count
+            self.recommended_shards = max(self.recommended_shards, self.required_shards)
         await ws.close(code=code, message=reason.encode())
 
     def _next_frame(self, session: _Session, event: str, data: Any) -> JSON:
