@@ -32,6 +32,15 @@ GLOBAL_PER_SECOND = 50  # docs/topics/rate-limits.md, "Global Rate Limit"
 WINDOW_SECONDS = 1.04
 
 
+class _Slot:
+    """One paced request's place in the window: taken when it may go, stamped when it really went."""
+
+    __slots__ = ("sent_at",)
+
+    def __init__(self) -> None:
+        self.sent_at: float | None = None  # None: allowed, not on the wire yet (counts as now)
+
+
 class RestPacer:
     def __init__(self, per_second: int = GLOBAL_PER_SECOND, window: float = WINDOW_SECONDS):
         self.per_second = per_second
@@ -39,12 +48,17 @@ class RestPacer:
         self.sent = 0  # requests that went through the pacer
         self.rate_limited = 0  # 429 answers seen (any scope)
         self.waited = 0.0  # seconds requests spent waiting for their turn, all together
-        self._starts: deque[float] = deque()  # send times of the last `per_second` paced requests
+        self._slots: deque[_Slot] = deque()  # the last `per_second` requests allowed
         self._turn = asyncio.Lock()
         self._paused_until = 0.0
 
-    async def wait_turn(self) -> None:
-        """Return once one more request fits in the window; waiters go in arrival order."""
+    async def wait_turn(self) -> _Slot:
+        """Return once one more request fits in the window; waiters go in arrival order.
+
+        A request counts from when its headers were really sent, not from when it was allowed: with a
+        busy event loop the two can be 100 ms apart, and a window counted from the permission would let
+        the next second's requests arrive less than a second after these.
+        """
         loop = asyncio.get_running_loop()
         asked = loop.time()
         async with self._turn:
@@ -53,14 +67,19 @@ class RestPacer:
                 if now < self._paused_until:
                     await asyncio.sleep(self._paused_until - now)
                     continue
-                while self._starts and now - self._starts[0] >= self.window:
-                    self._starts.popleft()
-                if len(self._starts) < self.per_second:
+                gone = [s for s in self._slots if s.sent_at is not None and now - s.sent_at >= self.window]
+                for slot in gone:
+                    self._slots.remove(slot)
+                if len(self._slots) < self.per_second:
                     break
-                await asyncio.sleep(self.window - (now - self._starts[0]))
-            self._starts.append(now)
+                stamped = [s.sent_at for s in self._slots if s.sent_at is not None]
+                # Every place is taken by a request still on its way out: wait a moment for one to go.
+                await asyncio.sleep(self.window - (now - min(stamped)) if stamped else 0.005)
+            slot = _Slot()
+            self._slots.append(slot)
         self.sent += 1
         self.waited += now - asked
+        return slot
 
     def rate_limited_for(self, seconds: float, is_global: bool) -> None:
         self.rate_limited += 1
@@ -73,18 +92,27 @@ class RestPacer:
         """The trace configuration to hand to discord.Client(http_trace=...)."""
         config = aiohttp.TraceConfig()
         config.on_request_start.append(self._on_request_start)
+        config.on_request_headers_sent.append(self._on_sent)
+        config.on_request_exception.append(self._on_sent)  # never sent, or failed on the way: free it in time
         config.on_request_end.append(self._on_request_end)
         return config
 
     async def _on_request_start(
         self, session: aiohttp.ClientSession, context: SimpleNamespace, params: aiohttp.TraceRequestStartParams
     ) -> None:
+        context.slot = None
         if counts_against_global_limit(params.url.path, params.headers.get("Authorization", "")):
-            await self.wait_turn()
+            context.slot = await self.wait_turn()
+
+    async def _on_sent(self, session: aiohttp.ClientSession, context: SimpleNamespace, params: object) -> None:
+        slot = getattr(context, "slot", None)
+        if slot is not None and slot.sent_at is None:
+            slot.sent_at = asyncio.get_running_loop().time()
 
     async def _on_request_end(
         self, session: aiohttp.ClientSession, context: SimpleNamespace, params: aiohttp.TraceRequestEndParams
     ) -> None:
+        await self._on_sent(session, context, params)
         response = params.response
         if response.status != 429:
             return

@@ -93,6 +93,7 @@ class FakeDiscord(InteractionEndpoints):
         app.router.add_get("/gateway", self.gateway.handle)
         app.router.add_get("/gateway/resume", self.gateway.handle)
         app.router.add_route("*", "/api/v10/{tail:.*}", self._rest)
+        app.router.add_get("/_fake/stats", self._stats)
         self._runner = web.AppRunner(app)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -462,3 +463,33 @@ class FakeDiscord(InteractionEndpoints):
             echoed.append(out)
         self.commands[gid] = echoed
         return json_response(200, echoed)
+
+    async def _stats(self, request: web.Request) -> web.Response:
+        """What a bench in another process reads of the fake (see serve())."""
+        return json_response(
+            200,
+            {
+                "calls": len(self.calls),
+                "rate_limited": self.limits.rate_limited,
+                "invalid_in_window": self.limits.invalid_in_window(),
+                "edits": len(self.edits),
+                "channel_messages": {str(cid): len(posted) for cid, posted in self._posted.items()},
+                "ready": self.gateway.ready(),
+            },
+        )
+
+
+async def serve(latency: float) -> None:
+    """The fake in a process of its own, for benches: in the bot's own process, the fake's handlers
+    wait on the bot's busy event loop, and requests sent a second apart are counted as arriving closer."""
+    fake = FakeDiscord()
+    fake.latency = latency
+    await fake.start()
+    print(fake.rest_base, flush=True)
+    await asyncio.Event().wait()
+
+
+if __name__ == "__main__":
+    import sys
+
+    asyncio.run(serve(float(sys.argv[1]) if len(sys.argv) > 1 else 0.0))
