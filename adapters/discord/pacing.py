@@ -30,6 +30,9 @@ GLOBAL_PER_SECOND = 50  # docs/topics/rate-limits.md, "Global Rate Limit"
 # A request sent a second after another can arrive a little less than a second after it (network
 # jitter, a busy event loop): a slightly longer window keeps arrivals under the limit too.
 WINDOW_SECONDS = 1.04
+# Requests that may leave at once; beyond them the pace is even. Fifty at once (all the window allows)
+# arrive bunched, and a server that counts them late counts the next second's as too close.
+BURST = 10
 
 
 class _Slot:
@@ -42,9 +45,12 @@ class _Slot:
 
 
 class RestPacer:
-    def __init__(self, per_second: int = GLOBAL_PER_SECOND, window: float = WINDOW_SECONDS):
+    def __init__(self, per_second: int = GLOBAL_PER_SECOND, window: float = WINDOW_SECONDS, burst: int = BURST):
         self.per_second = per_second
         self.window = window
+        self.burst = burst
+        self._spacing = window / per_second  # beyond a burst, one request per this many seconds
+        self._next_free = 0.0  # when the smoothing lets the next request go
         self.sent = 0  # requests that went through the pacer
         self.rate_limited = 0  # 429 answers seen (any scope)
         self.waited = 0.0  # seconds requests spent waiting for their turn, all together
@@ -55,9 +61,9 @@ class RestPacer:
     async def wait_turn(self) -> _Slot:
         """Return once one more request fits in the window; waiters go in arrival order.
 
-        A request counts from when its headers were really sent, not from when it was allowed: with a
-        busy event loop the two can be 100 ms apart, and a window counted from the permission would let
-        the next second's requests arrive less than a second after these.
+        A request counts from when it was really sent (its headers, then the last of its body), not from
+        when it was allowed: with a busy event loop the two can be 100 ms apart, and a window counted
+        from the permission would let the next second's requests arrive less than a second after these.
         """
         loop = asyncio.get_running_loop()
         asked = loop.time()
@@ -70,13 +76,18 @@ class RestPacer:
                 gone = [s for s in self._slots if s.sent_at is not None and now - s.sent_at >= self.window]
                 for slot in gone:
                     self._slots.remove(slot)
-                if len(self._slots) < self.per_second:
+                if len(self._slots) < self.per_second and now >= self._next_free:
                     break
+                if len(self._slots) < self.per_second:
+                    await asyncio.sleep(self._next_free - now)
+                    continue
                 stamped = [s.sent_at for s in self._slots if s.sent_at is not None]
                 # Every place is taken by a request still on its way out: wait a moment for one to go.
                 await asyncio.sleep(self.window - (now - min(stamped)) if stamped else 0.005)
             slot = _Slot()
             self._slots.append(slot)
+            # A burst may go at once; after it, requests are spread evenly over the window.
+            self._next_free = max(self._next_free, now - self.burst * self._spacing) + self._spacing
         self.sent += 1
         self.waited += now - asked
         return slot
@@ -93,6 +104,9 @@ class RestPacer:
         config = aiohttp.TraceConfig()
         config.on_request_start.append(self._on_request_start)
         config.on_request_headers_sent.append(self._on_sent)
+        # aiohttp may hold the headers back and send them with the body, from a task of its own that a
+        # busy loop runs later: the last piece of the body is when the request really left.
+        config.on_request_chunk_sent.append(self._on_body_sent)
         config.on_request_exception.append(self._on_sent)  # never sent, or failed on the way: free it in time
         config.on_request_end.append(self._on_request_end)
         return config
@@ -107,6 +121,11 @@ class RestPacer:
     async def _on_sent(self, session: aiohttp.ClientSession, context: SimpleNamespace, params: object) -> None:
         slot = getattr(context, "slot", None)
         if slot is not None and slot.sent_at is None:
+            slot.sent_at = asyncio.get_running_loop().time()
+
+    async def _on_body_sent(self, session: aiohttp.ClientSession, context: SimpleNamespace, params: object) -> None:
+        slot = getattr(context, "slot", None)
+        if slot is not None:
             slot.sent_at = asyncio.get_running_loop().time()
 
     async def _on_request_end(

@@ -102,9 +102,10 @@ class RateLimits:
     def banned(self) -> bool:
         return time.monotonic() < self.banned_until
 
-    def check(self, method: str, template: str, major: str, bot_token: bool) -> Verdict:
-        """Count one arriving request against its route bucket and, with a bot token, the global limit."""
-        now = time.monotonic()
+    def check(self, method: str, template: str, major: str, bot_token: bool, now: float | None = None) -> Verdict:
+        """Count one request, arrived at `now`, against its route bucket and, with a bot token, the
+        global limit."""
+        now = time.monotonic() if now is None else now
         if now < self.banned_until:
             self.rate_limited += 1
             body = "<html><body>You are being blocked from accessing our API temporarily.</body></html>"
