@@ -7,32 +7,30 @@ messages for the core.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import random
 import sqlite3
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, NamedTuple, Protocol
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, NamedTuple
 from zoneinfo import ZoneInfo
 
-from bot.choosing import QuestionFilter, choose_daily, choose_practice, resolve_filter
+from bot.choosing import QuestionFilter, choose_practice, resolve_filter
 from bot.commands import DailySpec, UserError
 from bot.config import Settings
 from bot.content import ContentBank, ContentError, Question, load_content_async
-from bot.logs import log_context
+from bot.daily_posts import DailyPosts, DailyResult, Platform
 from bot.lookup import LookupIndex, LookupResult
 from bot.metrics import Metrics
 from bot.models import (
-    WEEKDAYS,
     AnswerOutcome,
     AnswerRequest,
     AnswerStatus,
     Channel,
     Community,
     Post,
-    PostResults,
     PostStatus,
     Schedule,
     ScoreRow,
@@ -40,6 +38,7 @@ from bot.models import (
     User,
 )
 from bot.periods import period_key, period_keys
+from bot.snapshots import dump_question, load_question
 from bot.stats import UserStats, compute_stats
 from bot.storage import Storage
 
@@ -48,26 +47,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("studybot.core")
 DEFAULT_REVEAL_MINUTES = 8 * 60
-# Seconds between the tries of a reveal edit the platform did not take (about two minutes in all).
-REVEAL_RETRY_DELAYS = (2.0, 5.0, 15.0, 30.0, 60.0)
-
-
-class ChannelUnavailable(Exception):
-    """The platform says the bot can no longer post in this channel (removed, no permission)."""
-
-
-class Platform(Protocol):
-    """What an adapter does for the core: put questions into channels and reveal them."""
-
-    name: str
-
-    async def send_question(self, community: Community, channel: Channel, post: Post, question: Question) -> str:
-        """Post the question; return a reference to the message for the later reveal edit."""
-        ...
-
-    async def reveal(
-        self, community: Community, channel: Channel, post: Post, question: Question, results: PostResults
-    ) -> None: ...
+NAME_LIMIT = 64  # characters of a display name kept: a 100,000-character name is nobody's
+USER_CACHE = 10_000  # users kept in memory (least recently seen go first)
+QUESTION_CACHE = 10_000  # posted questions kept decoded
 
 
 @dataclass(frozen=True)
@@ -123,13 +105,6 @@ class Leaderboard:
     channel_name: str | None = None
 
 
-@dataclass(frozen=True)
-class DailyResult:
-    key: str  # daily.posted | daily.already | daily.failed | daily.no_question | daily.not_set
-    post: Post | None = None
-    error: str = ""
-
-
 class StudyBot:
     def __init__(
         self,
@@ -148,10 +123,20 @@ class StudyBot:
         self.platforms: dict[str, Platform] = {}
         self.scheduler: DailyScheduler | None = None  # set by DailyScheduler
         self._communities: dict[tuple[str, str], Community] = {}
-        self._users: dict[tuple[str, str], User] = {}
         self.metrics = Metrics()
         self._posts: dict[int, Post] = {}  # what answering needs of a post never changes once it is sent
-        self.reveal_retry_delays: tuple[float, ...] = REVEAL_RETRY_DELAYS
+        self._users_seen: OrderedDict[tuple[str, str], User] = OrderedDict()
+        self._questions: dict[int, Question] = {}  # post id -> the question as posted
+        self._channel_ids: dict[int, str] = {}  # channel id -> its platform id
+        self.posts = DailyPosts(self)
+
+    @property
+    def reveal_retry_delays(self) -> tuple[float, ...]:
+        return self.posts.reveal_retry_delays
+
+    @reveal_retry_delays.setter
+    def reveal_retry_delays(self, delays: tuple[float, ...]) -> None:
+        self.posts.reveal_retry_delays = delays
 
     @classmethod
     async def create(cls, settings: Settings, **kwargs: object) -> StudyBot:
@@ -183,10 +168,15 @@ class StudyBot:
             )
             self._communities[key] = community
         ukey = (actor.platform, actor.user_id)
-        user = self._users.get(ukey)
-        if user is None or (actor.user_name and user.name != actor.user_name):
-            user = await self.storage.user(actor.platform, actor.user_id, actor.user_name)
-            self._users[ukey] = user
+        name = " ".join(actor.user_name.split())[:NAME_LIMIT]  # one line, and not a wall of text
+        user = self._users_seen.get(ukey)
+        if user is None or (name and user.name != name):
+            user = await self.storage.user(actor.platform, actor.user_id, name)
+            self._users_seen[ukey] = user
+            if len(self._users_seen) > USER_CACHE:
+                self._users_seen.popitem(last=False)
+        else:
+            self._users_seen.move_to_end(ukey)
         return Context(community, user)
 
     async def channel(self, community: Community, actor: Actor) -> Channel:
@@ -215,11 +205,11 @@ class StudyBot:
 
     async def _answer(self, actor: Actor, post_id: int, choices: list[str]) -> AnswerFeedback:
         ctx = await self.context(actor)
-        post = self._posts.get(post_id) or await self._sent_post(post_id)
-        if post is None:
+        post = self._posts.get(post_id) or await self.sent_post(post_id)
+        if post is None or not await self._clicked_where_posted(post, ctx, actor):
             return AnswerFeedback(AnswerOutcome(AnswerStatus.UNKNOWN_POST), ctx.locale)
-        question = self.content.questions.get(post.question_id)
-        if question is None:  # the question was removed from the content since it was posted
+        question = self.question_of(post)
+        if question is None:  # posted before questions were kept with posts, and since removed
             return AnswerFeedback(AnswerOutcome(AnswerStatus.UNKNOWN_POST), ctx.locale)
         chosen = tuple(sorted({c.strip().lower() for c in choices if c.strip()}))
         problem = _check_choices(question, chosen)
@@ -242,11 +232,37 @@ class StudyBot:
             post = await self.storage.post(post_id) or post
         return AnswerFeedback(outcome, ctx.locale, question, post)
 
-    async def _sent_post(self, post_id: int) -> Post | None:
+    async def sent_post(self, post_id: int) -> Post | None:
         post = await self.storage.post(post_id)
         if post is not None and post.status in (PostStatus.OPEN, PostStatus.CLOSED):
             self._remember(post)
         return post
+
+    async def _clicked_where_posted(self, post: Post, ctx: Context, actor: Actor) -> bool:
+        """A click names its post by id: it counts only from the post's own community and channel, so a
+        forged or misrouted id can never score against another channel's question."""
+        if post.community_id != ctx.community.id:
+            return False
+        if post.channel_id is None:  # a practice question: its owner is checked with the answer
+            return True
+        platform_id = self._channel_ids.get(post.channel_id)
+        if platform_id is None:
+            channel = await self.storage.channel_by_id(post.channel_id)
+            if channel is None:
+                return False
+            platform_id = self._channel_ids[post.channel_id] = channel.platform_id
+        return actor.channel_id == platform_id
+
+    def question_of(self, post: Post) -> Question | None:
+        """The question as it was posted (kept with the post), whatever the content says now."""
+        question = self._questions.get(post.id)
+        if question is None:
+            question = load_question(post.question) if post.question else self.content.questions.get(post.question_id)
+            if question is not None:
+                if len(self._questions) > QUESTION_CACHE:
+                    self._questions.clear()
+                self._questions[post.id] = question
+        return question
 
     def _remember(self, post: Post) -> None:
         if len(self._posts) > 10_000:
@@ -264,7 +280,7 @@ class StudyBot:
         if question is None:
             raise UserError("quiz.empty")
         post = await self.storage.create_practice_post(
-            ctx.community.id, ctx.user.id, question.id, self.now().timestamp()
+            ctx.community.id, ctx.user.id, question.id, dump_question(question), self.now().timestamp()
         )
         self._remember(post)
         return QuestionView(post, question, ctx.locale)
@@ -344,146 +360,16 @@ class StudyBot:
         )
         return await self.post_daily(schedule, forced=True)
 
+    # -- the daily post (bot/daily_posts.py)
+
     async def post_daily(self, schedule: Schedule, forced: bool = False) -> DailyResult:
-        """Post today's question in the schedule's channel, at most once per local day.
-
-        The day is claimed in the database before anything is sent, so two processes (or a restart)
-        racing for the same day post exactly once.
-        """
-        channel = await self.storage.channel_by_id(schedule.channel_id)
-        if channel is None:
-            return DailyResult("daily.not_set")
-        community = await self.storage.community_by_id(channel.community_id)
-        assert community is not None
-        with log_context(community=community.id, channel=channel.id):
-            return await self._post_daily(schedule, community, channel, forced)
-
-    async def _post_daily(
-        self, schedule: Schedule, community: Community, channel: Channel, forced: bool
-    ) -> DailyResult:
-        now = self.now()
-        local = now.astimezone(ZoneInfo(schedule.timezone))
-        if not forced and WEEKDAYS[local.weekday()] not in schedule.weekdays:
-            return DailyResult("daily.not_set")
-        platform = self.platforms.get(community.platform)
-        if platform is None:
-            log.info("no %s adapter running; channel %s waits for it", community.platform, channel.id)
-            return DailyResult("daily.failed", error=f"{community.platform} is not connected")
-        local_date = local.date().isoformat()
-        existing = await self.storage.daily_post_on(channel.id, local_date)
-        if existing is not None:
-            return DailyResult("daily.already", existing)
-        history = await self.storage.channel_question_history(channel.id)
-        day_rng = random.Random(f"{channel.id}:{local_date}:{self.rng.random() if forced else 0}")
-        question = choose_daily(self.content.matching(schedule.exam, schedule.service), history, day_rng)
-        if question is None:
-            log.warning(
-                "channel %s: no question matches exam=%s service=%s", channel.id, schedule.exam, schedule.service
-            )
-            return DailyResult("daily.no_question")
-        post = await self.storage.claim_daily_post(community.id, channel.id, question.id, local_date, now.timestamp())
-        if post is None:
-            return DailyResult("daily.already", await self.storage.daily_post_on(channel.id, local_date))
-        try:
-            message_ref = await platform.send_question(community, channel, post, question)
-        except ChannelUnavailable as exc:
-            await self.storage.mark_post_failed(post.id, str(exc))
-            await self.storage.disable_schedule(channel.id, f"channel unavailable: {exc}")
-            if self.scheduler is not None:
-                self.scheduler.remove_daily(channel.id)
-            self.metrics.errors.labels("channel_unavailable").inc()
-            log.warning("channel %s unavailable (%s): its daily schedule is disabled", channel.id, exc)
-            await self._tell_admin(platform, community, channel, schedule, str(exc))
-            return DailyResult("daily.failed", post, str(exc))
-        except Exception as exc:
-            # Most likely the platform is briefly unreachable: give the day back so a retry can post it.
-            await self.storage.release_daily_post(post.id)
-            self.metrics.errors.labels("send_failed").inc()
-            log.exception("channel %s: sending the daily question failed; the day stays open for a retry", channel.id)
-            if self.scheduler is not None and not forced:
-                self.scheduler.retry_daily(schedule.channel_id, local_date)
-            return DailyResult("daily.failed", None, str(exc))
-        reveal_at = now + timedelta(minutes=schedule.reveal_minutes)
-        await self.storage.mark_post_sent(post.id, message_ref, reveal_at.timestamp())
-        post = await self._sent_post(post.id)
-        assert post is not None
-        if self.scheduler is not None:
-            self.scheduler.add_reveal(post)
-        self.metrics.posts.labels(community.platform).inc()
-        log.info("channel %s: posted %s for %s (post %s)", channel.id, question.id, local_date, post.id)
-        return DailyResult("daily.posted", post)
-
-    async def _tell_admin(
-        self, platform: Platform, community: Community, channel: Channel, schedule: Schedule, reason: str
-    ) -> None:
-        """Platforms that can reach the admin who set the schedule (Discord: a DM) tell them it stopped."""
-        channel_lost = getattr(platform, "channel_lost", None)
-        if channel_lost is None:
-            return
-        admin = await self.storage.user_by_id(schedule.created_by) if schedule.created_by else None
-        try:
-            await channel_lost(community, channel, admin, reason)
-        except Exception:
-            log.exception("channel %s: telling the admin failed", channel.id)
+        return await self.posts.post_daily(schedule, forced)
 
     async def reveal(self, post_id: int) -> bool:
-        """Close a daily post for answers, then show the answer in its channel.
-
-        Only the one caller that closes the post goes on to edit the message (True); a second caller,
-        in this process or another, does nothing (False).
-        """
-        with log_context(post=post_id):
-            if not await self.storage.close_post(post_id):
-                return False
-            await self._deliver_reveal(post_id)
-            return True
+        return await self.posts.reveal(post_id)
 
     async def finish_reveal(self, post_id: int) -> None:
-        """Deliver the reveal of a post closed earlier whose message never landed (a restart)."""
-        with log_context(post=post_id):
-            await self._deliver_reveal(post_id)
-
-    async def _deliver_reveal(self, post_id: int) -> None:
-        """Edit the post's message into the reveal, retrying with backoff; record how it ended.
-
-        The post counts as revealed only once the edit landed. A platform that says the message or
-        channel is gone fails it at once; other errors are retried REVEAL_RETRY_DELAYS later, and after
-        the last try the post is recorded as failed with the reason, which the clicks after it are told.
-        """
-        post = await self.storage.post(post_id)
-        if post is None or post.status != PostStatus.CLOSED or post.revealed_at or post.reveal_error:
-            return
-        assert post.channel_id is not None
-        channel = await self.storage.channel_by_id(post.channel_id)
-        community = await self.storage.community_by_id(post.community_id)
-        question = self.content.questions.get(post.question_id)
-        platform = self.platforms.get(community.platform) if community else None
-        if channel is None or community is None or question is None or platform is None:
-            missing = "question" if question is None else "adapter" if platform is None else "channel"
-            log.warning("post %s closed without a reveal message (no %s)", post_id, missing)
-            await self.storage.mark_reveal_failed(post_id, f"no {missing}")
-            return
-        results = await self.storage.post_results(post_id)  # fixed: the post takes no more answers
-        reason = ""
-        for attempt, delay in enumerate((0.0, *self.reveal_retry_delays)):
-            if delay:
-                await asyncio.sleep(delay)
-            try:
-                await platform.reveal(community, channel, post, question, results)
-            except ChannelUnavailable as exc:
-                reason = str(exc)
-                break
-            except Exception as exc:
-                reason = f"{type(exc).__name__}: {exc}"
-                log.warning("post %s: reveal try %s failed: %s", post_id, attempt + 1, reason)
-                continue
-            await self.storage.mark_revealed(post_id, self.now().timestamp())
-            if post.reveal_at is not None:
-                self.metrics.reveal_lag.observe(max(0.0, self.now().timestamp() - post.reveal_at))
-            return
-        self.metrics.errors.labels("reveal_failed").inc()
-        log.error("post %s: the reveal message failed for good (%s); answers stay closed and kept", post_id, reason)
-        await self.storage.mark_reveal_failed(post_id, reason)
+        await self.posts.finish_reveal(post_id)
 
     async def reload_content(self) -> ContentBank:
         """Load the content again; a broken edit raises ContentError and the old content stays in use."""

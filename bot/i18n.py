@@ -137,6 +137,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "Today's question is already posted in this channel (one a day).",
     },
     "daily.failed": {"ja": "投稿できませんでした: {error}", "en": "Could not post: {error}"},
+    "daily.retrying": {
+        "ja": "投稿できたか確認できませんでした（プラットフォームが応答しません）。自動で確認し、必要なら再投稿します。",
+        "en": "The platform did not confirm the post. studybot checks and, if needed, posts again on its own.",
+    },
     "daily.no_question": {
         "ja": "条件に合う問題がありません。フィルタを見直してください。",
         "en": "No question matches this channel's filter.",
@@ -173,6 +177,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "permission.view_channel": {"ja": "チャンネルを見る", "en": "View Channel"},
     "permission.send_messages": {"ja": "メッセージを送信", "en": "Send Messages"},
     "permission.embed_links": {"ja": "埋め込みリンク", "en": "Embed Links"},
+    "permission.read_message_history": {"ja": "メッセージ履歴を読む", "en": "Read Message History"},
     "daily.channel_lost": {
         "ja": "studybot: {channel} の毎日の出題を停止しました（投稿できません: {reason}）。権限を確認してから /study-admin daily set で再設定してください。",
         "en": "studybot: the daily question in {channel} is stopped (cannot post: {reason}). Check the bot's permissions there, then /study-admin daily set again.",

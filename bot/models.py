@@ -59,7 +59,7 @@ class PostKind(StrEnum):
 
 
 class PostStatus(StrEnum):
-    CLAIMED = "claimed"  # the day is reserved in the database; the platform message is being sent
+    CLAIMED = "claimed"  # the day is reserved; a process holds the lease to send it (or retries it later)
     OPEN = "open"  # sent and taking answers
     CLOSED = "closed"  # answers are refused; the reveal is pending, done (revealed_at) or failed (reveal_error)
     FAILED = "failed"  # the platform refused the message
@@ -82,6 +82,8 @@ class Post:
     message_ref: str | None
     revealed_at: float | None = None
     reveal_error: str | None = None
+    attempts: int = 0  # sends tried and failed (or not confirmed) so far
+    question: str | None = None  # the question as posted, JSON (bot/snapshots.py); None before schema 3
 
 
 class AnswerRequest(NamedTuple):

@@ -1,7 +1,12 @@
-"""The daily clock: APScheduler jobs rebuilt from our own schedule and post tables at start.
+"""The daily clock: APScheduler jobs rebuilt from our own schedule and post tables at start, and a
+sweep that finishes from the database whatever is due, whoever began it.
 
 APScheduler's job store stays in memory on purpose: the database is the one source of truth, so
-nothing can drift between two copies, and a restart simply rebuilds the jobs.
+nothing can drift between two copies, and a restart simply rebuilds the jobs. The jobs make posts and
+reveals punctual; the sweep (at start, then every SWEEP_SECONDS, in every process sharing the
+database) makes them certain: it renews this process's leases, takes over the posts and reveals
+whose lease ran out (a process died or stalled), closes and reveals posts past their time, and
+catches up on a post missed while the local day lasts (downtime, a suspend, a clock jump).
 """
 
 from __future__ import annotations
@@ -9,22 +14,24 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Coroutine
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.date import DateTrigger
+from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.core import StudyBot
 from bot.models import WEEKDAYS, Post, Schedule
 
 log = logging.getLogger("studybot.scheduler")
 # A daily job that fires late (the loop was busy, the machine slept) still posts within the hour;
-# posting is idempotent per local day, so a late run can never double post.
+# later than that the sweep catches it up, and posting is idempotent per local day either way.
 DAILY_GRACE_SECONDS = 3600
-RETRY_DELAYS = (60, 300, 900)  # after a failed send: 1, 5 and 15 minutes later, within the same day
-# How long stop() lets reveals under way finish; the rest stay pending in the database for the next start.
+SWEEP_SECONDS = 30.0  # a third of the lease (bot/storage.py LEASE_SECONDS): renewals never miss it
+# How long stop() lets posts and reveals under way finish; what is left keeps its lease in the
+# database and is taken over once the lease runs out.
 STOP_GRACE_SECONDS = 5.0
 
 
@@ -44,7 +51,8 @@ class DailyScheduler:
             timezone=UTC, job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 60}
         )
         self._tasks: set[asyncio.Task[object]] = set()
-        self._retries: dict[tuple[int, str], int] = {}  # (channel, local date) -> retries scheduled
+        self._sweeping: asyncio.Task[None] | None = None
+        self._posted: set[tuple[int, str]] = set()  # (channel, local date) known to have its post
         bot.scheduler = self
 
     @property
@@ -52,22 +60,16 @@ class DailyScheduler:
         return self.scheduler.running
 
     async def start(self) -> None:
-        """Rebuild every job from the database, then catch up on what was missed while down."""
+        """Rebuild every job from the database, then sweep once: what was missed while down is done."""
         self.scheduler.start()
-        schedules = await self.bot.storage.schedules()
-        for schedule in schedules:
+        for schedule in await self.bot.storage.schedules():
             self.add_daily(schedule)
-        # Read both lists before acting: a reveal started here closes its post at once, and must not
-        # then be found again among the unfinished ones.
-        unfinished = await self.bot.storage.unrevealed_posts()  # closed, but the edit never landed
         for post in await self.bot.storage.open_daily_posts():
             self.add_reveal(post)
-        for post in unfinished:
-            self._track(self.bot.finish_reveal(post.id))
-        for schedule in schedules:
-            if self.missed_today(schedule, self.bot.now()):
-                log.info("channel %s: catching up on today's missed post", schedule.channel_id)
-                await self.run_daily(schedule.channel_id)
+        self.scheduler.add_job(
+            self._sweep_soon, IntervalTrigger(seconds=SWEEP_SECONDS), id="sweep", replace_existing=True
+        )
+        await self.sweep()
 
     async def stop(self) -> None:
         if self.scheduler.running:
@@ -75,10 +77,48 @@ class DailyScheduler:
         if not self._tasks:
             return
         _, late = await asyncio.wait(set(self._tasks), timeout=STOP_GRACE_SECONDS)
-        for task in late:  # e.g. waiting to retry a reveal: it stays pending and resumes at the next start
+        for task in late:  # e.g. a reveal waiting for its retry: its lease lets another process finish it
             task.cancel()
         if late:
             await asyncio.wait(late)
+
+    # -- the sweep
+
+    def _sweep_soon(self) -> None:
+        if self._sweeping is None or self._sweeping.done():
+            self._sweeping = asyncio.get_running_loop().create_task(self.sweep())
+
+    async def sweep(self) -> None:
+        """Everything due, from the database; waits for what it started."""
+        storage, posts = self.bot.storage, self.bot.posts
+        now = self.bot.now()
+        stamp = now.timestamp()
+        work: list[asyncio.Task[object]] = []
+        try:
+            await storage.renew_claims(posts.token, stamp)
+            for post in await storage.take_over_claims(posts.token, stamp):
+                log.info("post %s: its send was not confirmed; finishing it", post.id)
+                work.append(self._track(posts.recover(post)))
+            for post_id in await storage.due_reveals(stamp):
+                work.append(self._track(self.bot.reveal(post_id)))
+            for post_id in await storage.take_over_reveals(stamp):
+                log.info("post %s: its reveal was not confirmed; finishing it", post_id)
+                work.append(self._track(self.bot.finish_reveal(post_id)))
+            for schedule in await storage.schedules():
+                day = now.astimezone(ZoneInfo(schedule.timezone)).date().isoformat()
+                if (schedule.channel_id, day) not in self._posted and self.missed_today(schedule, now):
+                    work.append(self._track(self._catch_up(schedule.channel_id, day)))
+        except Exception:
+            log.exception("the sweep failed; it runs again in %.0f s", SWEEP_SECONDS)
+        if work:
+            await asyncio.wait(work)
+
+    async def _catch_up(self, channel_id: int, day: str) -> None:
+        result = await self.run_daily(channel_id)
+        if result in ("daily.posted", "daily.already"):
+            if len(self._posted) > 100_000:  # yesterday's are of no use any more
+                self._posted.clear()
+            self._posted.add((channel_id, day))
 
     @staticmethod
     def missed_today(schedule: Schedule, now: datetime) -> bool:
@@ -86,9 +126,11 @@ class DailyScheduler:
         local = now.astimezone(ZoneInfo(schedule.timezone))
         return WEEKDAYS[local.weekday()] in schedule.weekdays and local.time() >= schedule.at
 
+    # -- jobs
+
     def add_daily(self, schedule: Schedule) -> None:
         self.scheduler.add_job(
-            self.run_daily,
+            self._daily_job,
             daily_trigger(schedule),
             args=[schedule.channel_id],
             id=f"daily:{schedule.channel_id}",
@@ -105,32 +147,12 @@ class DailyScheduler:
         job = self.scheduler.get_job(f"daily:{channel_id}")
         return job.next_run_time if job else None
 
-    def retry_daily(self, channel_id: int, local_date: str) -> None:
-        """Try a failed daily post again a little later; the day's uniqueness still holds."""
-        attempt = self._retries.get((channel_id, local_date), 0)
-        if attempt >= len(RETRY_DELAYS):
-            log.error(
-                "channel %s: giving up on the daily post for %s after %s retries", channel_id, local_date, attempt
-            )
-            return
-        self._retries[(channel_id, local_date)] = attempt + 1
-        when = self.bot.now() + timedelta(seconds=RETRY_DELAYS[attempt])
-        self.scheduler.add_job(
-            self.run_daily,
-            DateTrigger(run_date=when),
-            args=[channel_id],
-            id=f"retry:{channel_id}",
-            replace_existing=True,
-            misfire_grace_time=None,
-        )
-        log.info("channel %s: retrying the daily post at %s", channel_id, when.isoformat())
-
     def add_reveal(self, post: Post) -> None:
+        """A job at the reveal time; one already due is left to the sweep."""
         if post.reveal_at is None:
             return
         when = datetime.fromtimestamp(post.reveal_at, UTC)
         if when <= self.bot.now():
-            self._track(self.bot.reveal(post.id))
             return
         self.scheduler.add_job(
             self._reveal_job,
@@ -141,23 +163,27 @@ class DailyScheduler:
             misfire_grace_time=None,  # a late reveal is still a reveal
         )
 
+    async def _daily_job(self, channel_id: int) -> None:
+        await self._track(self.run_daily(channel_id))
+
     async def _reveal_job(self, post_id: int) -> None:
         await self._track(self.bot.reveal(post_id))
 
     def _track(self, work: Coroutine[object, object, object]) -> asyncio.Task[object]:
-        """Reveals run as tasks of ours, so stop() can wait for them (and a retry wait cannot hold it up)."""
+        """Posts and reveals run as tasks of ours, so stop() can wait for them (within its grace)."""
         task = asyncio.get_running_loop().create_task(work)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         return task
 
-    async def run_daily(self, channel_id: int) -> None:
+    async def run_daily(self, channel_id: int) -> str:
         """Re-read the schedule at fire time: it may have been changed or disabled since."""
         schedule = await self.bot.storage.schedule(channel_id)
         if schedule is None or not schedule.enabled:
             self.remove_daily(channel_id)
-            return
+            return "daily.not_set"
         try:
-            await self.bot.post_daily(schedule)
+            return (await self.bot.post_daily(schedule)).key
         except Exception:
             log.exception("channel %s: the daily post failed", channel_id)
+            return "daily.failed"

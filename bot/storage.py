@@ -16,6 +16,7 @@ import itertools
 import json
 import logging
 import sqlite3
+import time as clock
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import time
@@ -171,9 +172,28 @@ MIGRATIONS: list[str] = [
     UPDATE posts SET revealed_at = COALESCE(reveal_at, posted_at) WHERE status = 'closed';
     CREATE INDEX posts_unrevealed ON posts (status) WHERE status = 'closed' AND revealed_at IS NULL;
     """,
+    # 3: a post's life cycle that any process can finish. A claimed daily post holds a lease
+    # (claimed_at, renewed by the claiming process while it sends); a lease that runs out (the process
+    # died, or the send failed and waits for its retry) is taken over by whichever process finds it,
+    # which first asks the platform whether the message got there. Rows are never deleted, so post ids
+    # are never reused. reveal_claimed_at is the same lease for the reveal edit. `question` is the
+    # question as it was posted: later edits of the content neither rescore nor contradict it.
+    """
+    ALTER TABLE posts ADD COLUMN claimed_at REAL;
+    ALTER TABLE posts ADD COLUMN claim_token TEXT;
+    ALTER TABLE posts ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE posts ADD COLUMN reveal_claimed_at REAL;
+    ALTER TABLE posts ADD COLUMN question TEXT;
+    UPDATE posts SET claimed_at = posted_at WHERE status = 'claimed';
+    CREATE INDEX posts_claimed ON posts (claimed_at) WHERE status = 'claimed';
+    CREATE INDEX posts_due ON posts (reveal_at) WHERE status = 'open' AND kind = 'daily';
+    """,
 ]
 
 SENT = (PostStatus.OPEN.value, PostStatus.CLOSED.value)
+# Seconds a claim on a post (to send it, or to reveal it) holds without being renewed; the claiming
+# process renews its claims every LEASE_SECONDS / 3.
+LEASE_SECONDS = 90.0
 
 
 class StorageError(Exception):
@@ -412,13 +432,25 @@ class Storage:
     # -- posts
 
     async def claim_daily_post(
-        self, community_id: int, channel_id: int, question_id: str, local_date: str, at: float
+        self,
+        community_id: int,
+        channel_id: int,
+        question_id: str,
+        question: str,
+        local_date: str,
+        at: float,
+        token: str,
     ) -> Post | None:
-        """Reserve the channel's post for local_date; None when that day is already taken."""
-        return await self._run(_claim_daily_post, community_id, channel_id, question_id, local_date, at)
+        """Reserve the channel's post for local_date under `token`'s lease; None when the day is taken.
+        `question` is the question as posted (bot/snapshots.py)."""
+        return await self._run(
+            _claim_daily_post, community_id, channel_id, question_id, question, local_date, at, token
+        )
 
-    async def create_practice_post(self, community_id: int, owner_id: int, question_id: str, at: float) -> Post:
-        return await self._run(_create_practice_post, community_id, owner_id, question_id, at)
+    async def create_practice_post(
+        self, community_id: int, owner_id: int, question_id: str, question: str, at: float
+    ) -> Post:
+        return await self._run(_create_practice_post, community_id, owner_id, question_id, question, at)
 
     async def mark_post_sent(self, post_id: int, message_ref: str, reveal_at: float | None) -> None:
         await self._run(_mark_post_sent, post_id, message_ref, reveal_at)
@@ -426,9 +458,27 @@ class Storage:
     async def mark_post_failed(self, post_id: int, error: str) -> None:
         await self._run(_mark_post_failed, post_id, error)
 
-    async def release_daily_post(self, post_id: int) -> None:
-        """Give the day back after a send that failed, so a retry can post it (never once sent)."""
-        await self._run(_release_daily_post, post_id)
+    async def postpone_post(self, post_id: int, retry_at: float, error: str) -> None:
+        """A send that failed, or may not have: the claim runs out at retry_at, when whoever takes it
+        over asks the platform whether the message got there before sending it again."""
+        await self._run(_postpone_post, post_id, retry_at, error)
+
+    async def renew_claims(self, token: str, now: float) -> int:
+        return await self._run(_renew_claims, token, now)
+
+    async def take_over_claims(self, token: str, now: float, limit: int = 100) -> list[Post]:
+        """Claimed posts whose lease ran out, now claimed by `token`."""
+        return await self._run(_take_over_claims, token, now, limit)
+
+    async def due_reveals(self, now: float, limit: int = 1000) -> list[int]:
+        return await self._run(_due_reveals, now, limit)
+
+    async def take_over_reveals(self, now: float, limit: int = 100) -> list[int]:
+        """Closed posts whose reveal never landed and whose reveal lease ran out, now claimed."""
+        return await self._run(_take_over_reveals, now, limit)
+
+    async def renew_reveal(self, post_id: int, now: float) -> None:
+        await self._run(_renew_reveal, post_id, now)
 
     async def post(self, post_id: int) -> Post | None:
         return await self._run(_post, post_id)
@@ -439,13 +489,9 @@ class Storage:
     async def open_daily_posts(self) -> list[Post]:
         return await self._run(_open_daily_posts)
 
-    async def close_post(self, post_id: int) -> bool:
-        """Close a post for answers; True only for the one caller that actually closed it."""
-        return await self._run(_close_post, post_id)
-
-    async def unrevealed_posts(self) -> list[Post]:
-        """Closed posts whose reveal message has not landed yet and has not finally failed."""
-        return await self._run(_unrevealed_posts)
+    async def close_post(self, post_id: int, now: float | None = None) -> bool:
+        """Close a post for answers and take its reveal; True only for the one caller that closed it."""
+        return await self._run(_close_post, post_id, clock.time() if now is None else now)
 
     async def mark_revealed(self, post_id: int, at: float) -> None:
         await self._run(_mark_revealed, post_id, at)
@@ -728,16 +774,25 @@ def _post_row(row: sqlite3.Row) -> Post:
         message_ref=row["message_ref"],
         revealed_at=row["revealed_at"],
         reveal_error=row["reveal_error"],
+        attempts=row["attempts"],
+        question=row["question"],
     )
 
 
 def _claim_daily_post(
-    conn: sqlite3.Connection, community_id: int, channel_id: int, question_id: str, local_date: str, at: float
+    conn: sqlite3.Connection,
+    community_id: int,
+    channel_id: int,
+    question_id: str,
+    question: str,
+    local_date: str,
+    at: float,
+    token: str,
 ) -> Post | None:
     cur = conn.execute(
-        "INSERT INTO posts (kind, community_id, channel_id, question_id, local_date, posted_at, status)"
-        " VALUES ('daily', ?, ?, ?, ?, ?, 'claimed') ON CONFLICT DO NOTHING",
-        (community_id, channel_id, question_id, local_date, at),
+        "INSERT INTO posts (kind, community_id, channel_id, question_id, question, local_date, posted_at, status,"
+        " claimed_at, claim_token) VALUES ('daily', ?, ?, ?, ?, ?, ?, 'claimed', ?, ?) ON CONFLICT DO NOTHING",
+        (community_id, channel_id, question_id, question, local_date, at, at, token),
     )
     if cur.rowcount == 0:
         return None
@@ -746,12 +801,12 @@ def _claim_daily_post(
 
 
 def _create_practice_post(
-    conn: sqlite3.Connection, community_id: int, owner_id: int, question_id: str, at: float
+    conn: sqlite3.Connection, community_id: int, owner_id: int, question_id: str, question: str, at: float
 ) -> Post:
     cur = conn.execute(
-        "INSERT INTO posts (kind, community_id, owner_id, question_id, posted_at, status)"
-        " VALUES ('practice', ?, ?, ?, ?, 'open')",
-        (community_id, owner_id, question_id, at),
+        "INSERT INTO posts (kind, community_id, owner_id, question_id, question, posted_at, status)"
+        " VALUES ('practice', ?, ?, ?, ?, ?, 'open')",
+        (community_id, owner_id, question_id, question, at),
     )
     row = conn.execute("SELECT * FROM posts WHERE id = ?", (cur.lastrowid,)).fetchone()
     return _post_row(row)
@@ -759,7 +814,8 @@ def _create_practice_post(
 
 def _mark_post_sent(conn: sqlite3.Connection, post_id: int, message_ref: str, reveal_at: float | None) -> None:
     conn.execute(
-        "UPDATE posts SET status = 'open', message_ref = ?, reveal_at = ? WHERE id = ? AND status = 'claimed'",
+        "UPDATE posts SET status = 'open', message_ref = ?, reveal_at = ?, claim_token = NULL, error = NULL"
+        " WHERE id = ? AND status = 'claimed'",
         (message_ref, reveal_at, post_id),
     )
 
@@ -768,8 +824,49 @@ def _mark_post_failed(conn: sqlite3.Connection, post_id: int, error: str) -> Non
     conn.execute("UPDATE posts SET status = 'failed', error = ? WHERE id = ?", (error[:500], post_id))
 
 
-def _release_daily_post(conn: sqlite3.Connection, post_id: int) -> None:
-    conn.execute("DELETE FROM posts WHERE id = ? AND kind = 'daily' AND status = 'claimed'", (post_id,))
+def _postpone_post(conn: sqlite3.Connection, post_id: int, retry_at: float, error: str) -> None:
+    # The lease is let go so that it runs out at retry_at; whoever then takes it over asks first.
+    conn.execute(
+        "UPDATE posts SET claim_token = NULL, claimed_at = ?, attempts = attempts + 1, error = ?"
+        " WHERE id = ? AND status = 'claimed'",
+        (retry_at - LEASE_SECONDS, error[:500], post_id),
+    )
+
+
+def _renew_claims(conn: sqlite3.Connection, token: str, now: float) -> int:
+    cur = conn.execute("UPDATE posts SET claimed_at = ? WHERE claim_token = ? AND status = 'claimed'", (now, token))
+    return cur.rowcount
+
+
+def _take_over_claims(conn: sqlite3.Connection, token: str, now: float, limit: int) -> list[Post]:
+    rows = conn.execute(
+        "UPDATE posts SET claim_token = ?, claimed_at = ? WHERE id IN (SELECT id FROM posts"
+        " WHERE status = 'claimed' AND claimed_at <= ? ORDER BY claimed_at LIMIT ?) RETURNING *",
+        (token, now, now - LEASE_SECONDS, limit),
+    ).fetchall()
+    return sorted((_post_row(r) for r in rows), key=lambda p: p.id)
+
+
+def _due_reveals(conn: sqlite3.Connection, now: float, limit: int) -> list[int]:
+    rows = conn.execute(
+        "SELECT id FROM posts WHERE status = 'open' AND kind = 'daily' AND reveal_at <= ? ORDER BY reveal_at LIMIT ?",
+        (now, limit),
+    )
+    return [r[0] for r in rows]
+
+
+def _take_over_reveals(conn: sqlite3.Connection, now: float, limit: int) -> list[int]:
+    rows = conn.execute(
+        "UPDATE posts SET reveal_claimed_at = ? WHERE id IN (SELECT id FROM posts WHERE status = 'closed'"
+        " AND revealed_at IS NULL AND reveal_error IS NULL AND COALESCE(reveal_claimed_at, 0) <= ? LIMIT ?)"
+        " RETURNING id",
+        (now, now - LEASE_SECONDS, limit),
+    ).fetchall()
+    return sorted(r[0] for r in rows)
+
+
+def _renew_reveal(conn: sqlite3.Connection, post_id: int, now: float) -> None:
+    conn.execute("UPDATE posts SET reveal_claimed_at = ? WHERE id = ? AND status = 'closed'", (now, post_id))
 
 
 def _post(conn: sqlite3.Connection, post_id: int) -> Post | None:
@@ -790,13 +887,6 @@ def _open_daily_posts(conn: sqlite3.Connection) -> list[Post]:
     return [_post_row(r) for r in rows]
 
 
-def _unrevealed_posts(conn: sqlite3.Connection) -> list[Post]:
-    rows = conn.execute(
-        "SELECT * FROM posts WHERE status = 'closed' AND revealed_at IS NULL AND reveal_error IS NULL ORDER BY id"
-    )
-    return [_post_row(r) for r in rows]
-
-
 def _mark_revealed(conn: sqlite3.Connection, post_id: int, at: float) -> None:
     conn.execute(
         "UPDATE posts SET revealed_at = ?, reveal_error = NULL WHERE id = ? AND status = 'closed'", (at, post_id)
@@ -810,8 +900,10 @@ def _mark_reveal_failed(conn: sqlite3.Connection, post_id: int, reason: str) -> 
     )
 
 
-def _close_post(conn: sqlite3.Connection, post_id: int) -> bool:
-    cur = conn.execute("UPDATE posts SET status = 'closed' WHERE id = ? AND status = 'open'", (post_id,))
+def _close_post(conn: sqlite3.Connection, post_id: int, now: float) -> bool:
+    cur = conn.execute(
+        "UPDATE posts SET status = 'closed', reveal_claimed_at = ? WHERE id = ? AND status = 'open'", (now, post_id)
+    )
     return cur.rowcount > 0
 
 
@@ -854,6 +946,7 @@ class _AnsweredPost(NamedTuple):
     question_id: str
     local_date: str | None
     status: str
+    reveal_at: float | None
 
 
 class _AnswerRun:
@@ -871,7 +964,7 @@ class _AnswerRun:
         self.posts: dict[int, _AnsweredPost | None] = {}
         for post_id in {r.post_id for r in requests}:
             row = conn.execute(
-                "SELECT kind, community_id, channel_id, owner_id, question_id, local_date, status"
+                "SELECT kind, community_id, channel_id, owner_id, question_id, local_date, status, reveal_at"
                 " FROM posts WHERE id = ?",
                 (post_id,),
             ).fetchone()
@@ -903,6 +996,9 @@ class _AnswerRun:
             return self.earlier_answer(r) or AnswerOutcome(
                 AnswerStatus.CLOSED if post.status == PostStatus.CLOSED else AnswerStatus.UNKNOWN_POST
             )
+        if post.reveal_at is not None and r.at >= post.reveal_at:
+            # Past its reveal time the post is closed, whether or not some process has revealed it yet.
+            return self.earlier_answer(r) or AnswerOutcome(AnswerStatus.CLOSED)
         community_id, day = post.community_id, post.local_date
         daily = post.kind == PostKind.DAILY
         streak_after = self.next_streak(community_id, r.user_id, day) if daily else None

@@ -47,12 +47,19 @@ class RecordingPlatform:
     sent: list[tuple[Channel, Post, Question]] = field(default_factory=list)
     reveals: list[tuple[Post, Question, PostResults]] = field(default_factory=list)
     fail_with: Exception | None = None
+    drop_replies: int = 0  # sends that reach the channel but whose answer is lost on the way back
 
     async def send_question(self, community: Community, channel: Channel, post: Post, question: Question) -> str:
         if self.fail_with is not None:
             raise self.fail_with
         self.sent.append((channel, post, question))
+        if self.drop_replies:
+            self.drop_replies -= 1
+            raise ConnectionResetError("the connection dropped after the platform took the message")
         return f"msg-{post.id}"
+
+    async def find_question(self, community: Community, channel: Channel, post: Post) -> str | None:
+        return f"msg-{post.id}" if any(p.id == post.id for _, p, _ in self.sent) else None
 
     async def reveal(
         self, community: Community, channel: Channel, post: Post, question: Question, results: PostResults

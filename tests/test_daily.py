@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.commands import UserError, parse_daily_set
-from bot.core import ChannelUnavailable
+from bot.daily_posts import ChannelUnavailable
 from bot.models import AnswerStatus, PostStatus, Schedule
 from bot.scheduler import DailyScheduler, daily_trigger
 from tests.conftest import ADMIN, RecordingPlatform, actor, make_bot, right_and_wrong
@@ -237,22 +237,48 @@ async def test_channel_unavailable_disables_the_schedule(bot, platform, clock):
     assert (await bot.storage.post(result.post.id)).status == PostStatus.FAILED
 
 
-async def test_send_error_keeps_the_day_open_and_retries(bot, platform, clock):
-    clock.current = datetime.now(UTC)  # the retry job runs on APScheduler's real clock
+async def test_a_failed_send_is_taken_over_at_its_retry_time(bot, platform, clock):
     scheduler = DailyScheduler(bot)
-    await scheduler.start()
     schedule = await bot.set_daily(ADMIN, parse_daily_set(["00:00"]))
     platform.fail_with = RuntimeError("network down")
     result = await bot.post_daily(schedule)
-    assert result.key == "daily.failed"
-    assert len(await bot.storage.schedules()) == 1
-    retry = scheduler.scheduler.get_job(f"retry:{schedule.channel_id}")
-    assert retry is not None
-    assert retry.next_run_time.timestamp() == pytest.approx(clock.current.timestamp() + 60, abs=1)
+    assert result.key == "daily.retrying"
+    claimed = await bot.storage.post(result.post.id)
+    assert (claimed.status, claimed.attempts) == (PostStatus.CLAIMED, 1)
+    assert (await bot.post_daily(schedule)).key == "daily.already"  # the day stays reserved for it
     platform.fail_with = None
-    await scheduler.run_daily(schedule.channel_id)  # what the retry job does
-    await scheduler.stop()
-    assert len(platform.sent) == 1  # the day was given back and is posted once
+    await scheduler.sweep()  # before the retry time
+    assert platform.sent == []
+    clock.advance(seconds=61)
+    await scheduler.sweep()
+    assert [p.id for _, p, _ in platform.sent] == [result.post.id]  # the same post, sent once
+    assert (await bot.storage.post(result.post.id)).status == PostStatus.OPEN
+
+
+async def test_a_send_the_platform_took_without_answering_is_not_sent_again(bot, platform, clock):
+    """The platform shows the message but the reply is lost (a dropped connection): the retry finds it."""
+    scheduler = DailyScheduler(bot)
+    schedule = await bot.set_daily(ADMIN, parse_daily_set(["00:00"]))
+    platform.drop_replies = 1
+    assert (await bot.post_daily(schedule)).key == "daily.retrying"
+    clock.advance(seconds=61)
+    await scheduler.sweep()
+    assert len(platform.sent) == 1
+    [post] = await bot.storage.open_daily_posts()
+    assert post.message_ref == f"msg-{post.id}"
+
+
+async def test_sends_are_given_up_after_the_last_retry(bot, platform, clock):
+    scheduler = DailyScheduler(bot)
+    schedule = await bot.set_daily(ADMIN, parse_daily_set(["00:00"]))
+    platform.fail_with = RuntimeError("network down")
+    post_id = (await bot.post_daily(schedule)).post.id
+    for wait in (60, 300, 900):
+        clock.advance(seconds=wait + 1)
+        await scheduler.sweep()
+    post = await bot.storage.post(post_id)
+    assert post.status == PostStatus.FAILED and post.attempts == 3
+    assert platform.sent == []
 
 
 async def test_daily_off_and_now(bot, platform, clock):

@@ -10,7 +10,7 @@ from dataclasses import replace
 import pytest
 
 from bot.commands import parse_daily_set
-from bot.core import ChannelUnavailable
+from bot.daily_posts import ChannelUnavailable
 from bot.logs import JsonFormatter, Redactor, log_context, setup_logging
 from tests.conftest import ADMIN
 

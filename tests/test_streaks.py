@@ -26,9 +26,12 @@ async def post_on(bot, clock, day, channel="c1", tz="Asia/Tokyo", at="09:00"):
 
 
 async def answer(bot, post, user="u1", correct=True):
+    """A click on the post's message: from the post's own channel."""
     question = bot.content.questions[post.question_id]
     right, wrong = right_and_wrong(question)
-    return (await bot.answer(actor(user), post.id, right if correct else wrong)).outcome
+    channel = await bot.storage.channel_by_id(post.channel_id)
+    who = actor(user, channel=channel.platform_id)
+    return (await bot.answer(who, post.id, right if correct else wrong)).outcome
 
 
 async def test_consecutive_days_build_a_streak_and_bonus(bot, clock):

@@ -12,19 +12,21 @@ import asyncio
 import logging
 import re
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import discord
 from discord import app_commands
 
 from adapters.discord.commands import AdminGroup, StudyGroup, StudyTranslator
-from adapters.discord.components import AnswerButton, AnswerSelect, is_ours, question_view
+from adapters.discord.components import AnswerButton, AnswerSelect, is_ours, names_post, question_view
 from adapters.discord.embeds import leaderboard_embed, lookup_embed, question_embed, reveal_embed, stats_embed
 from adapters.discord.pacing import RestPacer
 from bot.commands import UserError
 from bot.config import Settings
 from bot.content import Question
-from bot.core import Actor, ChannelUnavailable, StudyBot
+from bot.core import Actor, StudyBot
+from bot.daily_posts import ChannelUnavailable
 from bot.i18n import t
 from bot.models import Channel, Community, Post, PostResults, User
 from bot.render import feedback_text, reply_text
@@ -40,8 +42,11 @@ ADMIN_PREFIX = "/study-admin "
 MAX_IN_FLIGHT = 64
 # A click is answered within Discord's 3 s; if the answer is not stored by then, defer and follow up.
 DEFER_CLICK_AFTER = 2.0
-# What the bot needs in a channel to post there (docs/topics/permissions.md).
-NEEDED_PERMISSIONS = ("view_channel", "send_messages", "embed_links")
+# What the bot needs in a channel to post there (docs/topics/permissions.md); the history is read to
+# find out whether a send whose answer was lost reached the channel.
+NEEDED_PERMISSIONS = ("view_channel", "send_messages", "embed_links", "read_message_history")
+# Messages read back looking for one; a question is found among the first posted after its claim.
+HISTORY_LIMIT = 100
 
 
 class DiscordAdapter(discord.AutoShardedClient):
@@ -232,10 +237,30 @@ class DiscordAdapter(discord.AutoShardedClient):
                 message = await target.send(
                     embed=question_embed(post, question, community.locale),
                     view=question_view(post, question, community.locale),
+                    # With enforce_nonce (which discord.py sends with every nonce), Discord answers a
+                    # second send with the same nonce in the next few minutes with the first message.
+                    nonce=f"studybot-{post.id}",
                 )
         except (discord.Forbidden, discord.NotFound) as exc:
             raise ChannelUnavailable(f"Discord channel {channel.platform_id}: {exc.text or exc.status}") from exc
         return str(message.id)
+
+    async def find_question(self, community: Community, channel: Channel, post: Post) -> str | None:
+        """The bot's message for this post, if it reached the channel: its buttons name the post. Read
+        from the history after the post's claim; a channel whose history the bot may not read cannot
+        say, and gets None (the resend's nonce still guards the first minutes)."""
+        target = self.get_partial_messageable(int(channel.platform_id), guild_id=int(community.platform_id))
+        since = discord.Object(id=discord.utils.time_snowflake(datetime.fromtimestamp(post.posted_at - 60, UTC)))
+        try:
+            async with self._in_flight:
+                async for message in target.history(limit=HISTORY_LIMIT, after=since, oldest_first=True):
+                    if self.user is not None and message.author.id == self.user.id and names_post(message, post):
+                        return str(message.id)
+        except discord.Forbidden as exc:
+            log.warning("post %s: cannot read the history of channel %s (%s)", post.id, channel.platform_id, exc.text)
+        except discord.NotFound as exc:
+            raise ChannelUnavailable(f"Discord channel {channel.platform_id}: {exc.text or exc.status}") from exc
+        return None
 
     async def reveal(
         self, community: Community, channel: Channel, post: Post, question: Question, results: PostResults

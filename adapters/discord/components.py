@@ -27,6 +27,17 @@ def is_ours(custom_id: str) -> bool:
     return bool(ANSWER_TEMPLATE.fullmatch(custom_id) or SELECT_TEMPLATE.fullmatch(custom_id))
 
 
+def names_post(message: discord.Message, post: Post) -> bool:
+    """Whether a message's buttons (or select) answer this post."""
+    wanted = (f"sb:a:{post.id}:", f"sb:m:{post.id}")
+    for row in message.components:
+        for child in getattr(row, "children", ()):
+            custom_id = getattr(child, "custom_id", None) or ""
+            if custom_id == wanted[1] or custom_id.startswith(wanted[0]):
+                return True
+    return False
+
+
 def adapter_of(interaction: discord.Interaction) -> DiscordAdapter:
     from adapters.discord.adapter import DiscordAdapter
 

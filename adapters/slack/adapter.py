@@ -36,7 +36,8 @@ from adapters.slack.blocks import (
 )
 from bot.config import Settings
 from bot.content import Question
-from bot.core import Actor, ChannelUnavailable, StudyBot
+from bot.core import Actor, StudyBot
+from bot.daily_posts import ChannelUnavailable
 from bot.models import Channel, Community, Post, PostResults
 from bot.render import feedback_text, lookup_text, question_text, reply_text, reveal_text
 from bot.study_commands import (

@@ -45,6 +45,7 @@ from tests.fakes.discord_rules import FormErrors, check_commands, check_message
 
 __all__ = ["DEFAULT_APP_PERMISSIONS", "Call", "FakeDiscord", "skip_identify_delay"]
 
+NONCE_SECONDS = 120.0
 Handler = Callable[[Request], Awaitable[web.Response]]
 
 
@@ -81,7 +82,9 @@ class FakeDiscord(InteractionEndpoints):
 
         self._posted: dict[int, list[dict[str, Any]]] = {}
         self._forbidden: set[int] = set()
-        self._faults: list[list[Any]] = []  # [method, path pattern, status, times left]
+        self._faults: list[list[Any]] = []  # [method, path pattern, status, times left, after]
+        self._no_history: set[int] = set()
+        self._nonces: dict[tuple[int, str], tuple[float, int]] = {}  # (channel, nonce) -> (when, message id)
         self._runner: web.AppRunner | None = None
         self._originals_patched: tuple[str, yarl.URL] | None = None
         self._routes = self._route_table()
@@ -129,10 +132,16 @@ class FakeDiscord(InteractionEndpoints):
         """The bot lost its permissions there: sends and edits get 403 (and count as invalid requests)."""
         self._forbidden.add(int(channel_id))
 
-    def fail(self, method: str, path: str, status: int = 503, times: int = 1) -> None:
+    def fail(self, method: str, path: str, status: int = 503, times: int = 1, *, after: bool = False) -> None:
         """The next `times` requests of `method` on a path matching the regex `path` get `status`, as a
-        Discord outage does (after the rate limits counted them)."""
-        self._faults.append([method, re.compile(path), status, times])
+        Discord outage does (after the rate limits counted them). With `after`, Discord first does what
+        was asked (the message is in the channel) and only the answer is lost: `status` 0 drops the
+        connection instead of answering."""
+        self._faults.append([method, re.compile(path), status, times, after])
+
+    def deny_history(self, channel_id: int) -> None:
+        """The bot may post in the channel but lacks Read Message History there."""
+        self._no_history.add(int(channel_id))
 
     def limit_rate(self, global_per_second: int = 50, per_channel: tuple[int, float] = (5, 5.0)) -> None:
         """Tighter limits than Discord's, to hit them quickly: the global one and the per-channel
@@ -249,6 +258,7 @@ class FakeDiscord(InteractionEndpoints):
             ("GET", "/channels/{cid}", self._get_channel),
             ("POST", "/channels/{cid}/typing", self._no_content),
             ("POST", "/channels/{cid}/messages", self._post_message),
+            ("GET", "/channels/{cid}/messages", self._list_messages),
             ("GET", "/channels/{cid}/messages/{mid}", self._get_message),
             ("PATCH", "/channels/{cid}/messages/{mid}", self._patch_message),
             ("DELETE", "/channels/{cid}/messages/{mid}", self._delete_message),
@@ -270,13 +280,16 @@ class FakeDiscord(InteractionEndpoints):
         return [(method, template, pattern(template), handler) for method, template, handler in table]
 
     async def _rest(self, request: web.Request) -> web.Response:
+        # The limits count a request from when it arrived: half the round trip after the client sent it,
+        # whatever the time the fake itself then takes to read and check it.
+        arrived = time.monotonic() + self.latency / 2
         path = "/" + request.match_info["tail"]
         body, files = await read_body(request)
         call = Call(request.method, path, body, dict(request.query), files=[name for name, _ in files])
         self.calls.append(call)
         if self.latency:
-            await asyncio.sleep(self.latency / 2)  # on the way in: the limits count arrivals
-        response = await self._route(request, call, path, body, files)
+            await asyncio.sleep(max(arrived - time.monotonic(), 0))
+        response = await self._route(request, call, path, body, files, arrived)
         call.status = response.status
         self.limits.answered(response.status, dict(response.headers))
         if response.status == 400 and isinstance(call_body := body_of(response), dict) and call_body.get("errors"):
@@ -286,7 +299,7 @@ class FakeDiscord(InteractionEndpoints):
         return response
 
     async def _route(
-        self, request: web.Request, call: Call, path: str, body: Any, files: list[tuple[str, int]]
+        self, request: web.Request, call: Call, path: str, body: Any, files: list[tuple[str, int]], arrived: float
     ) -> web.Response:
         bot_token = request.headers.get("Authorization", "").startswith("Bot ")
         for method, template, pattern, handler in self._routes:
@@ -300,17 +313,22 @@ class FakeDiscord(InteractionEndpoints):
             if not bot_token and not interaction_endpoint:
                 return error(401, 0, "401: Unauthorized")
             major = params.get("cid") or params.get("gid") or params.get("token") or ""
-            verdict = self.limits.check(method, template, major, bot_token and not interaction_endpoint)
+            verdict = self.limits.check(method, template, major, bot_token and not interaction_endpoint, arrived)
             if verdict.refused is not None:
                 status, refusal, headers = verdict.refused
                 if isinstance(refusal, str):
                     return web.Response(status=status, text=refusal, headers=headers)
                 return json_response(status, refusal, headers)
             fault = next((f for f in self._faults if f[0] == method and f[1].search(path) and f[3] > 0), None)
-            if fault is not None:
+            if fault is not None and not fault[4]:
                 fault[3] -= 1
                 return error(fault[2], 0, f"{fault[2]}: injected by the test")
             response = await handler(Request(request.method, path, dict(request.query), body, files, params, template))
+            if fault is not None:  # done, but the answer is lost
+                fault[3] -= 1
+                if fault[2] == 0 and request.transport is not None:
+                    request.transport.abort()
+                return error(fault[2] or 502, 0, "injected by the test after doing the request")
             response.headers.update(verdict.headers)
             return response
         self.unknown.append(call)
@@ -390,11 +408,47 @@ class FakeDiscord(InteractionEndpoints):
         check_message(req.json, errors, [], endpoint="create")
         if errors:
             return json_response(400, errors.body())
+        body = req.json if isinstance(req.json, dict) else {}
+        nonce = str(body["nonce"]) if body.get("nonce") is not None and body.get("enforce_nonce") else None
+        if nonce is not None:
+            # docs/resources/message.mdx, "Create Message" (enforce_nonce): the same author and nonce in
+            # the past few minutes returns that message instead of creating another. "A few" is not
+            # documented; the fake keeps NONCE_SECONDS.
+            seen = self._nonces.get((cid, nonce))
+            if seen is not None and time.monotonic() - seen[0] < NONCE_SECONDS and seen[1] in self._messages:
+                return json_response(200, self._messages[seen[1]])
         message = self._new_message(cid, req.json, files=req.files)
         mid = int(message["id"])
         self._messages[mid] = message
         self._posted.setdefault(cid, []).append({**(req.json or {}), "id": mid})
+        if nonce is not None:
+            self._nonces[(cid, nonce)] = (time.monotonic(), mid)
         return json_response(200, message)
+
+    async def _list_messages(self, req: Request) -> web.Response:
+        """GET /channels/{id}/messages: newest first, at most `limit` (1-100, default 50); needs View
+        Channel and Read Message History (docs/resources/message.mdx, "Get Channel Messages")."""
+        cid = int(req.params["cid"])
+        if cid in self._forbidden or cid in self._no_history:
+            return error(403, 50001, "Missing Access")
+        try:
+            limit = int(req.query.get("limit", "50"))
+        except ValueError:
+            limit = 0
+        if not 1 <= limit <= 100:
+            return json_response(400, {"code": 50035, "message": "Invalid Form Body", "errors": {"limit": {}}})
+        found = [
+            m for m in self._messages.values() if m["channel_id"] == str(cid) and not int(m.get("flags") or 0) & 64
+        ]
+        found.sort(key=lambda m: int(m["id"]))
+        if "after" in req.query:  # the oldest `limit` after that id, still answered newest first
+            found = [m for m in found if int(m["id"]) > int(req.query["after"])][:limit]
+        else:
+            if "before" in req.query:
+                found = [m for m in found if int(m["id"]) < int(req.query["before"])]
+            found = found[-limit:]
+        # A listed message carries no nonce: only the create answer and the gateway event do.
+        return json_response(200, [{k: v for k, v in m.items() if k != "nonce"} for m in reversed(found)])
 
     def _find_message(self, req: Request) -> JSON | None:
         message = self._messages.get(int(req.params["mid"]))
@@ -471,6 +525,7 @@ class FakeDiscord(InteractionEndpoints):
             {
                 "calls": len(self.calls),
                 "rate_limited": self.limits.rate_limited,
+                "global": self.limits.global_rate_limited,
                 "invalid_in_window": self.limits.invalid_in_window(),
                 "edits": len(self.edits),
                 "channel_messages": {str(cid): len(posted) for cid, posted in self._posted.items()},

@@ -1,0 +1,46 @@
+"""The question as it was posted, kept with the post.
+
+The content is edited while posts are open: an answer key corrected, a choice reworded, a question
+removed. A post is scored and revealed with the version its members saw, so an edit never scores one
+post both ways nor makes the reveal contradict its own counts. A few hundred bytes of JSON per post.
+"""
+
+from __future__ import annotations
+
+import json
+
+from bot.content import Choice, Question, Source
+
+
+def dump_question(question: Question) -> str:
+    return json.dumps(
+        {
+            "id": question.id,
+            "lang": question.lang,
+            "exams": list(question.exams),
+            "services": list(question.services),
+            "difficulty": question.difficulty,
+            "prompt": question.prompt,
+            "choices": [{"id": c.id, "text": c.text, "explanation": c.explanation} for c in question.choices],
+            "answer": sorted(question.answer),
+            "explanation": question.explanation,
+            "source": {"seed": question.source.seed, "section": question.source.section},
+        },
+        ensure_ascii=False,
+    )
+
+
+def load_question(text: str) -> Question:
+    data = json.loads(text)
+    return Question(
+        id=data["id"],
+        lang=data["lang"],
+        exams=tuple(data["exams"]),
+        services=tuple(data["services"]),
+        difficulty=int(data["difficulty"]),
+        prompt=data["prompt"],
+        choices=tuple(Choice(c["id"], c["text"], c["explanation"]) for c in data["choices"]),
+        answer=frozenset(data["answer"]),
+        explanation=data["explanation"],
+        source=Source(data["source"]["seed"], data["source"]["section"]),
+    )
