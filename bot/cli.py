@@ -185,7 +185,9 @@ async def run_platforms(settings: Settings) -> int:
     scheduler = DailyScheduler(bot)
     closers: list[Callable[[], Awaitable[object]]] = []
     stop = asyncio.Event()
-    try:
+    stop_on_signals(stop)  # from the start: a SIGTERM while connecting or catching up stops that too
+
+    async def start_up() -> int:
         web_app = web.Application()
         if mode is not None:
             from adapters.slack import SlackAdapter
@@ -217,7 +219,18 @@ async def run_platforms(settings: Settings) -> int:
         watcher = asyncio.create_task(watch_content(bot))
         closers.append(lambda: _cancel(watcher))
         tune_for_bursts()
-        await until_stopped(stop)
+        return 0
+
+    try:
+        starting = asyncio.create_task(start_up())
+        stopping = asyncio.create_task(stop.wait())
+        await asyncio.wait([starting, stopping], return_when=asyncio.FIRST_COMPLETED)
+        if not starting.done():
+            await _cancel(starting)
+        elif starting.result() != 0:
+            return starting.result()
+        await stopping
+        log.info("stopping")
     finally:
         await scheduler.stop()
         for close in reversed(closers):
@@ -244,7 +257,7 @@ def content_signature(content_dir: Path) -> tuple[tuple[str, int, int], ...]:
     )
 
 
-async def _cancel(task: asyncio.Task[None]) -> None:
+async def _cancel(task: asyncio.Task[object]) -> None:
     task.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await task
@@ -257,14 +270,11 @@ def _stop_on_failure(task: asyncio.Task[None], stop: asyncio.Event, name: str) -
         stop.set()
 
 
-async def until_stopped(stop: asyncio.Event) -> None:
-    """Run until SIGTERM or SIGINT (or a failed connection), then return so everything closes in order."""
+def stop_on_signals(stop: asyncio.Event) -> None:
+    """SIGTERM and SIGINT set `stop`, so everything closes in order (answers in flight committed)."""
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    await stop.wait()
-    log.info("stopping")
-
 
 if __name__ == "__main__":
     sys.exit(main())

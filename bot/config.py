@@ -43,6 +43,9 @@ class Settings:
     http_host: str = "0.0.0.0"
     http_port: int = 3000
     slack_path: str = "/slack/events"
+    # Seconds a process's claim on a post (sending or revealing it) holds without being renewed: after a
+    # crash, another process (or the restarted one) finishes the post this long after.
+    lease_seconds: float = 90.0
 
     def locale_for(self, platform_locale: str | None) -> str:
         """The language of a new community: the configured one, else the platform's, else Japanese."""
@@ -75,6 +78,7 @@ _ENV = {
     "http_host": "STUDYBOT_HTTP_HOST",
     "http_port": "STUDYBOT_HTTP_PORT",
     "slack_path": "SLACK_EVENTS_PATH",
+    "lease_seconds": "STUDYBOT_LEASE_SECONDS",
 }
 
 
@@ -110,6 +114,13 @@ def _build(raw: dict[str, object]) -> Settings:
                 values[name] = int(str(value))
             except ValueError:
                 raise ConfigError(f"http_port must be a number, not {value!r}") from None
+        elif name == "lease_seconds":
+            try:
+                values[name] = float(str(value))
+            except ValueError:
+                raise ConfigError("lease_seconds must be a number of seconds") from None
+            if not 1 <= values[name] <= 3600:
+                raise ConfigError("lease_seconds must be between 1 and 3600")
         elif name == "admins":
             items = value.split(",") if isinstance(value, str) else list(value)  # type: ignore[arg-type]
             values[name] = tuple(str(i).strip() for i in items if str(i).strip())

@@ -141,7 +141,9 @@ class DailyPosts:
                 return DailyResult("daily.failed", post)
             platform = self.bot.platforms.get(community.platform)
             if platform is None:  # not this process's platform: let the lease run out for another
-                await self.storage.postpone_post(post.id, self.bot.now().timestamp() + 60, "no adapter here")
+                await self.storage.postpone_post(
+                    post.id, self.bot.now().timestamp() + 60, "no adapter here", self.bot.settings.lease_seconds
+                )
                 return DailyResult("daily.retrying", post)
             find = getattr(platform, "find_question", None)
             if find is not None:
@@ -184,7 +186,9 @@ class DailyPosts:
             await self.storage.mark_post_failed(post.id, f"gave up: {type(exc).__name__}")
             return DailyResult("daily.failed", post)
         retry_at = self.bot.now() + timedelta(seconds=self.send_retry_delays[post.attempts])
-        await self.storage.postpone_post(post.id, retry_at.timestamp(), f"{type(exc).__name__}: {exc}")
+        await self.storage.postpone_post(
+            post.id, retry_at.timestamp(), f"{type(exc).__name__}: {exc}", self.bot.settings.lease_seconds
+        )
         return DailyResult("daily.retrying", post, retry_at.isoformat())
 
     async def _sent(self, post: Post, schedule: Schedule | None, community: Community, message_ref: str) -> DailyResult:

@@ -29,7 +29,7 @@ log = logging.getLogger("studybot.scheduler")
 # A daily job that fires late (the loop was busy, the machine slept) still posts within the hour;
 # later than that the sweep catches it up, and posting is idempotent per local day either way.
 DAILY_GRACE_SECONDS = 3600
-SWEEP_SECONDS = 30.0  # a third of the lease (bot/storage.py LEASE_SECONDS): renewals never miss it
+SWEEP_SECONDS = 30.0  # at most; and at most a third of the lease, so renewals never let it lapse
 # How long stop() lets posts and reveals under way finish; what is left keeps its lease in the
 # database and is taken over once the lease runs out.
 STOP_GRACE_SECONDS = 5.0
@@ -66,9 +66,8 @@ class DailyScheduler:
             self.add_daily(schedule)
         for post in await self.bot.storage.open_daily_posts():
             self.add_reveal(post)
-        self.scheduler.add_job(
-            self._sweep_soon, IntervalTrigger(seconds=SWEEP_SECONDS), id="sweep", replace_existing=True
-        )
+        every = min(SWEEP_SECONDS, self.bot.settings.lease_seconds / 3)
+        self.scheduler.add_job(self._sweep_soon, IntervalTrigger(seconds=every), id="sweep", replace_existing=True)
         await self.sweep()
 
     async def stop(self) -> None:
@@ -90,18 +89,18 @@ class DailyScheduler:
 
     async def sweep(self) -> None:
         """Everything due, from the database; waits for what it started."""
-        storage, posts = self.bot.storage, self.bot.posts
+        storage, posts, lease = self.bot.storage, self.bot.posts, self.bot.settings.lease_seconds
         now = self.bot.now()
         stamp = now.timestamp()
         work: list[asyncio.Task[object]] = []
         try:
             await storage.renew_claims(posts.token, stamp)
-            for post in await storage.take_over_claims(posts.token, stamp):
+            for post in await storage.take_over_claims(posts.token, stamp, lease):
                 log.info("post %s: its send was not confirmed; finishing it", post.id)
                 work.append(self._track(posts.recover(post)))
             for post_id in await storage.due_reveals(stamp):
                 work.append(self._track(self.bot.reveal(post_id)))
-            for post_id in await storage.take_over_reveals(stamp):
+            for post_id in await storage.take_over_reveals(stamp, lease):
                 log.info("post %s: its reveal was not confirmed; finishing it", post_id)
                 work.append(self._track(self.bot.finish_reveal(post_id)))
             for schedule in await storage.schedules():

@@ -173,7 +173,7 @@ MIGRATIONS: list[str] = [
     CREATE INDEX posts_unrevealed ON posts (status) WHERE status = 'closed' AND revealed_at IS NULL;
     """,
     # 3: a post's life cycle that any process can finish. A claimed daily post holds a lease
-    # (claimed_at, renewed by the claiming process while it sends); a lease that runs out (the process
+    # (claimed_at, renewed by the claiming process while it sends: Settings.lease_seconds); a lease that runs out (the process
     # died, or the send failed and waits for its retry) is taken over by whichever process finds it,
     # which first asks the platform whether the message got there. Rows are never deleted, so post ids
     # are never reused. reveal_claimed_at is the same lease for the reveal edit. `question` is the
@@ -191,9 +191,6 @@ MIGRATIONS: list[str] = [
 ]
 
 SENT = (PostStatus.OPEN.value, PostStatus.CLOSED.value)
-# Seconds a claim on a post (to send it, or to reveal it) holds without being renewed; the claiming
-# process renews its claims every LEASE_SECONDS / 3.
-LEASE_SECONDS = 90.0
 
 
 class StorageError(Exception):
@@ -458,24 +455,24 @@ class Storage:
     async def mark_post_failed(self, post_id: int, error: str) -> None:
         await self._run(_mark_post_failed, post_id, error)
 
-    async def postpone_post(self, post_id: int, retry_at: float, error: str) -> None:
-        """A send that failed, or may not have: the claim runs out at retry_at, when whoever takes it
-        over asks the platform whether the message got there before sending it again."""
-        await self._run(_postpone_post, post_id, retry_at, error)
+    async def postpone_post(self, post_id: int, retry_at: float, error: str, lease: float) -> None:
+        """A send that failed, or may not have: the claim (a `lease` of seconds) runs out at retry_at,
+        when whoever takes it over asks the platform whether the message got there before sending again."""
+        await self._run(_postpone_post, post_id, retry_at, error, lease)
 
     async def renew_claims(self, token: str, now: float) -> int:
         return await self._run(_renew_claims, token, now)
 
-    async def take_over_claims(self, token: str, now: float, limit: int = 100) -> list[Post]:
-        """Claimed posts whose lease ran out, now claimed by `token`."""
-        return await self._run(_take_over_claims, token, now, limit)
+    async def take_over_claims(self, token: str, now: float, lease: float, limit: int = 100) -> list[Post]:
+        """Claimed posts whose lease (not renewed for `lease` seconds) ran out, now claimed by `token`."""
+        return await self._run(_take_over_claims, token, now, limit, lease)
 
     async def due_reveals(self, now: float, limit: int = 1000) -> list[int]:
         return await self._run(_due_reveals, now, limit)
 
-    async def take_over_reveals(self, now: float, limit: int = 100) -> list[int]:
+    async def take_over_reveals(self, now: float, lease: float, limit: int = 100) -> list[int]:
         """Closed posts whose reveal never landed and whose reveal lease ran out, now claimed."""
-        return await self._run(_take_over_reveals, now, limit)
+        return await self._run(_take_over_reveals, now, limit, lease)
 
     async def renew_reveal(self, post_id: int, now: float) -> None:
         await self._run(_renew_reveal, post_id, now)
@@ -824,12 +821,12 @@ def _mark_post_failed(conn: sqlite3.Connection, post_id: int, error: str) -> Non
     conn.execute("UPDATE posts SET status = 'failed', error = ? WHERE id = ?", (error[:500], post_id))
 
 
-def _postpone_post(conn: sqlite3.Connection, post_id: int, retry_at: float, error: str) -> None:
+def _postpone_post(conn: sqlite3.Connection, post_id: int, retry_at: float, error: str, lease: float) -> None:
     # The lease is let go so that it runs out at retry_at; whoever then takes it over asks first.
     conn.execute(
         "UPDATE posts SET claim_token = NULL, claimed_at = ?, attempts = attempts + 1, error = ?"
         " WHERE id = ? AND status = 'claimed'",
-        (retry_at - LEASE_SECONDS, error[:500], post_id),
+        (retry_at - lease, error[:500], post_id),
     )
 
 
@@ -838,11 +835,11 @@ def _renew_claims(conn: sqlite3.Connection, token: str, now: float) -> int:
     return cur.rowcount
 
 
-def _take_over_claims(conn: sqlite3.Connection, token: str, now: float, limit: int) -> list[Post]:
+def _take_over_claims(conn: sqlite3.Connection, token: str, now: float, limit: int, lease: float) -> list[Post]:
     rows = conn.execute(
         "UPDATE posts SET claim_token = ?, claimed_at = ? WHERE id IN (SELECT id FROM posts"
         " WHERE status = 'claimed' AND claimed_at <= ? ORDER BY claimed_at LIMIT ?) RETURNING *",
-        (token, now, now - LEASE_SECONDS, limit),
+        (token, now, now - lease, limit),
     ).fetchall()
     return sorted((_post_row(r) for r in rows), key=lambda p: p.id)
 
@@ -855,12 +852,12 @@ def _due_reveals(conn: sqlite3.Connection, now: float, limit: int) -> list[int]:
     return [r[0] for r in rows]
 
 
-def _take_over_reveals(conn: sqlite3.Connection, now: float, limit: int) -> list[int]:
+def _take_over_reveals(conn: sqlite3.Connection, now: float, limit: int, lease: float) -> list[int]:
     rows = conn.execute(
         "UPDATE posts SET reveal_claimed_at = ? WHERE id IN (SELECT id FROM posts WHERE status = 'closed'"
         " AND revealed_at IS NULL AND reveal_error IS NULL AND COALESCE(reveal_claimed_at, 0) <= ? LIMIT ?)"
         " RETURNING id",
-        (now, now - LEASE_SECONDS, limit),
+        (now, now - lease, limit),
     ).fetchall()
     return sorted(r[0] for r in rows)
 

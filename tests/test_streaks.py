@@ -169,7 +169,7 @@ async def _play(database: Path, content, clicks: list[tuple[str, int, bool]], to
 
         def click(user: str, index: int, correct: bool):
             right, wrong = right_and_wrong(bot.content.questions[posts[index].question_id])
-            return bot.answer(actor(user), posts[index].id, right if correct else wrong)
+            return bot.answer(actor(user, channel=POSTS[index][1]), posts[index].id, right if correct else wrong)
 
         if together:
             feedback = await asyncio.gather(*(click(*c) for c in clicks))
