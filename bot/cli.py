@@ -276,5 +276,6 @@ def stop_on_signals(stop: asyncio.Event) -> None:
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
 
+
 if __name__ == "__main__":
     sys.exit(main())

@@ -126,7 +126,7 @@ SEND_RETRY = 60
 
 
 async def test_a_reveal_whose_process_died_is_finished_by_another(settings, clock, content):
-    (a, b), (pa, pb) = await two_bots(settings, clock, content)
+    (a, b), (_, pb) = await two_bots(settings, clock, content)
     try:
         schedule = await a.set_daily(ADMIN, parse_daily_set(["00:00", "reveal=60m"]))
         post = (await a.post_daily(schedule)).post
