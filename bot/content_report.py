@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from itertools import combinations
 
 from bot.content import ContentBank, Question, normalize
+from bot.content_cues import cue_lines
 
 SIMILAR_PROMPTS = 0.6  # shared share of character 3-grams above which two prompts look like one question
 SIMILAR_CHOICES = 0.9
@@ -72,4 +73,5 @@ def report(bank: ContentBank) -> str:
     duplicates = near_duplicates(questions)
     lines += ["", f"near-duplicate questions: {len(duplicates) or 'none'}"]
     lines += [f"  {d.first} ~ {d.second}  ({d.what} {d.similarity:.0%})" for d in duplicates]
+    lines += ["", *cue_lines(questions)]
     return "\n".join(lines)
