@@ -52,6 +52,7 @@ class Question:
     explanation: str
     source: Source
     file: str = ""
+    shuffle: bool = True  # False: the choices keep their order (e.g. "none of the above" stays last)
 
     @property
     def multi(self) -> bool:
@@ -271,6 +272,9 @@ class _Loader:
         if choices and len(set(answer)) >= len(choices):
             self._problem(file, qid, "answer", "every choice is correct; leave at least one wrong")
         source = self._source(item.get("source"), file, qid, "source")
+        shuffle = item.get("shuffle", True)
+        if not isinstance(shuffle, bool):
+            self._problem(file, qid, "shuffle", "must be true or false")
         if qid in self.bank.questions:
             other = self.bank.questions[qid].file
             self._problem(file, qid, "id", f"duplicate question id (also in {other})")
@@ -289,6 +293,7 @@ class _Loader:
             explanation=explanation,  # type: ignore[arg-type]
             source=source,  # type: ignore[arg-type]
             file=file,
+            shuffle=shuffle is not False,
         )
 
     def _choices(self, item: dict[str, Any], file: str, qid: str) -> list[Choice]:

@@ -38,7 +38,7 @@ from bot.models import (
     User,
 )
 from bot.periods import period_key, period_keys
-from bot.snapshots import dump_question, load_question
+from bot.snapshots import dump_question, load_question, shuffled
 from bot.stats import UserStats, compute_stats
 from bot.storage import Storage
 
@@ -279,6 +279,7 @@ class StudyBot:
         question = choose_practice(candidates, history, self.rng)
         if question is None:
             raise UserError("quiz.empty")
+        question = shuffled(question, f"{ctx.user.id}:{self.rng.random()}")
         post = await self.storage.create_practice_post(
             ctx.community.id, ctx.user.id, question.id, dump_question(question), self.now().timestamp()
         )

@@ -27,7 +27,7 @@ from bot.choosing import choose_daily
 from bot.content import Question
 from bot.logs import log_context
 from bot.models import WEEKDAYS, Channel, Community, Post, PostResults, PostStatus, Schedule, User
-from bot.snapshots import dump_question
+from bot.snapshots import dump_question, shuffled
 
 if TYPE_CHECKING:
     from bot.core import StudyBot
@@ -116,6 +116,7 @@ class DailyPosts:
                 "channel %s: no question matches exam=%s service=%s", channel.id, schedule.exam, schedule.service
             )
             return DailyResult("daily.no_question")
+        question = shuffled(question, f"{channel.id}:{local_date}")
         post = await self.storage.claim_daily_post(
             community.id, channel.id, question.id, dump_question(question), local_date, now.timestamp(), self.token
         )

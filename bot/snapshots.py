@@ -8,8 +8,28 @@ post both ways nor makes the reveal contradict its own counts. A few hundred byt
 from __future__ import annotations
 
 import json
+import random
+from dataclasses import replace
 
 from bot.content import Choice, Question, Source
+
+LETTERS = "abcdef"
+
+
+def shuffled(question: Question, seed: str) -> Question:
+    """The question with its choices in an order drawn from `seed` and lettered again a, b, c... in that
+    order: the position of the answer teaches nothing, and everyone who sees one post sees one order.
+    The post keeps this version, so its buttons still map after a restart."""
+    if not question.shuffle:
+        return question
+    order = list(question.choices)
+    random.Random(f"{seed}:{question.id}").shuffle(order)
+    renamed = {c.id: LETTERS[i] for i, c in enumerate(order)}
+    return replace(
+        question,
+        choices=tuple(replace(c, id=renamed[c.id]) for c in order),
+        answer=frozenset(renamed[a] for a in question.answer),
+    )
 
 
 def dump_question(question: Question) -> str:
@@ -25,6 +45,7 @@ def dump_question(question: Question) -> str:
             "answer": sorted(question.answer),
             "explanation": question.explanation,
             "source": {"seed": question.source.seed, "section": question.source.section},
+            "shuffle": question.shuffle,
         },
         ensure_ascii=False,
     )
@@ -43,4 +64,5 @@ def load_question(text: str) -> Question:
         answer=frozenset(data["answer"]),
         explanation=data["explanation"],
         source=Source(data["source"]["seed"], data["source"]["section"]),
+        shuffle=data.get("shuffle", True),
     )

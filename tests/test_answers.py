@@ -18,7 +18,7 @@ async def daily_post(bot, clock, when="2026-11-23T09:00", filter_args=()):
 
 async def test_first_answer_counts_and_later_clicks_are_told(bot, clock):
     post = await daily_post(bot, clock)
-    question = bot.content.questions[post.question_id]
+    question = bot.question_of(post)
     right, wrong = right_and_wrong(question)
     first = await bot.answer(actor("u1"), post.id, wrong)
     assert first.outcome.status == AnswerStatus.RECORDED and not first.outcome.correct
@@ -32,7 +32,7 @@ async def test_first_answer_counts_and_later_clicks_are_told(bot, clock):
 
 async def test_feedback_gives_the_chosen_explanation_not_the_full_reveal(bot, clock):
     post = await daily_post(bot, clock)
-    question = bot.content.questions[post.question_id]
+    question = bot.question_of(post)
     right, _ = right_and_wrong(question)
     text = feedback_text(await bot.answer(actor("u1"), post.id, right), "Asia/Tokyo")
     assert "正解" in text
@@ -44,10 +44,11 @@ async def test_feedback_gives_the_chosen_explanation_not_the_full_reveal(bot, cl
 
 async def test_multi_select_is_all_or_nothing(bot, clock):
     post = await daily_post(bot, clock, filter_args=["dynamodb"])
-    question = bot.content.questions[post.question_id]
+    question = bot.question_of(post)
     assert question.multi
-    half = await bot.answer(actor("u1"), post.id, ["a", "b"])  # one right, one wrong
-    full = await bot.answer(actor("u2"), post.id, ["C", "a"])  # order and case do not matter
+    right, wrong = right_and_wrong(question)
+    half = await bot.answer(actor("u1"), post.id, [right[0], wrong[0]])  # one right, one wrong
+    full = await bot.answer(actor("u2"), post.id, [right[1].upper(), right[0]])  # order and case do not matter
     assert half.outcome.status == full.outcome.status == AnswerStatus.RECORDED
     assert not half.outcome.correct and half.outcome.points == 0
     assert full.outcome.correct and full.outcome.points == 10
@@ -74,7 +75,7 @@ async def test_unknown_post_is_refused(bot, clock):
 
 async def test_many_users_answer_one_post_concurrently(bot, clock):
     post = await daily_post(bot, clock)
-    question = bot.content.questions[post.question_id]
+    question = bot.question_of(post)
     right, wrong = right_and_wrong(question)
     users = [actor(f"user{i}") for i in range(200)]
     results = await asyncio.gather(*(bot.answer(u, post.id, right if i % 4 else wrong) for i, u in enumerate(users)))
@@ -85,7 +86,7 @@ async def test_many_users_answer_one_post_concurrently(bot, clock):
 
 async def test_double_clicks_by_one_user_store_one_answer(bot, clock):
     post = await daily_post(bot, clock)
-    question = bot.content.questions[post.question_id]
+    question = bot.question_of(post)
     right, wrong = right_and_wrong(question)
     clicks = [bot.answer(actor("u1"), post.id, right if i % 2 else wrong) for i in range(20)]
     results = await asyncio.gather(*clicks)
@@ -100,7 +101,7 @@ async def test_double_clicks_by_one_user_store_one_answer(bot, clock):
 async def test_an_answer_queued_just_after_the_reveal_is_refused(bot, clock):
     """Answers in one batch share what they read about the post; a close between them must be seen."""
     post = await daily_post(bot, clock)
-    right, _ = right_and_wrong(bot.content.questions[post.question_id])
+    right, _ = right_and_wrong(bot.question_of(post))
     for user in ("u1", "u2"):
         await bot.context(actor(user))
     await bot.answer(actor("u0"), post.id, right)  # what answering reads once per post is read now
@@ -116,9 +117,10 @@ async def test_an_answer_queued_just_after_the_reveal_is_refused(bot, clock):
 async def test_practice_is_private_and_off_the_leaderboard(bot, clock):
     view = await bot.practice(actor("u1"), "sqs")
     assert view.question.id == "t-sqs-visibility"
-    other = await bot.answer(actor("u2"), view.post.id, ["a"])
+    right, _ = right_and_wrong(view.question)  # the question as this post shows it
+    other = await bot.answer(actor("u2"), view.post.id, right)
     assert other.outcome.status == AnswerStatus.NOT_YOURS
-    mine = await bot.answer(actor("u1"), view.post.id, ["a"])
+    mine = await bot.answer(actor("u1"), view.post.id, right)
     assert mine.outcome.status == AnswerStatus.RECORDED and mine.outcome.correct
     assert mine.outcome.points == 0
     assert view.question.explanation in feedback_text(mine)  # practice shows the answer at once

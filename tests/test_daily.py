@@ -177,7 +177,7 @@ async def test_local_date_follows_the_schedule_timezone(bot, clock):
 async def test_reveal_closes_the_post_and_reports_results(bot, platform, clock):
     schedule = await bot.set_daily(ADMIN, parse_daily_set(["09:00"]))
     post = (await bot.post_daily(schedule)).post
-    question = bot.content.questions[post.question_id]
+    question = bot.question_of(post)
     right, wrong = right_and_wrong(question)
     await bot.answer(actor("u1"), post.id, right)
     await bot.answer(actor("u2"), post.id, right)

@@ -187,7 +187,7 @@ async def test_restarts_around_the_post_time_post_exactly_once(tmp_path, fake):
 async def test_a_full_or_read_only_database_refuses_clearly_and_writes_nothing_partial(bot, clock, failure):
     schedule = await bot.set_daily(ADMIN, parse_daily_set(["09:00"]))
     post = (await bot.post_daily(schedule)).post
-    right, _ = right_and_wrong(bot.content.questions[post.question_id])
+    right, _ = right_and_wrong(bot.question_of(post))
     first = await bot.answer(actor("u0"), post.id, right)
     assert first.outcome.status == AnswerStatus.RECORDED
 
@@ -239,7 +239,7 @@ async def _post_with_u3_refused_in(bot, table: str):
         f"CREATE TEMP TRIGGER refuse BEFORE INSERT ON {table} WHEN NEW.user_id = {victim}"
         " BEGIN SELECT RAISE(ABORT, 'refused'); END",
     )
-    right, _ = right_and_wrong(bot.content.questions[post.question_id])
+    right, _ = right_and_wrong(bot.question_of(post))
     return post, right
 
 
@@ -303,7 +303,7 @@ async def _streak_model(tmp: Path, content, settings, zone: str, days: list[bool
                 continue
             post = (await bot.post_daily(schedule)).post
             scheduled.append(post.local_date)
-            right, wrong = right_and_wrong(bot.content.questions[post.question_id])
+            right, wrong = right_and_wrong(bot.question_of(post))
             for user, plan in enumerate(answers):
                 if plan[day] == "none":
                     continue

@@ -135,13 +135,15 @@ async def test_help_and_unknown_subcommand(slack, fake):
     assert "「/study frobnicate」というコマンドはありません" in reply["text"]
 
 
-async def test_quiz_is_ephemeral_with_buttons(slack, fake):
+async def test_quiz_is_ephemeral_with_buttons(bot, slack, fake):
     _, sender = slack
     reply = await sender.command("quiz sqs")
     assert reply["response_type"] == "ephemeral"
     buttons = elements_of(reply["blocks"])
     assert [e["text"]["text"] for e in buttons] == ["A", "B", "C"]
-    feedback = await sender.click(buttons[0]["action_id"])
+    [practice] = [p for p in [await bot.storage.post(1)] if p]
+    right = sorted(bot.question_of(practice).answer)[0]
+    feedback = await sender.click(next(b["action_id"] for b in buttons if b["action_id"].endswith(f":{right}")))
     assert "⭕ 正解です！" in feedback["text"] and feedback["replace_original"] is False
 
 
@@ -177,7 +179,7 @@ async def test_daily_answer_twice_reveal_and_leaderboard(bot, slack, fake):
     post, message = await daily_post(bot, sender, fake, "sqs")
     assert message["channel"] == "C1"
     buttons = elements_of(message["blocks"])
-    question = bot.content.questions[post.question_id]
+    question = bot.question_of(post)
     right, wrong = right_and_wrong(question)
     first = await sender.click(f"sb:a:{post.id}:{right[0]}")
     assert "⭕ 正解です！ +10点" in first["text"] and first["response_type"] == "ephemeral"
@@ -205,7 +207,10 @@ async def test_multi_select_submission(bot, slack, fake):
     assert tick[0] == 200  # ticking a box is acknowledged, not an answer
     state = {
         f"sb:q:{post.id}": {
-            f"sb:pick:{post.id}": {"type": "checkboxes", "selected_options": [{"value": "a"}, {"value": "c"}]}
+            f"sb:pick:{post.id}": {
+                "type": "checkboxes",
+                "selected_options": [{"value": c} for c in sorted(bot.question_of(post).answer)],
+            }
         }
     }
     reply = await sender.click(f"sb:submit:{post.id}", state=state)

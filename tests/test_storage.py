@@ -75,7 +75,7 @@ async def test_backup_while_answers_are_written(bot, clock, tmp_path):
 
     schedule = await bot.set_daily(ADMIN, parse_daily_set(["09:00"]))
     post = (await bot.post_daily(schedule)).post
-    right, _ = right_and_wrong(bot.content.questions[post.question_id])
+    right, _ = right_and_wrong(bot.question_of(post))
     answering = asyncio.gather(*(bot.answer(actor(f"u{i}"), post.id, right) for i in range(300)))
     await bot.storage.backup(tmp_path / "copy.db")
     await answering
@@ -106,7 +106,7 @@ async def test_the_log_is_copied_into_the_database_file_and_starts_over(bot, clo
 
     schedule = await bot.set_daily(ADMIN, parse_daily_set(["09:00"]))
     post = (await bot.post_daily(schedule)).post
-    right, _ = right_and_wrong(bot.content.questions[post.question_id])
+    right, _ = right_and_wrong(bot.question_of(post))
 
     async def answer_one_by_one(users: range) -> None:
         for i in users:

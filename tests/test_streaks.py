@@ -27,7 +27,7 @@ async def post_on(bot, clock, day, channel="c1", tz="Asia/Tokyo", at="09:00"):
 
 async def answer(bot, post, user="u1", correct=True):
     """A click on the post's message: from the post's own channel."""
-    question = bot.content.questions[post.question_id]
+    question = bot.question_of(post)
     right, wrong = right_and_wrong(question)
     channel = await bot.storage.channel_by_id(post.channel_id)
     who = actor(user, channel=channel.platform_id)
@@ -168,7 +168,7 @@ async def _play(database: Path, content, clicks: list[tuple[str, int, bool]], to
             await bot.context(actor(user))  # but the answers is queued when they come together
 
         def click(user: str, index: int, correct: bool):
-            right, wrong = right_and_wrong(bot.content.questions[posts[index].question_id])
+            right, wrong = right_and_wrong(bot.question_of(posts[index]))
             return bot.answer(actor(user, channel=POSTS[index][1]), posts[index].id, right if correct else wrong)
 
         if together:

@@ -45,7 +45,7 @@ async def test_metrics_count_answers_posts_and_commands(server, bot):
     session, url, _ = server
     schedule = await bot.set_daily(ADMIN, parse_daily_set(["09:00"]))
     post = (await bot.post_daily(schedule)).post
-    right, _ = right_and_wrong(bot.content.questions[post.question_id])
+    right, _ = right_and_wrong(bot.question_of(post))
     await bot.answer(actor("u1"), post.id, right)
     await bot.answer(actor("u1"), post.id, right)
     await run_command(bot, actor("u1"), ["stats"])

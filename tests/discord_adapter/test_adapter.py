@@ -63,7 +63,7 @@ async def test_lookup_autocomplete(discord_bot, fake):
 async def test_daily_post_click_second_click_and_reveal(bot, discord_bot, fake):
     post, message = await daily_post(bot, fake, "sqs")
     assert message["embeds"][0]["title"].startswith("📚 今日の一問")
-    question = bot.content.questions[post.question_id]
+    question = bot.question_of(post)
     right, wrong = right_and_wrong(question)
     first = await click(fake, f"sb:a:{post.id}:{right[0]}", message["id"])
     assert first["type"] == 4 and first["data"]["flags"] & EPHEMERAL
@@ -84,9 +84,11 @@ async def test_multi_select_submission(bot, discord_bot, fake):
     post, message = await daily_post(bot, fake, "dynamodb")
     select = message["components"][0]["components"][0]
     assert select["type"] == 3 and select["min_values"] == select["max_values"] == 2
-    reply = await click(fake, f"sb:m:{post.id}", message["id"], values=["c", "a"], component_type=3)
+    right, wrong_choices = right_and_wrong(bot.question_of(post))
+    reply = await click(fake, f"sb:m:{post.id}", message["id"], values=right[::-1], component_type=3)
     assert "⭕ 正解です！" in reply["data"]["content"]
-    wrong = await click(fake, f"sb:m:{post.id}", message["id"], values=["a", "b"], component_type=3, user_id=1002)
+    half = [right[0], wrong_choices[0]]
+    wrong = await click(fake, f"sb:m:{post.id}", message["id"], values=half, component_type=3, user_id=1002)
     assert "❌ 不正解です" in wrong["data"]["content"]
     results = await bot.storage.post_results(post.id)
     assert (results.answered, results.correct) == (2, 1)
@@ -119,7 +121,7 @@ async def test_missing_permissions_disable_the_schedule_and_tell_the_admin(bot, 
 @pytest.mark.parametrize("resumable", [True, False])
 async def test_gateway_drop_loses_no_answer(bot, discord_bot, fake, resumable):
     post, message = await daily_post(bot, fake, "sqs")
-    question = bot.content.questions[post.question_id]
+    question = bot.question_of(post)
     right, _ = right_and_wrong(question)
     identifies = fake.identifies
     await fake.drop_connection(resumable=resumable)
@@ -145,7 +147,7 @@ async def test_buttons_work_after_a_restart(bot, settings, fake):
     bot.platforms.pop("discord")
     adapter, task = await connect(bot, settings, fake)
     try:
-        right, _ = right_and_wrong(bot.content.questions[post.question_id])
+        right, _ = right_and_wrong(bot.question_of(post))
         reply = await click(fake, f"sb:a:{post.id}:{right[0]}", message["id"], user_id=1010)
         assert "⭕ 正解です！" in reply["data"]["content"]
     finally:

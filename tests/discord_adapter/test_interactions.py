@@ -63,7 +63,7 @@ async def test_a_reply_discord_refuses_still_leaves_the_user_an_answer(bot, disc
 
 async def test_a_click_while_the_database_is_locked_is_deferred_then_answered(bot, discord_bot, fake):
     post, message = await daily_post(bot, fake, "sqs")
-    right, _ = right_and_wrong(bot.content.questions[post.question_id])
+    right, _ = right_and_wrong(bot.question_of(post))
     before = len(fake.followups)
     other = sqlite3.connect(bot.settings.database, isolation_level=None)
     other.execute("BEGIN IMMEDIATE")  # another process holds the write lock
@@ -166,7 +166,7 @@ async def test_the_configured_language_wins_over_the_servers(bot, discord_bot, f
 
 async def test_no_message_can_mention_anyone(bot, discord_bot, fake):
     post, message = await daily_post(bot, fake, "sqs")
-    right, _ = right_and_wrong(bot.content.questions[post.question_id])
+    right, _ = right_and_wrong(bot.question_of(post))
     await click(fake, f"sb:a:{post.id}:{right[0]}", message["id"], user_name="@everyone")
     await command(fake, "study", sub("leaderboard", period="all"))
     assert await bot.reveal(post.id)
@@ -179,7 +179,7 @@ async def test_no_message_can_mention_anyone(bot, discord_bot, fake):
 
 async def test_user_names_are_shown_as_typed(bot, discord_bot, fake):
     post, message = await daily_post(bot, fake, "sqs")
-    right, _ = right_and_wrong(bot.content.questions[post.question_id])
+    right, _ = right_and_wrong(bot.question_of(post))
     await click(
         fake,
         f"sb:a:{post.id}:{right[0]}",
@@ -214,7 +214,7 @@ async def test_help_without_known_ids_keeps_plain_commands(bot, settings, fake):
 async def test_the_bot_waits_for_the_click_without_dropping_others(bot, discord_bot, fake):
     """Many users clicking at once are each answered once, privately."""
     post, message = await daily_post(bot, fake, "sqs")
-    right, _ = right_and_wrong(bot.content.questions[post.question_id])
+    right, _ = right_and_wrong(bot.question_of(post))
     payloads = [fake.click(f"sb:a:{post.id}:{right[0]}", message_id=message["id"], user_id=8000 + i) for i in range(30)]
     await asyncio.gather(*(fake.send_interaction(p) for p in payloads))
     replies = [await fake.wait_callback(p["id"]) for p in payloads]

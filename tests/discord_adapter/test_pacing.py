@@ -76,7 +76,7 @@ async def test_followups_and_callbacks_are_not_paced(bot, fake, paced):
     """Interaction endpoints are not bound to the global limit, so answering users never waits."""
     post, message = await daily_post(bot, fake, "sqs")
     before = paced.pacer.sent
-    right, _ = right_and_wrong(bot.content.questions[post.question_id])
+    right, _ = right_and_wrong(bot.question_of(post))
     for user in range(5):
         await click(fake, f"sb:a:{post.id}:{right[0]}", message["id"], user_id=7000 + user)
     assert paced.pacer.sent == before
@@ -101,7 +101,7 @@ async def test_a_reveal_that_never_lands_is_recorded_and_clicks_are_told_the_tru
     stored = await bot.storage.post(post.id)
     assert stored.revealed_at is None and "503" in stored.reveal_error
     assert [c.status for c in fake.calls if c.method == "PATCH"] == [503, 503, 503]
-    question = bot.content.questions[post.question_id]
+    question = bot.question_of(post)
     right, _ = right_and_wrong(question)
     reply = await click(fake, f"sb:a:{post.id}:{right[0]}", message["id"], user_id=1050)
     text = reply["data"]["content"]
@@ -122,6 +122,6 @@ async def test_a_reveal_in_a_channel_closed_to_the_bot_fails_at_once(bot, fake, 
 async def test_a_click_while_the_reveal_is_under_way_says_so(bot, fake, discord_bot):
     post, message = await daily_post(bot, fake, "sqs")
     assert await bot.storage.close_post(post.id)  # closed, the edit not landed yet
-    right, _ = right_and_wrong(bot.content.questions[post.question_id])
+    right, _ = right_and_wrong(bot.question_of(post))
     reply = await click(fake, f"sb:a:{post.id}:{right[0]}", message["id"], user_id=1051)
     assert "まもなくチャンネルで公開" in reply["data"]["content"]
