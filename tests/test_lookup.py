@@ -37,8 +37,21 @@ def test_several_hits_give_a_short_list(index):
     assert "件見つかりました" in lookup_text(result, "ja")
 
 
+def test_spaces_hyphens_case_and_one_typo_are_forgiven(index):
+    for query in ("Dynamo DB", "dynamo-db", "DYNAMODB", "dynamodbb", "dyanmodb", "ｄｙｎａｍｏ ｄｂ"):
+        assert index.find(query).entry.id == "dynamodb", query
+    assert index.find("dynamodbx").entry.id == "dynamodb"  # one letter replaced
+    assert index.find("ddx").entry is None  # too short to guess at
+
+
+def test_partial_matches_start_at_a_word(index):
+    assert index.find("Index").entry.id == "dynamodb-gsi"  # a word of "Global Secondary Index"
+    assert index.find("ndex").entry is None  # inside a word: no
+    assert index.find("ynamo").entry is None
+
+
 def test_no_hit_suggests_close_terms(index):
-    result = index.find("dynamodbb")
+    result = index.find("dynmodbxx")
     assert result.entry is None and result.choices == ()
     assert result.suggestions and result.suggestions[0].id == "dynamodb"
     assert "もしかして" in lookup_text(result, "ja")

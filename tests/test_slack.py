@@ -154,7 +154,7 @@ async def test_lookup_entry_list_and_suggestion(slack):
     buttons = elements_of(many["blocks"])
     picked = await sender.click(buttons[0]["action_id"])
     assert picked["text"].startswith("🔎")
-    assert "もしかして" in (await sender.command("lookup dynamodbb"))["text"]
+    assert "もしかして" in (await sender.command("lookup dynmodbxx"))["text"]
     assert "使い方: /study lookup" in (await sender.command("lookup"))["text"]
 
 
