@@ -1,0 +1,57 @@
+"""The house style checker (bot/content_style.py) on questions built to break each rule."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from bot.content import Choice
+from bot.content_style import size_problems, style_warnings
+from tests.test_content_cues import q
+
+GLOSSARY = {"パラメータ": "パラメーター", "冪等": "べき等"}
+
+
+def messages(question) -> list[str]:  # type: ignore[no-untyped-def]
+    return [p.message for p in style_warnings(question, GLOSSARY)]
+
+
+def test_a_clean_question_has_no_warning():
+    good = q("a", "可視性タイムアウトを延長", "遅延キューを使う", prompt="最も運用負荷が低い方法はどれですか。")
+    assert messages(good) == []
+
+
+def test_each_rule_warns():
+    found = messages(
+        q(
+            "a",
+            "パラメータを SSM(Parameter Store)に置く",
+            "EC2インスタンスで処理する",
+            prompt="処理が重複しないように\nするには何をする",
+        )
+    )
+    assert any("mid-sentence" in m for m in found)
+    assert any("half-width bracket" in m for m in found)
+    assert any("glossary" in m and "パラメーター" in m for m in found)
+    assert any("です/ます" in m for m in found)
+
+
+def test_latin_and_japanese_need_a_space_and_letters_are_not_named():
+    question = q("a", "S3バケットを使う", "DynamoDB を使う", prompt="どれですか。")
+    question = replace(question, explanation="選択肢 B は誤りです。")
+    found = messages(question)
+    assert any("no space between Latin and Japanese" in m for m in found)
+    assert any("letter" in m for m in found)
+
+
+def test_a_multi_select_states_its_count_once():
+    multi = q(["a", "b"], "一", "二", "三", prompt="正しいものを 2 つ選択してください。")
+    assert messages(multi) == []
+    twice = replace(multi, prompt="2 つ選んでください。正しいものを 2 つ選択してください。")
+    assert any("once" in m for m in messages(twice))
+
+
+def test_sizes_a_platform_would_cut_are_errors():
+    multi = q(["a", "b"], "一" * 101, "二", "三", prompt="2 つ選択してください。")
+    assert [p.field for p in size_problems(multi)] == ["choices.a.text"]
+    single = replace(multi, answer=frozenset("a"), choices=(Choice("a", "一" * 101, "x"), *multi.choices[1:]))
+    assert size_problems(single) == []
