@@ -114,11 +114,15 @@ class ContentBank:
         return {s for q in self.questions.values() for s in q.services}
 
     def matching(self, exam: str | None = None, service: str | None = None) -> list[Question]:
-        return [
+        """Questions of the exam and service. For a service, those whose primary service it is (the first
+        tag) when there are any: /quiz lambda is about Lambda, not about what merely calls it."""
+        found = [
             q
             for q in self.questions.values()
             if (exam is None or exam in q.exams) and (service is None or service in q.services)
         ]
+        primary = [q for q in found if service is not None and q.services[0] == service]
+        return primary or found
 
 
 def normalize(text: str) -> str:

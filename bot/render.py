@@ -44,8 +44,6 @@ def local_time(timestamp: float, timezone: str) -> str:
 def question_text(post: Post, question: Question, locale: str) -> str:
     title_key = "post.daily_title" if post.kind == PostKind.DAILY else "post.practice_title"
     lines = [t(locale, title_key, exams=", ".join(question.exams)), "", question.prompt.strip()]
-    if question.multi:
-        lines.append(f"（{t(locale, 'post.choose_many', count=len(question.answer))}）")
     lines.append("")
     lines += [f"{choice_label(c.id)}. {c.text}" for c in question.choices]
     return "\n".join(lines)

@@ -25,8 +25,6 @@ def clip(text: str, limit: int) -> str:
 def question_embed(post: Post, question: Question, locale: str) -> discord.Embed:
     title_key = "post.daily_title" if post.kind == PostKind.DAILY else "post.practice_title"
     prompt = question.prompt.strip()
-    if question.multi:
-        prompt += f"\n**（{t(locale, 'post.choose_many', count=len(question.answer))}）**"
     choices = "\n".join(f"**{choice_label(c.id)}.** {c.text}" for c in question.choices)
     return discord.Embed(
         title=clip(t(locale, title_key, exams=", ".join(question.exams)), 256),

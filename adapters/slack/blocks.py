@@ -36,8 +36,6 @@ def context(text: str) -> Block:
 def question_blocks(post: Post, question: Question, locale: str) -> list[Block]:
     title_key = "post.daily_title" if post.kind == PostKind.DAILY else "post.practice_title"
     prompt = question.prompt.strip()
-    if question.multi:
-        prompt += f"\n*（{t(locale, 'post.choose_many', count=len(question.answer))}）*"
     blocks = [
         section(f"*{t(locale, title_key, exams=', '.join(question.exams))}*"),
         section(prompt),
