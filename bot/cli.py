@@ -12,6 +12,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from pathlib import Path
 
 from bot.config import ConfigError, Settings, load_settings
@@ -35,6 +36,7 @@ def main(argv: list[str] | None = None) -> int:
     content_sub = content.add_subparsers(dest="action", required=True)
     check = content_sub.add_parser("check", help="validate the question and lookup YAML")
     check.add_argument("path", nargs="?", help="content directory (default: the configured one)")
+    check.add_argument("--seeds", help="the raw study notes: check that every declared source is a file there")
     report_cmd = content_sub.add_parser(
         "report", help="coverage by exam, service and difficulty; gaps; near-duplicates"
     )
@@ -61,6 +63,8 @@ def main(argv: list[str] | None = None) -> int:
             if args.action == "report":
                 print(report(load_content(path, settings.seeds_dir)))
                 return 0
+            if getattr(args, "seeds", None):
+                settings = replace(settings, seeds_dir=Path(args.seeds))
             return content_check(settings, path)
         if args.command == "health":
             return local_request(settings, "GET", "/healthz")

@@ -26,7 +26,7 @@ class ConfigError(Exception):
 class Settings:
     database: Path = Path("data/studybot.db")
     content_dir: Path = PROJECT_ROOT / "content"
-    seeds_dir: Path = PROJECT_ROOT.parent / "shared" / "seeds"
+    seeds_dir: Path | None = None  # the raw study notes: given, content check verifies each source is there
     # None: a new server/workspace takes the platform's language for it where there is one (Discord's
     # preferred locale), else DEFAULT_LOCALE. Set, it is the language of every new community.
     locale: str | None = None

@@ -19,7 +19,6 @@ import yaml
 EXAMS = ("DOP-C02", "DVA-C02", "SAA-C03", "SOA-C02")
 CHOICE_IDS = "abcdef"
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,59}$")
-SEED_NAME_PATTERN = re.compile(r"^\d{3}_[0-9a-f]{16}\.txt$")
 LOOKUP_KINDS = ("service", "feature", "concept")
 STATUSES = ("current", "legacy")
 # libyaml's safe loader when PyYAML was built with it: several times faster on the whole bank.
@@ -28,8 +27,9 @@ SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 @dataclass(frozen=True)
 class Source:
-    seed: str
+    seed: str  # the id of a source declared in content/sources.yaml
     section: str
+    title: str = ""  # the source's title, for learners ("DOP 学習ノート")
 
 
 @dataclass(frozen=True)
@@ -144,15 +144,15 @@ async def load_content_async(content_dir: Path, seeds_dir: Path | None = None) -
 class _Loader:
     def __init__(self, content_dir: Path, seeds_dir: Path | None):
         self.content_dir = content_dir
-        self.known_seeds: set[str] | None = None
-        if seeds_dir is not None and seeds_dir.is_dir():
-            self.known_seeds = {p.name for p in seeds_dir.iterdir() if p.is_file()}
+        self.seeds_dir = seeds_dir  # given: every declared source must also be a file there
+        self.sources: dict[str, str] = {}  # declared source id -> title
         self.problems: list[Problem] = []
         self.bank = ContentBank()
 
     def load(self) -> ContentBank:
         if not self.content_dir.is_dir():
             raise ContentError([Problem(str(self.content_dir), "", "", "content directory not found")])
+        self._declared_sources()
         question_files = sorted((self.content_dir / "questions").glob("*.y*ml"))
         lookup_files = sorted((self.content_dir / "lookup").glob("*.y*ml"))
         if not question_files:
@@ -167,6 +167,25 @@ class _Loader:
         if self.problems:
             raise ContentError(self.problems)
         return self.bank
+
+    def _declared_sources(self) -> None:
+        """content/sources.yaml names what questions may cite, so the bank checks itself without the raw
+        notes beside it; with a seeds directory given, each declared source must also be a file there."""
+        path = self.content_dir / "sources.yaml"
+        if not path.is_file():
+            self._problem(self._rel(path), "", "", "missing: it declares the sources questions cite")
+            return
+        for item, where in self._items(path, "sources"):
+            sid, title = item.get("id"), item.get("title")
+            if not isinstance(sid, str) or not sid.strip() or not isinstance(title, str) or not title.strip():
+                self._problem(where, str(sid), "", "a source needs an id and a title")
+                continue
+            exam = item.get("exam")
+            if exam is not None and exam not in EXAMS:
+                self._problem(where, sid, "exam", f"unknown exam {exam!r}")
+            self.sources[sid] = title.strip()
+            if self.seeds_dir is not None and not (self.seeds_dir / sid).is_file():
+                self._problem(where, sid, "id", f"no file {sid!r} in {self.seeds_dir}")
 
     def _problem(self, file: str, entry: str, fld: str, message: str) -> None:
         self.problems.append(Problem(file, entry, fld, message))
@@ -228,16 +247,13 @@ class _Loader:
         if not isinstance(seed, str) or not seed.strip():
             self._problem(file, entry, f"{fld}.seed", "required text is missing or empty")
             ok = False
-        elif self.known_seeds is not None and seed not in self.known_seeds:
-            self._problem(file, entry, f"{fld}.seed", f"no seed file named {seed!r}")
-            ok = False
-        elif self.known_seeds is None and not SEED_NAME_PATTERN.match(seed):
-            self._problem(file, entry, f"{fld}.seed", f"{seed!r} does not look like a seed file name")
+        elif seed not in self.sources:
+            self._problem(file, entry, f"{fld}.seed", f"{seed!r} is not a source declared in sources.yaml")
             ok = False
         if not isinstance(section, str) or not section.strip():
             self._problem(file, entry, f"{fld}.section", "required text is missing or empty")
             ok = False
-        return Source(seed.strip(), section.strip()) if ok else None  # type: ignore[union-attr]
+        return Source(seed, section.strip(), self.sources[seed]) if ok else None  # type: ignore[arg-type, union-attr]
 
     def _id(self, item: dict[str, Any], file: str, index_hint: str) -> str:
         raw = item.get("id")

@@ -67,7 +67,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "reveal.results": {"ja": "回答 {answered} 人、正解率 {share}", "en": "{answered} answered, {share} correct"},
     "reveal.no_answers": {"ja": "回答はありませんでした。", "en": "Nobody answered."},
     "reveal.explanation": {"ja": "解説", "en": "Explanation"},
-    "reveal.source": {"ja": "出典: {seed} / {section}", "en": "Source: {seed} / {section}"},
+    "reveal.source": {"ja": "出典: {title} / {section}", "en": "Source: {title} / {section}"},
     # practice
     "quiz.no_match": {
         "ja": "「{filter}」に当てはまる試験・サービスがありません。例: {examples}",

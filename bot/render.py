@@ -103,7 +103,9 @@ def reveal_text(question: Question, results: PostResults, locale: str) -> str:
         count = results.by_choice.get(c.id, 0)
         lines.append(f"{mark} {choice_label(c.id)}. {c.text}（{count}）\n   {c.explanation}")
     lines += ["", f"{t(locale, 'reveal.explanation')}: {question.explanation.strip()}"]
-    lines.append(t(locale, "reveal.source", seed=question.source.seed, section=question.source.section))
+    lines.append(
+        t(locale, "reveal.source", title=question.source.title or question.source.seed, section=question.source.section)
+    )
     return "\n".join(lines)
 
 

@@ -44,7 +44,11 @@ def dump_question(question: Question) -> str:
             "choices": [{"id": c.id, "text": c.text, "explanation": c.explanation} for c in question.choices],
             "answer": sorted(question.answer),
             "explanation": question.explanation,
-            "source": {"seed": question.source.seed, "section": question.source.section},
+            "source": {
+                "seed": question.source.seed,
+                "section": question.source.section,
+                "title": question.source.title,
+            },
             "shuffle": question.shuffle,
         },
         ensure_ascii=False,
@@ -63,6 +67,6 @@ def load_question(text: str) -> Question:
         choices=tuple(Choice(c["id"], c["text"], c["explanation"]) for c in data["choices"]),
         answer=frozenset(data["answer"]),
         explanation=data["explanation"],
-        source=Source(data["source"]["seed"], data["source"]["section"]),
+        source=Source(data["source"]["seed"], data["source"]["section"], data["source"].get("title", "")),
         shuffle=data.get("shuffle", True),
     )

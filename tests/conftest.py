@@ -12,14 +12,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.config import PROJECT_ROOT, Settings
+from bot.config import Settings
 from bot.content import Question, load_content
 from bot.core import Actor, StudyBot
 from bot.models import Channel, Community, Post, PostResults
 from bot.storage import Storage
 
 FIXTURE_CONTENT = Path(__file__).parent / "fixtures" / "content"
-SEEDS = PROJECT_ROOT.parent / "shared" / "seeds"
 TOKYO = ZoneInfo("Asia/Tokyo")
 
 
@@ -99,7 +98,6 @@ def settings(tmp_path: Path) -> Settings:
     return Settings(
         database=tmp_path / "studybot.db",
         content_dir=FIXTURE_CONTENT,
-        seeds_dir=SEEDS,
         locale="ja",
         timezone="Asia/Tokyo",
         console_user="tester",
@@ -108,7 +106,7 @@ def settings(tmp_path: Path) -> Settings:
 
 @pytest.fixture
 def content():
-    return load_content(FIXTURE_CONTENT, SEEDS)
+    return load_content(FIXTURE_CONTENT)
 
 
 async def make_bot(settings: Settings, clock: Clock, content, platform: RecordingPlatform | None = None) -> StudyBot:

@@ -13,13 +13,13 @@ import yaml
 from bot.cli import main
 from bot.config import PROJECT_ROOT
 from bot.content import ContentError, load_content
-from tests.conftest import FIXTURE_CONTENT, SEEDS
+from tests.conftest import FIXTURE_CONTENT
 
 SHIPPED = PROJECT_ROOT / "content"
 
 
 def test_shipped_content_validates():
-    bank = load_content(SHIPPED, SEEDS)
+    bank = load_content(SHIPPED)
     assert len(bank.questions) >= 40
     assert len(bank.entries) >= 40
     assert any(q.multi for q in bank.questions.values())
@@ -32,16 +32,17 @@ def test_each_shipped_file_validates_on_its_own_terms(path: Path, tmp_path: Path
     """One file at a time (with all lookups, which questions refer to), so a failure names the file."""
     target = tmp_path / "content"
     shutil.copytree(SHIPPED / "lookup", target / "lookup")
+    shutil.copy(SHIPPED / "sources.yaml", target)
     (target / "questions").mkdir()
     if path.parent.name == "questions":
         shutil.copy(path, target / "questions" / path.name)
     else:
         shutil.copy(FIXTURE_CONTENT / "questions" / "sample.yaml", target / "questions")
-    load_content(target, SEEDS)
+    load_content(target)
 
 
 def test_shipped_prompts_are_unique():
-    bank = load_content(SHIPPED, SEEDS)
+    bank = load_content(SHIPPED)
     prompts = [q.prompt for q in bank.questions.values()]
     assert len(prompts) == len(set(prompts))
 
@@ -67,6 +68,7 @@ def write_bank(tmp_path: Path, questions: list[dict] | str) -> Path:
     root = tmp_path / "content"
     (root / "questions").mkdir(parents=True)
     shutil.copytree(FIXTURE_CONTENT / "lookup", root / "lookup")
+    shutil.copy(FIXTURE_CONTENT / "sources.yaml", root)
     text = questions if isinstance(questions, str) else yaml.safe_dump({"questions": questions}, allow_unicode=True)
     (root / "questions" / "bank.yaml").write_text(text, encoding="utf-8")
     return root
@@ -74,7 +76,7 @@ def write_bank(tmp_path: Path, questions: list[dict] | str) -> Path:
 
 def problems(tmp_path: Path, questions) -> list[str]:
     with pytest.raises(ContentError) as err:
-        load_content(write_bank(tmp_path, questions), SEEDS)
+        load_content(write_bank(tmp_path, questions))
     return [str(p) for p in err.value.problems]
 
 
@@ -83,7 +85,7 @@ def with_(**changes):
 
 
 def test_good_question_loads(tmp_path):
-    bank = load_content(write_bank(tmp_path, [GOOD]), SEEDS)
+    bank = load_content(write_bank(tmp_path, [GOOD]))
     assert bank.questions["q1"].answer == {"a"}
 
 
@@ -100,7 +102,10 @@ def test_good_question_loads(tmp_path):
         (with_(exams=["AWS-101"]), "q1: exams: unknown exam 'AWS-101'"),
         (with_(services=["nosuch"]), "q1: services: service tag 'nosuch' has no lookup entry"),
         (with_(difficulty=5), "q1: difficulty: must be 1, 2 or 3"),
-        (with_(source={"seed": "999_0000000000000000.txt", "section": "x"}), "q1: source.seed: no seed file named"),
+        (
+            with_(source={"seed": "999_0000000000000000.txt", "section": "x"}),
+            "q1: source.seed: '999_0000000000000000.txt' is not a source declared",
+        ),
         (with_(id="Bad Id"), "Bad Id: id: must match"),
         (with_(answer=["a", "b"]), "q1: answer: every choice is correct"),
     ],
@@ -115,7 +120,7 @@ def test_duplicate_ids_across_files(tmp_path):
     root = write_bank(tmp_path, [GOOD])
     (root / "questions" / "more.yaml").write_text(yaml.safe_dump({"questions": [GOOD]}), encoding="utf-8")
     with pytest.raises(ContentError) as err:
-        load_content(root, SEEDS)
+        load_content(root)
     assert any("duplicate question id (also in content/questions/bank.yaml)" in str(p) for p in err.value.problems)
 
 
@@ -156,7 +161,7 @@ def test_lookup_related_must_exist(tmp_path):
     }
     (root / "lookup" / "extra.yaml").write_text(yaml.safe_dump({"entries": [entry]}), encoding="utf-8")
     with pytest.raises(ContentError) as err:
-        load_content(root, SEEDS)
+        load_content(root)
     assert any("x: related: no lookup entry with id 'nope'" in str(p) for p in err.value.problems)
 
 

@@ -8,7 +8,7 @@ from bot.cli import main
 from bot.config import PROJECT_ROOT
 from bot.content import load_content
 from bot.content_report import near_duplicates, report
-from tests.conftest import FIXTURE_CONTENT, SEEDS
+from tests.conftest import FIXTURE_CONTENT
 
 
 def test_report_counts_and_gaps(content):
@@ -36,14 +36,26 @@ def test_report_command(capsys):
 
 
 def test_shipped_bank_has_no_near_duplicates():
-    bank = load_content(PROJECT_ROOT / "content", SEEDS)
+    bank = load_content(PROJECT_ROOT / "content")
     assert near_duplicates(list(bank.questions.values())) == []
 
 
-def test_every_shipped_source_names_a_seed_and_every_service_has_an_entry():
-    bank = load_content(PROJECT_ROOT / "content", SEEDS)
-    seeds = {p.name for p in SEEDS.iterdir()}
-    assert {q.source.seed for q in bank.questions.values()} <= seeds
-    assert {s.seed for e in bank.entries.values() for s in e.sources} <= seeds
+def test_every_shipped_source_is_declared_and_every_service_has_an_entry():
+    bank = load_content(PROJECT_ROOT / "content")  # the loader refuses an undeclared source
+    titles = {q.source.title for q in bank.questions.values()} | {
+        s.title for e in bank.entries.values() for s in e.sources
+    }
+    assert "" not in titles and "DOP 学習ノート" in titles
     service_entries = {e.id for e in bank.entries.values() if e.kind == "service"}
     assert bank.services() <= service_entries
+
+
+def test_the_raw_notes_can_be_checked_with_an_explicit_path(tmp_path):
+    import pytest
+
+    from bot.content import ContentError
+
+    (tmp_path / "000_7dd489db3682b38b.txt").write_text("notes", encoding="utf-8")
+    with pytest.raises(ContentError) as missing:
+        load_content(PROJECT_ROOT / "content", tmp_path)
+    assert "no file '002_770c15cb5c62f16c.txt'" in str(missing.value)

@@ -56,7 +56,14 @@ def reveal_embed(question: Question, results: PostResults, locale: str) -> disco
     embed.add_field(
         name=t(locale, "reveal.explanation"), value=clip(question.explanation.strip(), 1024) or "-", inline=False
     )
-    embed.set_footer(text=t(locale, "reveal.source", seed=question.source.seed, section=question.source.section))
+    embed.set_footer(
+        text=t(
+            locale,
+            "reveal.source",
+            title=question.source.title or question.source.seed,
+            section=question.source.section,
+        )
+    )
     return within_total(embed)
 
 

@@ -95,7 +95,16 @@ def reveal_blocks(question: Question, results: PostResults, locale: str) -> list
         count = results.by_choice.get(c.id, 0)
         blocks.append(section(f"{mark} *{choice_label(c.id)}. {c.text}*（{count}）\n{c.explanation}"))
     blocks.append(section(f"*{t(locale, 'reveal.explanation')}*\n{question.explanation.strip()}"))
-    blocks.append(context(t(locale, "reveal.source", seed=question.source.seed, section=question.source.section)))
+    blocks.append(
+        context(
+            t(
+                locale,
+                "reveal.source",
+                title=question.source.title or question.source.seed,
+                section=question.source.section,
+            )
+        )
+    )
     return blocks
 
 
