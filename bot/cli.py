@@ -16,7 +16,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from bot.config import ConfigError, Settings, load_settings
-from bot.content import ContentError, load_content
+from bot.content import ContentError, content_files, load_content
 from bot.content_report import report
 from bot.core import StudyBot
 from bot.gc_tuning import tune_for_bursts
@@ -248,17 +248,30 @@ async def watch_content(bot: StudyBot, interval: float = 5.0) -> None:
     seen = await asyncio.to_thread(content_signature, bot.settings.content_dir)
     while True:
         await asyncio.sleep(interval)
-        current = await asyncio.to_thread(content_signature, bot.settings.content_dir)
-        if current != seen:
-            seen = current
-            with contextlib.suppress(ContentError):
-                await bot.reload_content()
+        try:
+            current = await asyncio.to_thread(content_signature, bot.settings.content_dir)
+            if current != seen:
+                seen = current
+                with contextlib.suppress(ContentError):
+                    await bot.reload_content()
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # the watcher must outlive any file an editor leaves behind; the next edit still loads
+            log.exception("content watcher: could not check the content folder, trying again")
 
 
 def content_signature(content_dir: Path) -> tuple[tuple[str, int, int], ...]:
-    return tuple(
-        sorted((str(p), p.stat().st_mtime_ns, p.stat().st_size) for p in content_dir.glob("*/*.y*ml") if p.is_file())
-    )
+    """What changes when an author saves: names, mtimes and sizes. A file that vanishes while it is looked
+    at (an editor's temporary file) is simply not part of it."""
+    paths = [*content_files(content_dir / "questions"), *content_files(content_dir / "lookup")]
+    found = []
+    for p in [*paths, content_dir / "sources.yaml"]:
+        try:
+            st = p.stat()
+        except OSError:
+            continue
+        found.append((str(p), st.st_mtime_ns, st.st_size))
+    return tuple(sorted(found))
 
 
 async def _cancel(task: asyncio.Task[object]) -> None:

@@ -23,6 +23,10 @@ LOOKUP_KINDS = ("service", "feature", "concept")
 STATUSES = ("current", "legacy")
 # libyaml's safe loader when PyYAML was built with it: several times faster on the whole bank.
 SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+# A content file is hand-written text; anything past this is a mistake or an attack, refused unread.
+MAX_FILE_BYTES = 2_000_000
+# A problem quotes at most this much of a bad value, so a huge value cannot flood logs or HTTP answers.
+EXCERPT_CHARS = 80
 
 
 @dataclass(frozen=True)
@@ -125,6 +129,27 @@ class ContentBank:
         return primary or found
 
 
+def excerpt(value: object, limit: int = EXCERPT_CHARS) -> str:
+    """repr() of a value, cut to a bounded length: problems quote what was wrong, never all of it."""
+    text = repr(value) if not isinstance(value, (list, dict, tuple, set)) else _shallow_repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _shallow_repr(value: object) -> str:
+    """A container's repr without walking into it: a nested value may be arbitrarily large."""
+    size = len(value)  # type: ignore[arg-type]
+    return f"<{type(value).__name__} of {size} item{'s' if size != 1 else ''}>"
+
+
+def content_files(folder: Path) -> list[Path]:
+    """The YAML files of a content folder. Hidden names (editor lock files such as .#x.yaml, which may be
+    dangling links) are not content; everything else named *.yaml is, and problems with it are reported."""
+    try:
+        return sorted(p for p in folder.glob("*.y*ml") if not p.name.startswith("."))
+    except OSError:
+        return []
+
+
 def normalize(text: str) -> str:
     """Width- and case-insensitive form, so 'ＡＳＧ', 'asg' and 'ASG' compare equal."""
     return unicodedata.normalize("NFKC", text).casefold().strip()
@@ -141,6 +166,29 @@ async def load_content_async(content_dir: Path, seeds_dir: Path | None = None) -
     return await asyncio.to_thread(load_content, content_dir, seeds_dir)
 
 
+class _Refused(Exception):
+    """A file refused before it is parsed into values."""
+
+
+def _parse(path: Path) -> Any:
+    """Parse one file, refusing what a hand-written content file never needs: more than MAX_FILE_BYTES,
+    and YAML anchors/aliases, whose expansion (a "billion laughs" file of a few hundred bytes) would
+    stall the event loop and blow up every message that quotes the value."""
+    if not path.is_file():
+        raise _Refused("not a regular file")
+    with path.open("rb") as f:
+        raw = f.read(MAX_FILE_BYTES + 1)
+    if len(raw) > MAX_FILE_BYTES:
+        raise _Refused(f"larger than {MAX_FILE_BYTES // 1_000_000} MB; split it into several files")
+    text = raw.decode("utf-8")
+    if "&" in text or "*" in text:  # cheap filter: only files that could hold an anchor are scanned
+        for event in yaml.parse(text, Loader=SAFE_LOADER):
+            if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+                mark = event.start_mark
+                raise _Refused(f"YAML anchors and aliases are not allowed (line {mark.line + 1}); write the value out")
+    return yaml.load(text, Loader=SAFE_LOADER)
+
+
 class _Loader:
     def __init__(self, content_dir: Path, seeds_dir: Path | None):
         self.content_dir = content_dir
@@ -152,21 +200,43 @@ class _Loader:
     def load(self) -> ContentBank:
         if not self.content_dir.is_dir():
             raise ContentError([Problem(str(self.content_dir), "", "", "content directory not found")])
+        try:
+            self._load_all()
+        except (MemoryError, RecursionError) as exc:
+            # Validation walks values the YAML produced; a pathological file must not take the bot down.
+            self._problem(
+                str(self.content_dir), "", "", f"content too large or too deeply nested ({type(exc).__name__})"
+            )
+        if self.problems:
+            raise ContentError(self.problems)
+        return self.bank
+
+    def _load_all(self) -> None:
         self._declared_sources()
-        question_files = sorted((self.content_dir / "questions").glob("*.y*ml"))
-        lookup_files = sorted((self.content_dir / "lookup").glob("*.y*ml"))
+        question_files = content_files(self.content_dir / "questions")
+        lookup_files = content_files(self.content_dir / "lookup")
         if not question_files:
             self._problem(str(self.content_dir / "questions"), "", "", "no question files (*.yaml)")
         for path in question_files:
             for item, where in self._items(path, "questions"):
-                self._question(item, where)
+                self._guarded(self._question, item, where)
         for path in lookup_files:
             for item, where in self._items(path, "entries"):
-                self._entry(item, where)
+                self._guarded(self._entry, item, where)
         self._cross_checks()
-        if self.problems:
-            raise ContentError(self.problems)
-        return self.bank
+
+    def _guarded(self, read: Any, item: dict[str, Any], where: str) -> None:
+        """One entry the checks did not foresee (a type nobody expected) is one problem, not a crash:
+        reload keeps the old content, the watcher keeps watching, and the author sees which entry."""
+        try:
+            read(item, where)
+        except (MemoryError, RecursionError):
+            raise
+        except Exception as exc:  # any surprise in one entry is that entry's problem
+            entry = item.get("id")
+            self._problem(
+                where, entry if isinstance(entry, str) else "?", "", f"could not be read ({type(exc).__name__})"
+            )
 
     def _declared_sources(self) -> None:
         """content/sources.yaml names what questions may cite, so the bank checks itself without the raw
@@ -178,14 +248,14 @@ class _Loader:
         for item, where in self._items(path, "sources"):
             sid, title = item.get("id"), item.get("title")
             if not isinstance(sid, str) or not sid.strip() or not isinstance(title, str) or not title.strip():
-                self._problem(where, str(sid), "", "a source needs an id and a title")
+                self._problem(where, str(sid)[:40], "", "a source needs an id and a title")
                 continue
             exam = item.get("exam")
             if exam is not None and exam not in EXAMS:
-                self._problem(where, sid, "exam", f"unknown exam {exam!r}")
+                self._problem(where, sid, "exam", f"unknown exam {excerpt(exam)}")
             self.sources[sid] = title.strip()
             if self.seeds_dir is not None and not (self.seeds_dir / sid).is_file():
-                self._problem(where, sid, "id", f"no file {sid!r} in {self.seeds_dir}")
+                self._problem(where, sid, "id", f"no file {excerpt(sid)} in {self.seeds_dir}")
 
     def _problem(self, file: str, entry: str, fld: str, message: str) -> None:
         self.problems.append(Problem(file, entry, fld, message))
@@ -199,15 +269,21 @@ class _Loader:
     def _items(self, path: Path, key: str) -> list[tuple[dict[str, Any], str]]:
         name = self._rel(path)
         try:
-            data = yaml.load(path.read_text(encoding="utf-8"), Loader=SAFE_LOADER)
+            data = _parse(path)
         except UnicodeDecodeError:
             self._problem(name, "", "", "not UTF-8 text")
+            return []
+        except _Refused as exc:
+            self._problem(name, "", "", str(exc))
+            return []
+        except OSError as exc:
+            self._problem(name, "", "", f"cannot be read: {exc.strerror or type(exc).__name__}")
             return []
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
             reason = getattr(exc, "problem", None) or str(exc)
-            self._problem(name, "", "", f"malformed YAML{at}: {reason}")
+            self._problem(name, "", "", f"malformed YAML{at}: {reason[:200]}")
             return []
         if not isinstance(data, dict) or not isinstance(data.get(key), list):
             self._problem(name, "", key, f"the file must be a mapping with a list under '{key}:'")
@@ -248,7 +324,7 @@ class _Loader:
             self._problem(file, entry, f"{fld}.seed", "required text is missing or empty")
             ok = False
         elif seed not in self.sources:
-            self._problem(file, entry, f"{fld}.seed", f"{seed!r} is not a source declared in sources.yaml")
+            self._problem(file, entry, f"{fld}.seed", f"{excerpt(seed)} is not a source declared in sources.yaml")
             ok = False
         if not isinstance(section, str) or not section.strip():
             self._problem(file, entry, f"{fld}.section", "required text is missing or empty")
@@ -258,8 +334,9 @@ class _Loader:
     def _id(self, item: dict[str, Any], file: str, index_hint: str) -> str:
         raw = item.get("id")
         if not isinstance(raw, str) or not ID_PATTERN.match(raw):
-            self._problem(file, str(raw or index_hint), "id", "must match [a-z0-9][a-z0-9-]* (60 chars max)")
-            return str(raw or index_hint)
+            shown = str(raw)[:40] if raw and not isinstance(raw, (list, dict)) else index_hint
+            self._problem(file, shown, "id", "must match [a-z0-9][a-z0-9-]* (60 chars max)")
+            return shown
         return raw
 
     def _question(self, item: dict[str, Any], file: str) -> None:
@@ -271,11 +348,11 @@ class _Loader:
         exams = self._list(item, "exams", file, qid)
         for exam in exams:
             if exam not in EXAMS:
-                self._problem(file, qid, "exams", f"unknown exam {exam!r} (known: {', '.join(EXAMS)})")
+                self._problem(file, qid, "exams", f"unknown exam {excerpt(exam)} (known: {', '.join(EXAMS)})")
         services = self._list(item, "services", file, qid)
         for service in services:
             if not isinstance(service, str) or not ID_PATTERN.match(service):
-                self._problem(file, qid, "services", f"bad service tag {service!r}")
+                self._problem(file, qid, "services", f"bad service tag {excerpt(service)}")
         difficulty = item.get("difficulty")
         if difficulty not in (1, 2, 3):
             self._problem(file, qid, "difficulty", "must be 1, 2 or 3")
@@ -283,10 +360,13 @@ class _Loader:
         explanation = self._text(item, "explanation", file, qid)
         choices = self._choices(item, file, qid)
         answer = self._list(item, "answer", file, qid)
+        if not all(isinstance(a, str) for a in answer):
+            self._problem(file, qid, "answer", "must be a list of choice ids such as [a] or [b, d]")
+            answer = [a for a in answer if isinstance(a, str)]
         choice_ids = {c.id for c in choices}
         for a in answer:
             if a not in choice_ids:
-                self._problem(file, qid, "answer", f"correct answer {a!r} is not among the choices")
+                self._problem(file, qid, "answer", f"correct answer {excerpt(a)} is not among the choices")
         if len(set(answer)) != len(answer):
             self._problem(file, qid, "answer", "lists the same choice twice")
         if choices and len(set(answer)) >= len(choices):
@@ -360,6 +440,9 @@ class _Loader:
             if not isinstance(line, str) or not line.strip():
                 self._problem(file, eid, "summary", "bullets must be non-empty text")
         related = self._list(item, "related", file, eid, required=False)
+        for key, values in (("aliases", aliases), ("related", related)):
+            if not all(isinstance(v, str) and v.strip() for v in values):
+                self._problem(file, eid, key, "must be a list of non-empty text")
         status = item.get("status", "current")
         if status not in STATUSES:
             self._problem(file, eid, "status", f"must be one of {', '.join(STATUSES)}")
@@ -389,11 +472,11 @@ class _Loader:
         for entry in entries.values():
             for rel in entry.related:
                 if rel not in entries:
-                    self._problem(entry.file, entry.id, "related", f"no lookup entry with id {rel!r}")
+                    self._problem(entry.file, entry.id, "related", f"no lookup entry with id {excerpt(rel)}")
         if not entries:
             return
         service_entries = {e.id for e in entries.values() if e.kind == "service"}
         for q in self.bank.questions.values():
             for service in q.services:
                 if service not in service_entries:
-                    self._problem(q.file, q.id, "services", f"service tag {service!r} has no lookup entry")
+                    self._problem(q.file, q.id, "services", f"service tag {excerpt(service)} has no lookup entry")

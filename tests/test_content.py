@@ -3,6 +3,7 @@ entry id and field, all at once."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import textwrap
 from pathlib import Path
@@ -64,12 +65,17 @@ GOOD = {
 }
 
 
+def dump(data: object) -> str:
+    """YAML without anchors: the loader refuses them, and PyYAML writes one for every shared object."""
+    return yaml.safe_dump(json.loads(json.dumps(data)), allow_unicode=True)
+
+
 def write_bank(tmp_path: Path, questions: list[dict] | str) -> Path:
     root = tmp_path / "content"
     (root / "questions").mkdir(parents=True)
     shutil.copytree(FIXTURE_CONTENT / "lookup", root / "lookup")
     shutil.copy(FIXTURE_CONTENT / "sources.yaml", root)
-    text = questions if isinstance(questions, str) else yaml.safe_dump({"questions": questions}, allow_unicode=True)
+    text = questions if isinstance(questions, str) else dump({"questions": questions})
     (root / "questions" / "bank.yaml").write_text(text, encoding="utf-8")
     return root
 
@@ -118,7 +124,7 @@ def test_each_mistake_is_named(tmp_path, question, expected):
 
 def test_duplicate_ids_across_files(tmp_path):
     root = write_bank(tmp_path, [GOOD])
-    (root / "questions" / "more.yaml").write_text(yaml.safe_dump({"questions": [GOOD]}), encoding="utf-8")
+    (root / "questions" / "more.yaml").write_text(dump({"questions": [GOOD]}), encoding="utf-8")
     with pytest.raises(ContentError) as err:
         load_content(root)
     assert any("duplicate question id (also in content/questions/bank.yaml)" in str(p) for p in err.value.problems)
@@ -159,7 +165,7 @@ def test_lookup_related_must_exist(tmp_path):
         "related": ["nope"],
         "sources": [{"seed": "003_3511edbbd2531384.txt", "section": "SQS"}],
     }
-    (root / "lookup" / "extra.yaml").write_text(yaml.safe_dump({"entries": [entry]}), encoding="utf-8")
+    (root / "lookup" / "extra.yaml").write_text(dump({"entries": [entry]}), encoding="utf-8")
     with pytest.raises(ContentError) as err:
         load_content(root)
     assert any("x: related: no lookup entry with id 'nope'" in str(p) for p in err.value.problems)
