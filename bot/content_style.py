@@ -77,7 +77,7 @@ def style_warnings(question: Question, glossary: dict[str, str]) -> list[Problem
         if m := LATIN_TOUCHING_JAPANESE.search(text):
             warn(field, f"no space between Latin and Japanese ({m[0]!r}); write one half-width space")
         for variant, term in glossary.items():
-            if variant in text and term not in text.replace(variant, ""):
+            if variant in text.replace(term, ""):  # the variant may be part of the term (パラメータ, パラメーター)
                 warn(field, f"{variant!r}: the glossary spells it {term!r}")
     if not POLITE_QUESTION.search(question.prompt.strip()):
         warn("prompt", "the question is not asked in です/ます (…ですか。/…ください。)")

@@ -55,3 +55,11 @@ def test_sizes_a_platform_would_cut_are_errors():
     assert [p.field for p in size_problems(multi)] == ["choices.a.text"]
     single = replace(multi, answer=frozenset("a"), choices=(Choice("a", "一" * 101, "x"), *multi.choices[1:]))
     assert size_problems(single) == []
+
+
+def test_the_glossary_spelling_itself_is_not_a_variant():
+    right = q("a", "パラメーターストアを使う", "地理的位置情報ルーティングを使う", prompt="どれですか。")
+    glossary = {"パラメータ": "パラメーター", "位置情報ルーティング": "地理的位置情報ルーティング"}
+    assert [p.message for p in style_warnings(right, glossary)] == []
+    wrong = q("a", "パラメータストアを使う", "位置情報ルーティングを使う", prompt="どれですか。")
+    assert len(style_warnings(wrong, glossary)) == 2
