@@ -14,7 +14,7 @@ from pathlib import Path
 
 import yaml
 
-from bot.content import ContentBank, Problem, Question
+from bot.content import ContentBank, LookupEntry, Problem, Question
 
 JAPANESE = r"[ぁ-ゖァ-ヺー一-龯々]"
 # A break that ends a line which does not end a sentence, a list item or a heading, followed by more text.
@@ -59,6 +59,27 @@ def size_problems(question: Question) -> list[Problem]:
     return found
 
 
+def text_warnings(text: str, glossary: dict[str, str]) -> list[str]:
+    """The rules every text of the bank follows, questions and lookup entries alike."""
+    found = []
+    text = text.strip()
+    if MID_SENTENCE_BREAK.search(text):
+        found.append("a line break in mid-sentence (chat shows it as is); use a folded scalar (>-)")
+    if m := HALF_WIDTH_BRACKET.search(text):
+        found.append(f"half-width bracket beside Japanese ({m[0]!r}); use （）")
+    if m := LATIN_TOUCHING_JAPANESE.search(text):
+        found.append(f"no space between Latin and Japanese ({m[0]!r}); write one half-width space")
+    for variant, term in glossary.items():
+        if variant in text.replace(term, ""):  # the variant may be part of the term (パラメータ, パラメーター)
+            found.append(f"{variant!r}: the glossary spells it {term!r}")
+    return found
+
+
+def entry_warnings(entry: LookupEntry, glossary: dict[str, str]) -> list[Problem]:
+    texts = [("term", entry.term)] + [(f"summary[{i}]", line) for i, line in enumerate(entry.summary)]
+    return [Problem(entry.file, entry.id, field, m) for field, text in texts for m in text_warnings(text, glossary)]
+
+
 def style_warnings(question: Question, glossary: dict[str, str]) -> list[Problem]:
     found = []
 
@@ -69,16 +90,8 @@ def style_warnings(question: Question, glossary: dict[str, str]) -> list[Problem
     texts += [(f"choices.{c.id}.text", c.text) for c in question.choices]
     texts += [(f"choices.{c.id}.explanation", c.explanation) for c in question.choices]
     for field, text in texts:
-        text = text.strip()
-        if MID_SENTENCE_BREAK.search(text):
-            warn(field, "a line break in mid-sentence (chat shows it as is); use a folded scalar (>-)")
-        if m := HALF_WIDTH_BRACKET.search(text):
-            warn(field, f"half-width bracket beside Japanese ({m[0]!r}); use （）")
-        if m := LATIN_TOUCHING_JAPANESE.search(text):
-            warn(field, f"no space between Latin and Japanese ({m[0]!r}); write one half-width space")
-        for variant, term in glossary.items():
-            if variant in text.replace(term, ""):  # the variant may be part of the term (パラメータ, パラメーター)
-                warn(field, f"{variant!r}: the glossary spells it {term!r}")
+        for message in text_warnings(text, glossary):
+            warn(field, message)
     if not POLITE_QUESTION.search(question.prompt.strip()):
         warn("prompt", "the question is not asked in です/ます (…ですか。/…ください。)")
     counts = COUNT_IN_PROMPT.findall(question.prompt)
@@ -95,4 +108,5 @@ def check_style(bank: ContentBank, content_dir: Path) -> tuple[list[Problem], li
     glossary = load_glossary(content_dir)
     errors = [p for q in bank.questions.values() for p in size_problems(q)]
     warnings = [p for q in bank.questions.values() for p in style_warnings(q, glossary)]
+    warnings += [p for e in bank.entries.values() for p in entry_warnings(e, glossary)]
     return errors, warnings

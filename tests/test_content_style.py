@@ -63,3 +63,12 @@ def test_the_glossary_spelling_itself_is_not_a_variant():
     assert [p.message for p in style_warnings(right, glossary)] == []
     wrong = q("a", "パラメータストアを使う", "位置情報ルーティングを使う", prompt="どれですか。")
     assert len(style_warnings(wrong, glossary)) == 2
+
+
+def test_lookup_entries_follow_the_same_text_rules():
+    from bot.content import LookupEntry
+    from bot.content_style import entry_warnings
+
+    entry = LookupEntry("x", "S3バケット", "feature", "s3", (), ("設定(既定)は\n無効",), (), "current", ())
+    found = [p.message for p in entry_warnings(entry, GLOSSARY)]
+    assert len(found) == 3 and any("mid-sentence" in m for m in found)
