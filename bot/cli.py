@@ -18,6 +18,7 @@ from pathlib import Path
 from bot.config import ConfigError, Settings, load_settings
 from bot.content import ContentError, content_files, load_content
 from bot.content_report import report
+from bot.content_tidy import tidy_content
 from bot.core import StudyBot
 from bot.gc_tuning import tune_for_bursts
 from bot.logs import setup_logging
@@ -42,6 +43,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     report_cmd.add_argument("path", nargs="?", help="content directory (default: the configured one)")
     content_sub.add_parser("reload", help="tell the running bot (on this machine) to reload its content")
+    tidy = content_sub.add_parser("tidy", help="apply the mechanical house style: （）, spacing, unbroken sentences")
+    tidy.add_argument("path", nargs="?", help="content directory (default: the configured one)")
+    tidy.add_argument("--dry-run", action="store_true", help="say which files would change; write nothing")
     sub.add_parser("health", help="exit 0 when the running bot on this machine is healthy (for HEALTHCHECK)")
     db = sub.add_parser("db", help="database tools")
     db_sub = db.add_subparsers(dest="action", required=True)
@@ -60,6 +64,8 @@ def main(argv: list[str] | None = None) -> int:
             path = Path(args.path) if args.path else settings.content_dir
             if args.action == "reload":
                 return local_request(settings, "POST", "/admin/reload")
+            if args.action == "tidy":
+                return content_tidy(path, write=not args.dry_run)
             if args.action == "report":
                 print(report(load_content(path, settings.seeds_dir)))
                 return 0
@@ -115,6 +121,19 @@ def content_check(settings: Settings, path: Path) -> int:
         f"ok: {len(bank.questions)} questions ({multi} multi-select), {len(bank.entries)} lookup entries "
         f"in {path} ({elapsed * 1000:.0f} ms)"
     )
+    return 0
+
+
+def content_tidy(path: Path, write: bool) -> int:
+    try:
+        results = tidy_content(path, write=write)
+    except ContentError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    verb = "tidied" if write else "would tidy"
+    for r in results:
+        print(f"{verb} {r.path}: {r.changed_lines} line(s)")
+    print(f"ok: {len(results)} file(s) {verb}" if results else "ok: nothing to tidy")
     return 0
 
 
