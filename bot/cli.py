@@ -22,8 +22,11 @@ from bot.core import StudyBot
 from bot.gc_tuning import tune_for_bursts
 from bot.logs import setup_logging
 from bot.storage import MIGRATIONS, Storage, StorageError
+from bot.storage_errors import BackupInterrupted, BackupRefused, DatabaseDamaged
+from bot.storage_health import backup_database
 
 log = logging.getLogger("studybot")
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -46,8 +49,9 @@ def main(argv: list[str] | None = None) -> int:
     db = sub.add_parser("db", help="database tools")
     db_sub = db.add_subparsers(dest="action", required=True)
     db_sub.add_parser("migrate", help="create the database or bring its schema up to date")
-    backup = db_sub.add_parser("backup", help="copy the database while the bot runs (SQLite online backup)")
+    backup = db_sub.add_parser("backup", help="copy the database while the bot runs (a consistent snapshot)")
     backup.add_argument("path", help="where to write the copy")
+    backup.add_argument("--force", action="store_true", help="overwrite an existing file that is not a backup")
     args = parser.parse_args(argv)
 
     try:
@@ -72,12 +76,18 @@ def main(argv: list[str] | None = None) -> int:
             if not Path(settings.database).exists():
                 print(f"studybot: no database at {settings.database}", file=sys.stderr)
                 return 1
-            return asyncio.run(db_backup(settings, Path(args.path)))
+            return db_backup(settings, Path(args.path), force=args.force)
         if args.command == "db":
             return asyncio.run(db_migrate(settings))
         if args.command == "run" and settings.has_platform_tokens:
             return asyncio.run(run_platforms(settings))
         return asyncio.run(run_console(settings))
+    except (BackupRefused, DatabaseDamaged) as exc:  # nothing was touched: fix the path or the file
+        print(f"studybot: {exc}", file=sys.stderr)
+        return 2
+    except BackupInterrupted as exc:
+        print(f"studybot: {exc}", file=sys.stderr)
+        return 130
     except (ContentError, StorageError) as exc:
         print(f"studybot: {exc}", file=sys.stderr)
         return 1
@@ -125,22 +135,22 @@ async def db_migrate(settings: Settings) -> int:
     return 0
 
 
-async def db_backup(settings: Settings, path: Path) -> int:
-    storage = await Storage.open(settings.database)
-    shown = -1
+def db_backup(settings: Settings, path: Path, force: bool = False) -> int:
+    """Copy the live database without opening it as the bot does (no migration, no lock held): Ctrl-C
+    or SIGTERM stop the copy at its next step and remove what it wrote."""
+    stopped: list[int] = []
 
     def progress(done: int, total: int) -> None:
-        nonlocal shown
-        percent = 100 * done // max(total, 1)
-        if percent // 10 != shown // 10:
-            shown = percent
-            print(f"backup: {percent}% ({done}/{total} pages)", file=sys.stderr)
+        print(f"backup: {100 * done // max(total, 1)}% ({done // 2**20}/{total // 2**20} MiB)", file=sys.stderr)
 
+    previous = {sig: signal.signal(sig, lambda signum, _: stopped.append(signum)) for sig in STOP_SIGNALS}
+    started = time.perf_counter()
     try:
-        await storage.backup(path, progress)
+        size = backup_database(settings.database, path, force=force, progress=progress, stop=lambda: bool(stopped))
     finally:
-        await storage.close()
-    print(f"ok: {settings.database} backed up to {path}")
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    print(f"ok: {settings.database} backed up to {path} ({size // 1024} KiB in {time.perf_counter() - started:.1f} s)")
     return 0
 
 

@@ -66,27 +66,6 @@ def test_db_migrate_command(tmp_path, monkeypatch, capsys):
     assert (tmp_path / "cli.db").exists()
 
 
-async def test_backup_while_answers_are_written(bot, clock, tmp_path):
-    """The online backup copies a consistent database while the bot keeps recording answers."""
-    import asyncio
-
-    from bot.commands import parse_daily_set
-    from tests.conftest import ADMIN, actor, right_and_wrong
-
-    schedule = await bot.set_daily(ADMIN, parse_daily_set(["09:00"]))
-    post = (await bot.post_daily(schedule)).post
-    right, _ = right_and_wrong(bot.question_of(post))
-    answering = asyncio.gather(*(bot.answer(actor(f"u{i}"), post.id, right) for i in range(300)))
-    await bot.storage.backup(tmp_path / "copy.db")
-    await answering
-    copy = sqlite3.connect(tmp_path / "copy.db")
-    assert copy.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-    copied = copy.execute("SELECT COUNT(*) FROM answers").fetchone()[0]
-    assert 0 <= copied <= 300
-    assert copy.execute("SELECT COUNT(*) FROM posts").fetchone()[0] == 1
-    assert not (tmp_path / "copy.db.partial").exists()
-
-
 def test_db_backup_command(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("STUDYBOT_DATABASE", str(tmp_path / "live.db"))
     assert main(["db", "backup", str(tmp_path / "b.db")]) == 1  # nothing to back up yet
