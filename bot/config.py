@@ -46,6 +46,8 @@ class Settings:
     # Seconds a process's claim on a post (sending or revealing it) holds without being renewed: after a
     # crash, another process (or the restarted one) finishes the post this long after.
     lease_seconds: float = 90.0
+    # /healthz fails below this much free space on the database's disk, while the bot can still say so
+    min_free_mb: int = 64
 
     def locale_for(self, platform_locale: str | None) -> str:
         """The language of a new community: the configured one, else the platform's, else Japanese."""
@@ -79,6 +81,7 @@ _ENV = {
     "http_port": "STUDYBOT_HTTP_PORT",
     "slack_path": "SLACK_EVENTS_PATH",
     "lease_seconds": "STUDYBOT_LEASE_SECONDS",
+    "min_free_mb": "STUDYBOT_MIN_FREE_MB",
 }
 
 
@@ -114,6 +117,13 @@ def _build(raw: dict[str, object]) -> Settings:
                 values[name] = int(str(value))
             except ValueError:
                 raise ConfigError(f"http_port must be a number, not {value!r}") from None
+        elif name == "min_free_mb":
+            try:
+                values[name] = int(str(value))
+            except ValueError:
+                raise ConfigError("min_free_mb must be a whole number of MiB") from None
+            if values[name] < 0:
+                raise ConfigError("min_free_mb must be 0 or more")
         elif name == "lease_seconds":
             try:
                 values[name] = float(str(value))

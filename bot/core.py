@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import random
-import sqlite3
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -41,6 +40,7 @@ from bot.periods import period_key, period_keys
 from bot.snapshots import dump_question, load_question, shuffled
 from bot.stats import UserStats, compute_stats
 from bot.storage import Storage
+from bot.storage_errors import STORAGE_FAILURES
 
 if TYPE_CHECKING:
     from bot.scheduler import DailyScheduler
@@ -141,7 +141,7 @@ class StudyBot:
     @classmethod
     async def create(cls, settings: Settings, **kwargs: object) -> StudyBot:
         content = await load_content_async(settings.content_dir, settings.seeds_dir)
-        storage = await Storage.open(settings.database)
+        storage = await Storage.open(settings.database, min_free_bytes=settings.min_free_mb * 2**20)
         return cls(settings, storage, content, **kwargs)  # type: ignore[arg-type]
 
     async def close(self) -> None:
@@ -196,7 +196,7 @@ class StudyBot:
         """Record a user's answer to a post: the first answer counts, later ones are told so."""
         try:
             return await self._answer(actor, post_id, choices)
-        except sqlite3.Error as exc:  # disk full, read-only: the answer was not stored, and we say so
+        except STORAGE_FAILURES as exc:  # disk full, read-only, file gone: the answer was not stored, and we say so
             self.metrics.errors.labels("answer_not_stored").inc()
             log.error("post %s: could not store an answer: %s", post_id, exc)
             community = self._communities.get((actor.platform, actor.community_id))

@@ -260,6 +260,8 @@ class _LogCheckpointer:
         try:
             # PASSIVE never waits, for the writer or for readers (another process may be reading).
             await self._conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        except sqlite3.Error as exc:  # a disk error, the file gone: /healthz says which, one line here
+            log.error("copying the database log into the database file failed (tried again later): %s", exc)
         except Exception:
             log.exception("copying the database log into the database file failed; tried again later")
         finally:

@@ -3,6 +3,8 @@ backup) can raise them without importing the storage itself."""
 
 from __future__ import annotations
 
+import sqlite3
+
 
 class StorageError(Exception):
     """The database cannot be used (unreadable, read-only, full, damaged, or from a newer studybot)."""
@@ -22,3 +24,8 @@ class BackupRefused(StorageError):
 
 class BackupInterrupted(StorageError):
     """Ctrl-C or SIGTERM during a backup: the partial copy was removed, the target left as it was."""
+
+
+# What a caller catches to say "could not be saved" instead of failing: SQLite's own errors (disk full,
+# read-only) and ours (the file deleted or replaced under the bot).
+STORAGE_FAILURES = (sqlite3.Error, StorageError)

@@ -20,17 +20,36 @@ LOCAL = {"127.0.0.1", "::1"}
 
 
 def add_ops_routes(app: web.Application, bot: StudyBot, scheduler_running: Callable[[], bool]) -> None:
+    reported: dict[str, str] = {}  # the problems last logged: a failing check is logged when it changes
+
     async def healthz(request: web.Request) -> web.Response:
+        """Each check by name; 503 when any fails, with why in `problems`. `database` is the writer
+        answering; `database_file`, `database_write` and `disk_space` look at the file on disk (see
+        bot/storage_health.py), which a deleted, replaced or full database fails."""
         checks: dict[str, bool] = {"scheduler": scheduler_running()}
+        problems: dict[str, str] = {}
         try:
             checks["database"] = await asyncio.wait_for(bot.storage.ping(), 2)
-        except Exception:
+        except Exception as exc:
             checks["database"] = False
+            problems["database"] = str(exc) or "no answer within 2 s"
+        for name, problem in (await bot.storage.health_checks()).items():
+            checks[name] = problem is None
+            if problem is not None:
+                problems[name] = problem
         for name, platform in bot.platforms.items():
             connected = getattr(platform, "is_connected", None)
             checks[f"adapter:{name}"] = bool(connected()) if connected else True
         healthy = all(checks.values())
-        return web.json_response({"ok": healthy, "checks": checks}, status=200 if healthy else 503)
+        body: dict[str, object] = {"ok": healthy, "checks": checks}
+        if problems:
+            body["problems"] = problems
+        if problems != reported:
+            if problems:
+                log.error("unhealthy: %s", "; ".join(f"{k}: {v}" for k, v in problems.items()))
+            reported.clear()
+            reported.update(problems)
+        return web.json_response(body, status=200 if healthy else 503)
 
     async def metrics(request: web.Request) -> web.Response:
         return web.Response(body=bot.metrics.render(), content_type="text/plain", charset="utf-8")

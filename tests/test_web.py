@@ -34,7 +34,14 @@ async def test_healthz_reports_each_part(server, bot):
         body = await resp.json()
     assert resp.status == 200 and body == {
         "ok": True,
-        "checks": {"scheduler": True, "database": True, "adapter:test": True},
+        "checks": {
+            "scheduler": True,
+            "database": True,
+            "database_file": True,
+            "database_write": True,
+            "disk_space": True,
+            "adapter:test": True,
+        },
     }
     running["scheduler"] = False
     async with session.get(f"{url}/healthz") as resp:
