@@ -48,6 +48,9 @@ class Settings:
     lease_seconds: float = 90.0
     # /healthz fails below this much free space on the database's disk, while the bot can still say so
     min_free_mb: int = 64
+    # "normal": an acknowledged answer survives the process being killed, not a power cut (the last
+    # commits may still be in the OS's cache). "full": fsync at every commit, so it survives both.
+    durability: str = "normal"
 
     def locale_for(self, platform_locale: str | None) -> str:
         """The language of a new community: the configured one, else the platform's, else Japanese."""
@@ -82,7 +85,9 @@ _ENV = {
     "slack_path": "SLACK_EVENTS_PATH",
     "lease_seconds": "STUDYBOT_LEASE_SECONDS",
     "min_free_mb": "STUDYBOT_MIN_FREE_MB",
+    "durability": "STUDYBOT_DURABILITY",
 }
+DURABILITY = ("normal", "full")
 
 
 def load_settings(config_file: str | Path | None = None, env: dict[str, str] | None = None) -> Settings:
@@ -139,6 +144,8 @@ def _build(raw: dict[str, object]) -> Settings:
     settings = Settings(**values)  # type: ignore[arg-type]
     if settings.locale is not None and settings.locale not in LOCALES:
         raise ConfigError(f"locale must be one of {', '.join(LOCALES)}, not {settings.locale!r}")
+    if settings.durability not in DURABILITY:
+        raise ConfigError(f"durability must be one of {', '.join(DURABILITY)}, not {settings.durability!r}")
     check_timezone(settings.timezone)
     return settings
 

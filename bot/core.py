@@ -141,7 +141,9 @@ class StudyBot:
     @classmethod
     async def create(cls, settings: Settings, **kwargs: object) -> StudyBot:
         content = await load_content_async(settings.content_dir, settings.seeds_dir)
-        storage = await Storage.open(settings.database, min_free_bytes=settings.min_free_mb * 2**20)
+        storage = await Storage.open(
+            settings.database, durability=settings.durability, min_free_bytes=settings.min_free_mb * 2**20
+        )
         return cls(settings, storage, content, **kwargs)  # type: ignore[arg-type]
 
     async def close(self) -> None:

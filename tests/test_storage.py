@@ -110,3 +110,29 @@ def _frames_in_the_log(database: Path) -> int:
     busy, frames, _ = sqlite3.connect(database).execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
     assert not busy
     return frames
+
+
+@pytest.mark.parametrize(("durability", "pragma"), [(None, 1), ("normal", 1), ("full", 2)])
+async def test_durability_sets_how_often_sqlite_syncs(tmp_path, durability, pragma):
+    """STUDYBOT_DURABILITY=full makes every commit fsync its log (PRAGMA synchronous=FULL, 2), so an
+    acknowledged answer survives a power cut; normal (1) survives a killed process only."""
+    from bot.config import load_settings
+    from bot.core import StudyBot
+    from tests.conftest import FIXTURE_CONTENT
+
+    env = {"STUDYBOT_DATABASE": str(tmp_path / "d.db"), "STUDYBOT_CONTENT_DIR": str(FIXTURE_CONTENT)}
+    if durability:
+        env["STUDYBOT_DURABILITY"] = durability
+    bot = await StudyBot.create(load_settings(env=env))
+    try:
+        conn = bot.storage._db._conn
+        assert await bot.storage._db._execute(lambda: conn.execute("PRAGMA synchronous").fetchone()[0]) == pragma
+    finally:
+        await bot.close()
+
+
+def test_an_unknown_durability_is_refused():
+    from bot.config import ConfigError, load_settings
+
+    with pytest.raises(ConfigError, match="durability must be one of normal, full"):
+        load_settings(env={"STUDYBOT_DURABILITY": "fsync-always"})
