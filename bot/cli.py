@@ -214,7 +214,13 @@ async def run_platforms(settings: Settings) -> int:
             else:
                 web_app = slack.web_app(settings.slack_path)
         add_ops_routes(web_app, bot, lambda: scheduler.running)
-        runner = await serve(web_app, settings.http_host, settings.http_port)
+        runner = await serve(
+            web_app,
+            settings.http_host,
+            settings.http_port,
+            header_timeout=settings.http_header_timeout,
+            max_connections=settings.http_max_connections or None,
+        )
         closers.append(runner.cleanup)
         if settings.discord_token:
             from adapters.discord import DiscordRunner

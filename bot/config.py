@@ -43,6 +43,10 @@ class Settings:
     http_host: str = "0.0.0.0"
     http_port: int = 3000
     slack_path: str = "/slack/events"
+    # Seconds a connection gets to send a request's headers (and an idle keep-alive connection lasts);
+    # connections open at most at once (0: 1,000, or half the process's file descriptor limit if lower).
+    http_header_timeout: float = 10.0
+    http_max_connections: int = 0
     # Seconds a process's claim on a post (sending or revealing it) holds without being renewed: after a
     # crash, another process (or the restarted one) finishes the post this long after.
     lease_seconds: float = 90.0
@@ -83,6 +87,8 @@ _ENV = {
     "http_host": "STUDYBOT_HTTP_HOST",
     "http_port": "STUDYBOT_HTTP_PORT",
     "slack_path": "SLACK_EVENTS_PATH",
+    "http_header_timeout": "STUDYBOT_HTTP_HEADER_TIMEOUT",
+    "http_max_connections": "STUDYBOT_HTTP_MAX_CONNECTIONS",
     "lease_seconds": "STUDYBOT_LEASE_SECONDS",
     "min_free_mb": "STUDYBOT_MIN_FREE_MB",
     "durability": "STUDYBOT_DURABILITY",
@@ -122,13 +128,20 @@ def _build(raw: dict[str, object]) -> Settings:
                 values[name] = int(str(value))
             except ValueError:
                 raise ConfigError(f"http_port must be a number, not {value!r}") from None
-        elif name == "min_free_mb":
+        elif name in ("min_free_mb", "http_max_connections"):
             try:
                 values[name] = int(str(value))
             except ValueError:
-                raise ConfigError("min_free_mb must be a whole number of MiB") from None
+                raise ConfigError(f"{name} must be a whole number") from None
             if values[name] < 0:
-                raise ConfigError("min_free_mb must be 0 or more")
+                raise ConfigError(f"{name} must be 0 or more")
+        elif name == "http_header_timeout":
+            try:
+                values[name] = float(str(value))
+            except ValueError:
+                raise ConfigError("http_header_timeout must be a number of seconds") from None
+            if not 0.1 <= values[name] <= 600:
+                raise ConfigError("http_header_timeout must be between 0.1 and 600 seconds")
         elif name == "lease_seconds":
             try:
                 values[name] = float(str(value))

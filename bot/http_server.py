@@ -97,6 +97,7 @@ class _Connection(asyncio.Protocol):
         self.busy = False
         self.waiting_since = time.monotonic()
         self._arm(self.server.header_timeout)
+        self.server._room.set()  # an idle connection can be dropped for a new one now
 
     def drop(self) -> None:
         """Close at once, without flushing: the peer is not reading or not sending."""
@@ -228,7 +229,8 @@ async def serve(
     """Serve `app` on host:port until `cleanup()` (port 0: any free port, see `addresses`)."""
     server = HttpServer(header_timeout, request_timeout, max_connections or connection_limit())
     app.middlewares.append(server.middleware)
-    runner = web.AppRunner(app, keepalive_timeout=header_timeout, **HANDLER_LIMITS)
+    # shutdown_timeout: requests in flight at SIGTERM get this long, well within Docker's 10 s grace.
+    runner = web.AppRunner(app, keepalive_timeout=header_timeout, shutdown_timeout=5.0, **HANDLER_LIMITS)
     await runner.setup()
     await server.start(runner, host, port)
     log.info("HTTP server on %s:%s", host, server.addresses[0][1])

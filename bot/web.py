@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 from aiohttp import web
 
+from bot import http_server
 from bot.content import ContentError
 from bot.core import StudyBot
 
@@ -68,9 +69,14 @@ def add_ops_routes(app: web.Application, bot: StudyBot, scheduler_running: Calla
     app.router.add_post("/admin/reload", reload)
 
 
-async def serve(app: web.Application, host: str, port: int) -> web.AppRunner:
-    runner = web.AppRunner(app)
-    await runner.setup()
-    await web.TCPSite(runner, host, port).start()
-    log.info("HTTP server on %s:%s", host, runner.addresses[0][1] if runner.addresses else port)
-    return runner
+async def serve(
+    app: web.Application,
+    host: str,
+    port: int,
+    *,
+    header_timeout: float = http_server.HEADER_TIMEOUT,
+    max_connections: int | None = None,
+) -> http_server.HttpServer:
+    """Serve `app` with a deadline for each request's headers, an idle timeout and a connection limit
+    that pushes back (bot/http_server.py); port 0 takes a free port (see `.addresses`)."""
+    return await http_server.serve(app, host, port, header_timeout=header_timeout, max_connections=max_connections)
