@@ -61,9 +61,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         if args.command == "content":
-            path = Path(args.path) if args.path else settings.content_dir
             if args.action == "reload":
                 return local_request(settings, "POST", "/admin/reload")
+            path = Path(args.path) if args.path else settings.content_dir
             if args.action == "report":
                 print(report(load_content(path, settings.seeds_dir)))
                 return 0
@@ -96,12 +96,15 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def local_request(settings: Settings, method: str, path: str) -> int:
-    """Ask the bot running on this machine over its HTTP server; print the answer; 0 when it says ok."""
+    """Ask the bot running on this machine over its HTTP server; print the answer; 0 when it says ok.
+    Sends STUDYBOT_ADMIN_TOKEN when set (the admin endpoint needs it)."""
     url = f"http://127.0.0.1:{settings.http_port}{path}"
+    headers = {"Content-Type": "application/json"}  # urllib would say form-urlencoded, which is refused
+    if settings.admin_token:
+        headers["Authorization"] = f"Bearer {settings.admin_token}"
+    request = urllib.request.Request(url, method=method, data=b"{}" if method == "POST" else None, headers=headers)
     try:
-        with urllib.request.urlopen(
-            urllib.request.Request(url, method=method, data=b"" if method == "POST" else None), timeout=5
-        ) as resp:
+        with urllib.request.urlopen(request, timeout=5) as resp:
             print(resp.read().decode())
             return 0
     except urllib.error.HTTPError as exc:
@@ -187,7 +190,7 @@ async def run_platforms(settings: Settings) -> int:
     from aiohttp import web
 
     from bot.scheduler import DailyScheduler
-    from bot.web import add_ops_routes, serve
+    from bot.web import add_ops_routes, metrics_app, serve
 
     setup_logging(settings)
     try:
@@ -213,7 +216,12 @@ async def run_platforms(settings: Settings) -> int:
                 closers.append(handler.close_async)
             else:
                 web_app = slack.web_app(settings.slack_path)
-        add_ops_routes(web_app, bot, lambda: scheduler.running)
+        separate_metrics = settings.metrics_port is not None
+        add_ops_routes(web_app, bot, lambda: scheduler.running, metrics=not separate_metrics)
+        if separate_metrics:
+            assert settings.metrics_port is not None
+            metrics_server = await serve(metrics_app(bot), settings.metrics_host, settings.metrics_port)
+            closers.append(metrics_server.cleanup)
         runner = await serve(
             web_app,
             settings.http_host,

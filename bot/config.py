@@ -47,6 +47,10 @@ class Settings:
     # connections open at most at once (0: 1,000, or half the process's file descriptor limit if lower).
     http_header_timeout: float = 10.0
     http_max_connections: int = 0
+    admin_token: str | None = None  # /admin/reload takes it as a bearer token; unset, it is refused
+    metrics_token: str | None = None  # set, /metrics takes it as a bearer token
+    metrics_host: str = "127.0.0.1"  # with metrics_port: /metrics on an address of its own
+    metrics_port: int | None = None  # unset, /metrics is on the main HTTP port
     # Seconds a process's claim on a post (sending or revealing it) holds without being renewed: after a
     # crash, another process (or the restarted one) finishes the post this long after.
     lease_seconds: float = 90.0
@@ -89,6 +93,10 @@ _ENV = {
     "slack_path": "SLACK_EVENTS_PATH",
     "http_header_timeout": "STUDYBOT_HTTP_HEADER_TIMEOUT",
     "http_max_connections": "STUDYBOT_HTTP_MAX_CONNECTIONS",
+    "admin_token": "STUDYBOT_ADMIN_TOKEN",
+    "metrics_token": "STUDYBOT_METRICS_TOKEN",
+    "metrics_host": "STUDYBOT_METRICS_HOST",
+    "metrics_port": "STUDYBOT_METRICS_PORT",
     "lease_seconds": "STUDYBOT_LEASE_SECONDS",
     "min_free_mb": "STUDYBOT_MIN_FREE_MB",
     "durability": "STUDYBOT_DURABILITY",
@@ -123,11 +131,11 @@ def _build(raw: dict[str, object]) -> Settings:
     for name, value in raw.items():
         if name in ("database", "content_dir", "seeds_dir"):
             values[name] = Path(str(value)).expanduser()
-        elif name == "http_port":
+        elif name in ("http_port", "metrics_port"):
             try:
                 values[name] = int(str(value))
             except ValueError:
-                raise ConfigError(f"http_port must be a number, not {value!r}") from None
+                raise ConfigError(f"{name} must be a number, not {value!r}") from None
         elif name in ("min_free_mb", "http_max_connections"):
             try:
                 values[name] = int(str(value))

@@ -85,6 +85,8 @@ def setup_logging(settings: Settings, level: int = logging.INFO, json_lines: boo
             settings.slack_bot_token or "",
             settings.slack_app_token or "",
             settings.slack_signing_secret or "",
+            settings.admin_token or "",
+            settings.metrics_token or "",
         ]
     )
     handler = logging.StreamHandler()
