@@ -134,5 +134,5 @@ async def test_durability_sets_how_often_sqlite_syncs(tmp_path, durability, prag
 def test_an_unknown_durability_is_refused():
     from bot.config import ConfigError, load_settings
 
-    with pytest.raises(ConfigError, match="durability must be one of normal, full"):
+    with pytest.raises(ConfigError, match=r"durability \(set by STUDYBOT_DURABILITY\) must be one of normal, full"):
         load_settings(env={"STUDYBOT_DURABILITY": "fsync-always"})
