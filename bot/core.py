@@ -50,6 +50,7 @@ DEFAULT_REVEAL_MINUTES = 8 * 60
 NAME_LIMIT = 64  # characters of a display name kept: a 100,000-character name is nobody's
 USER_CACHE = 10_000  # users kept in memory (least recently seen go first)
 QUESTION_CACHE = 10_000  # posted questions kept decoded
+MAX_ID = 2**63 - 1  # SQLite's largest integer: a larger post id raises OverflowError instead of not matching
 
 
 @dataclass(frozen=True)
@@ -207,6 +208,8 @@ class StudyBot:
 
     async def _answer(self, actor: Actor, post_id: int, choices: list[str]) -> AnswerFeedback:
         ctx = await self.context(actor)
+        if not 0 < post_id <= MAX_ID:  # a forged or mistyped id: SQLite could not even look it up
+            return AnswerFeedback(AnswerOutcome(AnswerStatus.UNKNOWN_POST), ctx.locale)
         post = self._posts.get(post_id) or await self.sent_post(post_id)
         if post is None or not await self._clicked_where_posted(post, ctx, actor):
             return AnswerFeedback(AnswerOutcome(AnswerStatus.UNKNOWN_POST), ctx.locale)

@@ -187,6 +187,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "ja": "このボタンはもう使えません（古いメッセージのボタンです）。",
         "en": "This button is no longer valid (it belongs to an old message).",
     },
+    "console.bad_post_id": {
+        "ja": "{value} は問題の番号ではありません。/answer 12 A のように、[#12] の数字と選択肢を書いてください。",
+        "en": "{value} is not a question number. Write the number shown as [#12] and your choice: /answer 12 A",
+    },
     "error.unexpected": {
         "ja": "⚠️ 予期しないエラーが起きました。少し待ってからもう一度お試しください。",
         "en": "⚠️ Something went wrong on our side. Please try again in a moment.",
