@@ -232,21 +232,32 @@ def refuse_target(database: Path, target: Path, force: bool) -> None:
         )
     if target.is_dir():
         raise BackupRefused(f"refusing to back up onto {target}: it is a folder; name the file to write")
-    if target.exists() and not force and not _is_studybot_database(target):
+    if any(os.path.lexists(f"{target}{suffix}") for suffix in ("-wal", "-shm")):
         raise BackupRefused(
-            f"refusing to overwrite {target}: it exists and is not a studybot database;"
+            f"refusing to back up onto {target}: it has -wal/-shm files, so a database there is in use"
+            " (another bot's?); choose another path"
+        )
+    if target.exists() and not force and not _is_earlier_backup(target):
+        raise BackupRefused(
+            f"refusing to overwrite {target}: it exists and is not an earlier studybot backup;"
             " add --force to replace it, or choose another path"
         )
 
 
-def _is_studybot_database(path: Path) -> bool:
+def _is_earlier_backup(path: Path) -> bool:
+    """A copy this command wrote: studybot's tables, and not in WAL mode (VACUUM INTO writes a
+    rollback-journal file; a database a bot has run on is in WAL mode)."""
     try:
+        with path.open("rb") as f:
+            header = f.read(20)
+        if len(header) < 20 or header[18] == 2:  # file format version 2: WAL
+            return False
         conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
         try:
             names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         finally:
             conn.close()
-    except sqlite3.Error:
+    except (OSError, sqlite3.Error):
         return False
     return {"answers", "posts", "score_mark"} <= names
 

@@ -181,6 +181,26 @@ async def test_an_existing_file_is_overwritten_only_when_it_is_a_backup_or_force
     assert code == 2 and "folder" in output
 
 
+async def test_another_live_database_is_never_overwritten(tmp_path):
+    """A database a bot has run on (WAL mode) needs --force; one in use (its -wal/-shm beside it) is
+    refused even with --force, since overwriting it under its bot corrupts it."""
+    db = tmp_path / "studybot.db"
+    await make_database(db, 1)
+    other = tmp_path / "other" / "studybot.db"
+    await make_database(other, 1)
+    code, output = await backup(db, str(other))
+    assert code == 2 and "--force" in output
+    in_use = sqlite3.connect(other)  # another bot's connection: WAL mode keeps -wal and -shm beside it
+    in_use.execute("INSERT INTO users (platform, platform_id) VALUES ('x', 'y')")
+    in_use.commit()
+    try:
+        code, output = await backup(db, str(other), "--force")
+        assert code == 2 and "in use" in output
+    finally:
+        in_use.close()
+    assert (await backup(db, str(other), "--force"))[0] == 0
+
+
 async def test_storage_backup_while_the_bot_answers(bot, clock, tmp_path):
     schedule = await bot.set_daily(ADMIN, parse_daily_set(["09:00"]))
     post = (await bot.post_daily(schedule)).post
