@@ -80,7 +80,7 @@ async def test_trickling_connections_are_closed_and_health_still_answers(tmp_pat
         assert status == 200
         await asyncio.wait_for(asyncio.gather(*(t.task for t in tricklers if t.task)), 10)
         lasted = [t.closed_at - t.opened_at for t in tricklers if t.closed_at is not None]
-        assert len(lasted) == 400 and max(lasted) < 2 + 1.5, max(lasted)
+        assert len(lasted) == 400 and max(lasted) < 2 + 3, max(lasted)  # 3 s of slack for a loaded machine
         assert min(lasted) > 1.5  # closed by the header timeout, not refused
     finally:
         code, err = await bot.terminate()
