@@ -116,3 +116,24 @@ async def test_more_connections_than_descriptors_push_back_without_a_log_flood(t
     assert 1 <= err.count("HTTP connections at the limit") <= 3
     assert len(err.splitlines()) < 60, err[-3000:]
     print(f"600 connections, ulimit -n 200: {still_open} kept open, /healthz in {took * 1000:.0f} ms")
+
+
+async def test_an_idle_keep_alive_connection_is_closed_after_the_timeout(tmp_path, fake):
+    bot = BotProcess(slack_env(tmp_path, fake, STUDYBOT_HTTP_HEADER_TIMEOUT="1.5"))
+    await bot.start()
+    try:
+        await bot.wait_healthy()
+        reader, writer = await asyncio.open_connection("127.0.0.1", bot.port)
+        writer.write(b"GET /healthz HTTP/1.1\r\nHost: bot\r\nConnection: keep-alive\r\n\r\n")
+        await writer.drain()
+        head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 5)
+        assert head.startswith(b"HTTP/1.1 200")
+        answered = time.monotonic()
+        with contextlib.suppress(OSError):
+            while await asyncio.wait_for(reader.read(65536), 10):  # the body, then EOF when closed
+                pass
+        idle = time.monotonic() - answered
+        writer.close()
+    finally:
+        await bot.terminate()
+    assert 1.0 < idle < 1.5 + 3, idle
