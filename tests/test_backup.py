@@ -104,9 +104,10 @@ async def test_backup_finishes_under_hundreds_of_writes_a_second(tmp_path):
     print(f"backup of 64 MiB under {len(during) / took:.0f} writes/s: {took:.2f} s; writer wrote {written.decode()}")
 
 
-async def test_ctrl_c_during_a_backup_leaves_nothing_behind(tmp_path):
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+async def test_ctrl_c_during_a_backup_leaves_nothing_behind(tmp_path, sig):
     db = tmp_path / "studybot.db"
-    await make_database(db, 400)
+    await make_database(db, 300)
     out = tmp_path / "copies"
     out.mkdir()
     proc = await asyncio.create_subprocess_exec(
@@ -122,7 +123,7 @@ async def test_ctrl_c_during_a_backup_leaves_nothing_behind(tmp_path):
     while not any(name.endswith(f"partial-{proc.pid}") for name in os.listdir(out)):
         assert time.monotonic() < deadline and proc.returncode is None, "the copy never started"
         await asyncio.sleep(0.005)
-    proc.send_signal(signal.SIGINT)
+    proc.send_signal(sig)
     _, err = await asyncio.wait_for(proc.communicate(), 20)
     assert proc.returncode == 130, err.decode()
     assert "interrupted" in err.decode() and "Traceback" not in err.decode()
