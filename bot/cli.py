@@ -37,6 +37,7 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("console", help="the local terminal chat on the embedded database")
     content = sub.add_parser("content", help="study content tools")
     content_sub = content.add_subparsers(dest="action", required=True)
+    content.set_defaults(path=None)  # `content reload` takes no path
     check = content_sub.add_parser("check", help="validate the question and lookup YAML")
     check.add_argument("path", nargs="?", help="content directory (default: the configured one)")
     check.add_argument("--seeds", help="the raw study notes: check that every declared source is a file there")
@@ -61,9 +62,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         if args.command == "content":
+            path = Path(args.path) if args.path else settings.content_dir
             if args.action == "reload":
                 return local_request(settings, "POST", "/admin/reload")
-            path = Path(args.path) if args.path else settings.content_dir
             if args.action == "report":
                 print(report(load_content(path, settings.seeds_dir)))
                 return 0
