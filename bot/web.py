@@ -23,7 +23,7 @@ from bot.core import StudyBot
 
 log = logging.getLogger("studybot.web")
 # The content types a browser sends cross-site without asking first (a CORS "simple" request): an
-# admin request never has them. https://developer.mozilla.org/en-US/docs/Web/HTTP/Guides/CORS#simple_requests
+# admin request never has them. https://developer.mozilla.org/docs/Glossary/CORS-safelisted_request_header
 FORM_TYPES = {"application/x-www-form-urlencoded", "multipart/form-data", "text/plain"}
 
 
