@@ -23,8 +23,11 @@ from bot.core import StudyBot
 from bot.gc_tuning import tune_for_bursts
 from bot.logs import setup_logging
 from bot.storage import MIGRATIONS, Storage, StorageError
+from bot.storage_errors import BackupInterrupted, BackupRefused, DatabaseDamaged
+from bot.storage_health import backup_database
 
 log = logging.getLogger("studybot")
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -35,6 +38,7 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("console", help="the local terminal chat on the embedded database")
     content = sub.add_parser("content", help="study content tools")
     content_sub = content.add_subparsers(dest="action", required=True)
+    content.set_defaults(path=None)  # `content reload` takes no path
     check = content_sub.add_parser("check", help="validate the question and lookup YAML")
     check.add_argument("path", nargs="?", help="content directory (default: the configured one)")
     check.add_argument("--seeds", help="the raw study notes: check that every declared source is a file there")
@@ -50,8 +54,9 @@ def main(argv: list[str] | None = None) -> int:
     db = sub.add_parser("db", help="database tools")
     db_sub = db.add_subparsers(dest="action", required=True)
     db_sub.add_parser("migrate", help="create the database or bring its schema up to date")
-    backup = db_sub.add_parser("backup", help="copy the database while the bot runs (SQLite online backup)")
+    backup = db_sub.add_parser("backup", help="copy the database while the bot runs (a consistent snapshot)")
     backup.add_argument("path", help="where to write the copy")
+    backup.add_argument("--force", action="store_true", help="overwrite an existing file that is not a backup")
     args = parser.parse_args(argv)
 
     try:
@@ -78,12 +83,18 @@ def main(argv: list[str] | None = None) -> int:
             if not Path(settings.database).exists():
                 print(f"studybot: no database at {settings.database}", file=sys.stderr)
                 return 1
-            return asyncio.run(db_backup(settings, Path(args.path)))
+            return db_backup(settings, Path(args.path), force=args.force)
         if args.command == "db":
             return asyncio.run(db_migrate(settings))
         if args.command == "run" and settings.has_platform_tokens:
             return asyncio.run(run_platforms(settings))
         return asyncio.run(run_console(settings))
+    except (BackupRefused, DatabaseDamaged) as exc:  # nothing was touched: fix the path or the file
+        print(f"studybot: {exc}", file=sys.stderr)
+        return 2
+    except BackupInterrupted as exc:
+        print(f"studybot: {exc}", file=sys.stderr)
+        return 130
     except (ContentError, StorageError) as exc:
         print(f"studybot: {exc}", file=sys.stderr)
         return 1
@@ -92,12 +103,15 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def local_request(settings: Settings, method: str, path: str) -> int:
-    """Ask the bot running on this machine over its HTTP server; print the answer; 0 when it says ok."""
+    """Ask the bot running on this machine over its HTTP server; print the answer; 0 when it says ok.
+    Sends STUDYBOT_ADMIN_TOKEN when set (the admin endpoint needs it)."""
     url = f"http://127.0.0.1:{settings.http_port}{path}"
+    headers = {"Content-Type": "application/json"}  # urllib would say form-urlencoded, which is refused
+    if settings.admin_token:
+        headers["Authorization"] = f"Bearer {settings.admin_token}"
+    request = urllib.request.Request(url, method=method, data=b"{}" if method == "POST" else None, headers=headers)
     try:
-        with urllib.request.urlopen(
-            urllib.request.Request(url, method=method, data=b"" if method == "POST" else None), timeout=5
-        ) as resp:
+        with urllib.request.urlopen(request, timeout=5) as resp:
             print(resp.read().decode())
             return 0
     except urllib.error.HTTPError as exc:
@@ -144,22 +158,22 @@ async def db_migrate(settings: Settings) -> int:
     return 0
 
 
-async def db_backup(settings: Settings, path: Path) -> int:
-    storage = await Storage.open(settings.database)
-    shown = -1
+def db_backup(settings: Settings, path: Path, force: bool = False) -> int:
+    """Copy the live database without opening it as the bot does (no migration, no lock held): Ctrl-C
+    or SIGTERM stop the copy at its next step and remove what it wrote."""
+    stopped: list[int] = []
 
     def progress(done: int, total: int) -> None:
-        nonlocal shown
-        percent = 100 * done // max(total, 1)
-        if percent // 10 != shown // 10:
-            shown = percent
-            print(f"backup: {percent}% ({done}/{total} pages)", file=sys.stderr)
+        print(f"backup: {100 * done // max(total, 1)}% ({done // 2**20}/{total // 2**20} MiB)", file=sys.stderr)
 
+    previous = {sig: signal.signal(sig, lambda signum, _: stopped.append(signum)) for sig in STOP_SIGNALS}
+    started = time.perf_counter()
     try:
-        await storage.backup(path, progress)
+        size = backup_database(settings.database, path, force=force, progress=progress, stop=lambda: bool(stopped))
     finally:
-        await storage.close()
-    print(f"ok: {settings.database} backed up to {path}")
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    print(f"ok: {settings.database} backed up to {path} ({size // 1024} KiB in {time.perf_counter() - started:.1f} s)")
     return 0
 
 
@@ -196,7 +210,7 @@ async def run_platforms(settings: Settings) -> int:
     from aiohttp import web
 
     from bot.scheduler import DailyScheduler
-    from bot.web import add_ops_routes, serve
+    from bot.web import add_ops_routes, metrics_app, serve
 
     setup_logging(settings)
     try:
@@ -222,8 +236,19 @@ async def run_platforms(settings: Settings) -> int:
                 closers.append(handler.close_async)
             else:
                 web_app = slack.web_app(settings.slack_path)
-        add_ops_routes(web_app, bot, lambda: scheduler.running)
-        runner = await serve(web_app, settings.http_host, settings.http_port)
+        separate_metrics = settings.metrics_port is not None
+        add_ops_routes(web_app, bot, lambda: scheduler.running, metrics=not separate_metrics)
+        if separate_metrics:
+            assert settings.metrics_port is not None
+            metrics_server = await serve(metrics_app(bot), settings.metrics_host, settings.metrics_port)
+            closers.append(metrics_server.cleanup)
+        runner = await serve(
+            web_app,
+            settings.http_host,
+            settings.http_port,
+            header_timeout=settings.http_header_timeout,
+            max_connections=settings.http_max_connections or None,
+        )
         closers.append(runner.cleanup)
         if settings.discord_token:
             from adapters.discord import DiscordRunner

@@ -13,6 +13,8 @@ from zoneinfo import ZoneInfo, available_timezones
 
 import yaml
 
+from bot.redaction import redact
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 LOCALES = ("ja", "en")
 DEFAULT_LOCALE = "ja"
@@ -43,9 +45,22 @@ class Settings:
     http_host: str = "0.0.0.0"
     http_port: int = 3000
     slack_path: str = "/slack/events"
+    # Seconds a connection gets to send a request's headers (and an idle keep-alive connection lasts);
+    # connections open at most at once (0: 1,000, or half the process's file descriptor limit if lower).
+    http_header_timeout: float = 10.0
+    http_max_connections: int = 0
+    admin_token: str | None = None  # /admin/reload takes it as a bearer token; unset, it is refused
+    metrics_token: str | None = None  # set, /metrics takes it as a bearer token
+    metrics_host: str = "127.0.0.1"  # with metrics_port: /metrics on an address of its own
+    metrics_port: int | None = None  # unset, /metrics is on the main HTTP port
     # Seconds a process's claim on a post (sending or revealing it) holds without being renewed: after a
     # crash, another process (or the restarted one) finishes the post this long after.
     lease_seconds: float = 90.0
+    # /healthz fails below this much free space on the database's disk, while the bot can still say so
+    min_free_mb: int = 64
+    # "normal": an acknowledged answer survives the process being killed, not a power cut (the last
+    # commits may still be in the OS's cache). "full": fsync at every commit, so it survives both.
+    durability: str = "normal"
 
     def locale_for(self, platform_locale: str | None) -> str:
         """The language of a new community: the configured one, else the platform's, else Japanese."""
@@ -78,59 +93,136 @@ _ENV = {
     "http_host": "STUDYBOT_HTTP_HOST",
     "http_port": "STUDYBOT_HTTP_PORT",
     "slack_path": "SLACK_EVENTS_PATH",
+    "http_header_timeout": "STUDYBOT_HTTP_HEADER_TIMEOUT",
+    "http_max_connections": "STUDYBOT_HTTP_MAX_CONNECTIONS",
+    "admin_token": "STUDYBOT_ADMIN_TOKEN",
+    "metrics_token": "STUDYBOT_METRICS_TOKEN",
+    "metrics_host": "STUDYBOT_METRICS_HOST",
+    "metrics_port": "STUDYBOT_METRICS_PORT",
     "lease_seconds": "STUDYBOT_LEASE_SECONDS",
+    "min_free_mb": "STUDYBOT_MIN_FREE_MB",
+    "durability": "STUDYBOT_DURABILITY",
 }
 
 
+SECRETS = (
+    "discord_token",
+    "slack_bot_token",
+    "slack_app_token",
+    "slack_signing_secret",
+    "admin_token",
+    "metrics_token",
+)
+NUMBERS: dict[str, tuple[type, float, float, str]] = {  # name: (type, lowest, highest, what it is)
+    "http_port": (int, 0, 65535, "a port number"),
+    "metrics_port": (int, 0, 65535, "a port number"),
+    "min_free_mb": (int, 0, 2**40, "a whole number of MiB"),
+    "http_max_connections": (int, 0, 10**6, "a whole number"),
+    "http_header_timeout": (float, 0.1, 600, "a number of seconds"),
+    "lease_seconds": (float, 1, 3600, "a number of seconds"),
+}
+CHOICES = {"locale": LOCALES, "durability": ("normal", "full")}
+
+
 def load_settings(config_file: str | Path | None = None, env: dict[str, str] | None = None) -> Settings:
-    """Merge defaults, the YAML file (STUDYBOT_CONFIG or the argument) and the environment."""
+    """Merge defaults, the YAML file (STUDYBOT_CONFIG or the argument) and the environment.
+
+    Errors name the setting and where it was set (the line of the file, or the variable) but never
+    its value, which may be a token pasted into the wrong key; every message goes through redact()."""
     env = dict(os.environ if env is None else env)
     raw: dict[str, object] = {}
-    path = config_file or env.get("STUDYBOT_CONFIG")
-    if path:
-        try:
-            loaded = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
-        except (OSError, yaml.YAMLError) as exc:
-            raise ConfigError(f"cannot read config file {path}: {exc}") from exc
-        if not isinstance(loaded, dict):
-            raise ConfigError(f"config file {path} must be a mapping of setting: value")
-        unknown = set(loaded) - {f.name for f in fields(Settings)}
-        if unknown:
-            raise ConfigError(f"config file {path}: unknown settings {', '.join(sorted(unknown))}")
-        raw.update(loaded)
-    for name, var in _ENV.items():
-        if env.get(var):
-            raw[name] = env[var]
-    return _build(raw)
+    where: dict[str, str] = {}
+    try:
+        path = config_file or env.get("STUDYBOT_CONFIG")
+        if path:
+            loaded, lines = _read_file(Path(path))
+            raw.update(loaded)
+            where.update({name: f"line {line} of {path}" for name, line in lines.items()})
+        for name, var in _ENV.items():
+            if env.get(var):
+                raw[name] = env[var]
+                where[name] = f"set by {var}"
+        return _build(raw, where)
+    except ConfigError as exc:
+        secrets = [str(raw.get(name) or "") for name in SECRETS] + [env.get(_ENV[name], "") for name in SECRETS]
+        raise ConfigError(redact(str(exc), secrets)) from None
 
 
-def _build(raw: dict[str, object]) -> Settings:
+def _read_file(path: Path) -> tuple[dict[str, object], dict[str, int]]:
+    """The file's settings, and the line each is on."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read config file {path}: {getattr(exc, 'strerror', None) or exc}") from None
+    try:
+        loaded = yaml.safe_load(text) or {}
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"config file {path}: {_yaml_problem(exc, text)}") from None
+    if not isinstance(loaded, dict) or not isinstance(node, yaml.MappingNode):
+        raise ConfigError(f"config file {path} must be a mapping of setting: value")
+    lines = {str(key.value): key.start_mark.line + 1 for key, _ in node.value if isinstance(key, yaml.ScalarNode)}
+    known = {f.name for f in fields(Settings)}
+    unknown = sorted(str(k) for k in loaded if k not in known)
+    if unknown:
+        named = ", ".join(f"{name[:40]} (line {lines.get(name, '?')})" for name in unknown)
+        raise ConfigError(f"config file {path}: unknown settings {named}")
+    return loaded, lines
+
+
+def _yaml_problem(exc: yaml.YAMLError, text: str) -> str:
+    """What PyYAML found and where (and what it was reading, which may have begun lines before), with
+    the setting each line starts with; never PyYAML's own message, which quotes the lines."""
+    lines = text.splitlines()
+
+    def at(mark: yaml.Mark | None) -> str:
+        if mark is None:
+            return ""
+        line = lines[mark.line] if mark.line < len(lines) else ""
+        key, colon, _ = line.partition(":")
+        setting = f", the line of {key.strip()[:40]}" if colon and key.strip().isidentifier() else ""
+        return f" at line {mark.line + 1}, column {mark.column + 1}{setting}"
+
+    problem = getattr(exc, "problem", None) or "malformed YAML"
+    context = getattr(exc, "context", None)
+    started = f" ({context}{at(getattr(exc, 'context_mark', None))})" if context else ""
+    return f"malformed YAML{at(getattr(exc, 'problem_mark', None))}: {problem}{started}"
+
+
+def _build(raw: dict[str, object], where: dict[str, str] | None = None) -> Settings:
+    where = where or {}
+
+    def bad(name: str, what: str) -> ConfigError:
+        return ConfigError(f"{name} ({where.get(name, 'setting')}) must be {what}; the value is not shown")
+
     values: dict[str, object] = {}
     for name, value in raw.items():
         if name in ("database", "content_dir", "seeds_dir"):
             values[name] = Path(str(value)).expanduser()
-        elif name == "http_port":
+        elif name in NUMBERS:
+            kind, low, high, what = NUMBERS[name]
             try:
-                values[name] = int(str(value))
+                number = kind(str(value))
             except ValueError:
-                raise ConfigError(f"http_port must be a number, not {value!r}") from None
-        elif name == "lease_seconds":
-            try:
-                values[name] = float(str(value))
-            except ValueError:
-                raise ConfigError("lease_seconds must be a number of seconds") from None
-            if not 1 <= values[name] <= 3600:
-                raise ConfigError("lease_seconds must be between 1 and 3600")
+                raise bad(name, what) from None
+            if not low <= number <= high:
+                raise bad(name, f"between {low:g} and {high:g}")
+            values[name] = number
         elif name == "admins":
-            items = value.split(",") if isinstance(value, str) else list(value)  # type: ignore[arg-type]
+            if not isinstance(value, str | list | tuple):
+                raise bad(name, "a comma-separated list of user ids")
+            items = value.split(",") if isinstance(value, str) else list(value)
             values[name] = tuple(str(i).strip() for i in items if str(i).strip())
         else:
             values[name] = str(value)
-    settings = Settings(**values)  # type: ignore[arg-type]
-    if settings.locale is not None and settings.locale not in LOCALES:
-        raise ConfigError(f"locale must be one of {', '.join(LOCALES)}, not {settings.locale!r}")
-    check_timezone(settings.timezone)
-    return settings
+        if name in CHOICES and values[name] not in CHOICES[name]:
+            raise bad(name, f"one of {', '.join(CHOICES[name])}")
+    if "timezone" in values:
+        try:
+            check_timezone(str(values["timezone"]))
+        except ConfigError:
+            raise bad("timezone", "an IANA time zone name such as Asia/Tokyo") from None
+    return Settings(**values)  # type: ignore[arg-type]
 
 
 @cache
@@ -143,4 +235,7 @@ def check_timezone(name: str) -> ZoneInfo:
     "America/Argentina" (IsADirectoryError) and paths, which are not time zones."""
     if name not in known_timezones():
         raise ConfigError(f"unknown timezone {name!r} (use an IANA name such as Asia/Tokyo)")
-    return ZoneInfo(name)
+    try:
+        return ZoneInfo(name)
+    except (OSError, ValueError, KeyError):  # listed, yet its file cannot be read (a broken tzdata)
+        raise ConfigError(f"time zone {name!r} cannot be loaded (use an IANA name such as Asia/Tokyo)") from None

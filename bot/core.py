@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import random
-import sqlite3
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -41,6 +40,7 @@ from bot.periods import period_key, period_keys
 from bot.snapshots import dump_question, load_question, shuffled
 from bot.stats import UserStats, compute_stats
 from bot.storage import Storage
+from bot.storage_errors import STORAGE_FAILURES
 
 if TYPE_CHECKING:
     from bot.scheduler import DailyScheduler
@@ -50,6 +50,7 @@ DEFAULT_REVEAL_MINUTES = 8 * 60
 NAME_LIMIT = 64  # characters of a display name kept: a 100,000-character name is nobody's
 USER_CACHE = 10_000  # users kept in memory (least recently seen go first)
 QUESTION_CACHE = 10_000  # posted questions kept decoded
+MAX_ID = 2**63 - 1  # SQLite's largest integer: a larger post id raises OverflowError instead of not matching
 
 
 @dataclass(frozen=True)
@@ -141,7 +142,9 @@ class StudyBot:
     @classmethod
     async def create(cls, settings: Settings, **kwargs: object) -> StudyBot:
         content = await load_content_async(settings.content_dir, settings.seeds_dir)
-        storage = await Storage.open(settings.database)
+        storage = await Storage.open(
+            settings.database, durability=settings.durability, min_free_bytes=settings.min_free_mb * 2**20
+        )
         return cls(settings, storage, content, **kwargs)  # type: ignore[arg-type]
 
     async def close(self) -> None:
@@ -196,7 +199,7 @@ class StudyBot:
         """Record a user's answer to a post: the first answer counts, later ones are told so."""
         try:
             return await self._answer(actor, post_id, choices)
-        except sqlite3.Error as exc:  # disk full, read-only: the answer was not stored, and we say so
+        except STORAGE_FAILURES as exc:  # disk full, read-only, file gone: the answer was not stored, and we say so
             self.metrics.errors.labels("answer_not_stored").inc()
             log.error("post %s: could not store an answer: %s", post_id, exc)
             community = self._communities.get((actor.platform, actor.community_id))
@@ -205,6 +208,8 @@ class StudyBot:
 
     async def _answer(self, actor: Actor, post_id: int, choices: list[str]) -> AnswerFeedback:
         ctx = await self.context(actor)
+        if not 0 < post_id <= MAX_ID:  # a forged or mistyped id: SQLite could not even look it up
+            return AnswerFeedback(AnswerOutcome(AnswerStatus.UNKNOWN_POST), ctx.locale)
         post = self._posts.get(post_id) or await self.sent_post(post_id)
         if post is None or not await self._clicked_where_posted(post, ctx, actor):
             return AnswerFeedback(AnswerOutcome(AnswerStatus.UNKNOWN_POST), ctx.locale)

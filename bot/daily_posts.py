@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo
 
 from bot.choosing import choose_daily
 from bot.content import Question
+from bot.i18n import t
 from bot.logs import log_context
 from bot.models import WEEKDAYS, Channel, Community, Post, PostResults, PostStatus, Schedule, User
 from bot.snapshots import dump_question, shuffled
@@ -40,7 +41,20 @@ REVEAL_RETRY_DELAYS = (2.0, 5.0, 15.0, 30.0, 60.0)
 
 
 class ChannelUnavailable(Exception):
-    """The platform says the bot can no longer post in this channel (removed, no permission)."""
+    """The platform says the bot can no longer post in this channel (removed, no permission).
+
+    The message is the detail for the log and the database (the platform's words, bounded); users and
+    admins are shown only `reason` as a plain sentence (i18n `channel.<reason>`): a platform's raw
+    answer may carry internal addresses (a proxy's error page) or JSON."""
+
+    REASONS = ("forbidden", "gone", "unavailable")
+
+    def __init__(self, detail: str, reason: str = "unavailable"):
+        super().__init__(detail[:300])
+        self.reason = reason if reason in self.REASONS else "unavailable"
+
+    def shown(self, locale: str) -> str:
+        return t(locale, f"channel.{self.reason}")
 
 
 class Platform(Protocol):
@@ -67,7 +81,7 @@ class Platform(Protocol):
 class DailyResult:
     key: str  # daily.posted | daily.already | daily.failed | daily.retrying | daily.no_question | daily.not_set
     post: Post | None = None
-    error: str = ""  # shown to admins: a platform's own words, never an internal address
+    error: str = ""  # shown to admins: a plain sentence, never a platform's raw answer or an address
 
 
 class DailyPosts:
@@ -103,7 +117,9 @@ class DailyPosts:
         platform = self.bot.platforms.get(community.platform)
         if platform is None:
             log.info("no %s adapter running; channel %s waits for it", community.platform, channel.id)
-            return DailyResult("daily.failed", error=f"{community.platform} is not connected")
+            return DailyResult(
+                "daily.failed", error=t(community.locale, "channel.not_connected", platform=community.platform)
+            )
         local_date = local.date().isoformat()
         existing = await self.storage.daily_post_on(channel.id, local_date)
         if existing is not None:
@@ -172,8 +188,8 @@ class DailyPosts:
             self.bot.metrics.errors.labels("channel_unavailable").inc()
             log.warning("channel %s unavailable (%s): its daily schedule is disabled", channel.id, exc)
             if schedule is not None:
-                await self._tell_admin(platform, community, channel, schedule, str(exc))
-            return DailyResult("daily.failed", post, str(exc))
+                await self._tell_admin(platform, community, channel, schedule, exc.shown(community.locale))
+            return DailyResult("daily.failed", post, exc.shown(community.locale))
         except Exception as exc:
             # The platform may or may not have taken it: the next try asks it first.
             self.bot.metrics.errors.labels("send_failed").inc()

@@ -178,6 +178,23 @@ MESSAGES: dict[str, dict[str, str]] = {
     "permission.send_messages": {"ja": "メッセージを送信", "en": "Send Messages"},
     "permission.embed_links": {"ja": "埋め込みリンク", "en": "Embed Links"},
     "permission.read_message_history": {"ja": "メッセージ履歴を読む", "en": "Read Message History"},
+    # why a channel cannot be posted in, as admins are told (the platform's own answer goes to the log)
+    "channel.forbidden": {
+        "ja": "ボットにこのチャンネルへの投稿権限がありません",
+        "en": "the bot is not allowed to post in this channel",
+    },
+    "channel.gone": {
+        "ja": "チャンネルかメッセージが見つかりません（削除されたか、ボットが外されています）",
+        "en": "the channel or the message no longer exists, or the bot was removed from it",
+    },
+    "channel.unavailable": {
+        "ja": "ボットはこのチャンネルに投稿できなくなりました",
+        "en": "the bot can no longer post in this channel",
+    },
+    "channel.not_connected": {
+        "ja": "{platform} に接続していません。少し待ってからもう一度お試しください",
+        "en": "studybot is not connected to {platform}; try again in a moment",
+    },
     "daily.channel_lost": {
         "ja": "studybot: {channel} の毎日の出題を停止しました（投稿できません: {reason}）。権限を確認してから /study-admin daily set で再設定してください。",
         "en": "studybot: the daily question in {channel} is stopped (cannot post: {reason}). Check the bot's permissions there, then /study-admin daily set again.",
@@ -186,6 +203,10 @@ MESSAGES: dict[str, dict[str, str]] = {
     "button.stale": {
         "ja": "このボタンはもう使えません（古いメッセージのボタンです）。",
         "en": "This button is no longer valid (it belongs to an old message).",
+    },
+    "console.bad_post_id": {
+        "ja": "{value} は問題の番号ではありません。/answer 12 A のように、[#12] の数字と選択肢を書いてください。",
+        "en": "{value} is not a question number. Write the number shown as [#12] and your choice: /answer 12 A",
     },
     "error.unexpected": {
         "ja": "⚠️ 予期しないエラーが起きました。少し待ってからもう一度お試しください。",

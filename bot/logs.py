@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -13,16 +12,9 @@ from contextvars import ContextVar
 from datetime import UTC, datetime
 
 from bot.config import Settings
+from bot.redaction import redact
 
 _context: ContextVar[dict[str, object]] = ContextVar("studybot_log_context", default={})  # noqa: B039
-# Slack tokens, Discord bot tokens and anything that looks like a signed secret in a URL.
-TOKEN_PATTERNS = [
-    re.compile(r"xox[abposr]-[0-9A-Za-z-]+"),
-    re.compile(r"xapp-[0-9A-Za-z-]+"),
-    re.compile(r"[MNO][A-Za-z\d_-]{23,25}\.[A-Za-z\d_-]{6}\.[A-Za-z\d_-]{27,38}"),
-    re.compile(r"(?<=/webhooks/)\d+/[A-Za-z0-9_-]{20,}"),
-    re.compile(r"(?<=/interactions/)\d+/[A-Za-z0-9_.-]{20,}"),
-]
 
 
 @contextmanager
@@ -37,14 +29,10 @@ def log_context(**ids: object) -> Iterator[None]:
 
 class Redactor:
     def __init__(self, secrets: list[str]):
-        self.secrets = [s for s in secrets if s and len(s) >= 6]
+        self.secrets = secrets
 
     def __call__(self, text: str) -> str:
-        for secret in self.secrets:
-            text = text.replace(secret, "[redacted]")
-        for pattern in TOKEN_PATTERNS:
-            text = pattern.sub("[redacted]", text)
-        return text
+        return redact(text, self.secrets)
 
 
 class JsonFormatter(logging.Formatter):
@@ -85,6 +73,8 @@ def setup_logging(settings: Settings, level: int = logging.INFO, json_lines: boo
             settings.slack_bot_token or "",
             settings.slack_app_token or "",
             settings.slack_signing_secret or "",
+            settings.admin_token or "",
+            settings.metrics_token or "",
         ]
     )
     handler = logging.StreamHandler()

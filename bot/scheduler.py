@@ -24,6 +24,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.core import StudyBot
 from bot.models import WEEKDAYS, Post, Schedule
+from bot.storage_errors import STORAGE_FAILURES
 
 log = logging.getLogger("studybot.scheduler")
 # A daily job that fires late (the loop was busy, the machine slept) still posts within the hour;
@@ -107,6 +108,8 @@ class DailyScheduler:
                 day = now.astimezone(ZoneInfo(schedule.timezone)).date().isoformat()
                 if (schedule.channel_id, day) not in self._posted and self.missed_today(schedule, now):
                     work.append(self._track(self._catch_up(schedule.channel_id, day)))
+        except STORAGE_FAILURES as exc:  # /healthz says it too; one line, not a traceback each sweep
+            log.error("the sweep could not use the database (%s); it runs again in %.0f s", exc, SWEEP_SECONDS)
         except Exception:
             log.exception("the sweep failed; it runs again in %.0f s", SWEEP_SECONDS)
         if work:

@@ -42,6 +42,15 @@ from bot.models import (
     User,
 )
 from bot.scoring import next_streak, points_for, replay
+from bot.storage_errors import StorageError
+from bot.storage_health import (
+    DatabaseHealth,
+    FileIdentity,
+    backup_database,
+    check_integrity,
+    check_same_file,
+    identity_of,
+)
 
 T = TypeVar("T")
 ALL_CHANNELS = 0  # scores.channel_id for community-wide totals
@@ -54,6 +63,11 @@ CHECKPOINT_BATCHES = 100
 IDLE_CHECKPOINT_BATCHES = 10  # batches after which the log is copied when the writer is quiet
 QUIET_SECONDS = 0.02  # without a write, after which the writer counts as quiet
 WAL_SIZE_LIMIT = 32 * 1024 * 1024  # bytes the log file is cut back to once it has been checkpointed
+MIN_FREE_BYTES = 64 * 1024 * 1024  # below this much free disk /healthz fails: room for two logs and a margin
+# PRAGMA synchronous per STUDYBOT_DURABILITY. In WAL mode NORMAL syncs at checkpoints only: a commit
+# survives the process being killed (it is in the OS's cache) but the last ones may be lost in a power
+# cut; FULL syncs the log at every commit, so an acknowledged answer survives a power cut too.
+SYNCHRONOUS = {"normal": "NORMAL", "full": "FULL"}
 log = logging.getLogger("studybot.storage")
 
 MIGRATIONS: list[str] = [
@@ -193,10 +207,6 @@ MIGRATIONS: list[str] = [
 SENT = (PostStatus.OPEN.value, PostStatus.CLOSED.value)
 
 
-class StorageError(Exception):
-    """The database cannot be used (unreadable, read-only, full, or from a newer studybot)."""
-
-
 @dataclass
 class _Call:
     fn: Callable[..., Any]
@@ -250,6 +260,8 @@ class _LogCheckpointer:
         try:
             # PASSIVE never waits, for the writer or for readers (another process may be reading).
             await self._conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        except sqlite3.Error as exc:  # a disk error, the file gone: /healthz says which, one line here
+            log.error("copying the database log into the database file failed (tried again later): %s", exc)
         except Exception:
             log.exception("copying the database log into the database file failed; tried again later")
         finally:
@@ -270,51 +282,61 @@ class _LogCheckpointer:
 
 
 class Storage:
-    def __init__(self, db: aiosqlite.Connection, path: str, copier: aiosqlite.Connection | None = None):
+    def __init__(
+        self,
+        db: aiosqlite.Connection,
+        path: str,
+        copier: aiosqlite.Connection | None = None,
+        opened: FileIdentity | None = None,
+        min_free_bytes: int = MIN_FREE_BYTES,
+    ):
         self._db = db
         self.path = path
+        self.opened = opened  # the file opened (None in memory): writes after it is gone are refused
+        self.health = DatabaseHealth(path, opened, min_free_bytes)
         self._pending: list[_Call] = []
         self._flusher: asyncio.Task[None] | None = None
         self._unscored = True  # answers may wait to be folded into the leaderboard totals (also after a crash)
         self._checkpointer = _LogCheckpointer(copier) if copier is not None else None  # None: no log in memory
 
     @classmethod
-    async def open(cls, path: str | Path) -> Storage:
-        """Open (creating if needed) the database and bring its schema up to date."""
+    async def open(
+        cls, path: str | Path, *, durability: str = "normal", min_free_bytes: int = MIN_FREE_BYTES
+    ) -> Storage:
+        """Open (creating if needed) the database and bring its schema up to date.
+
+        A damaged or foreign file is refused first with one clear line (DatabaseDamaged)."""
         path = str(path)
         if path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
+            await asyncio.to_thread(check_integrity, path)
         try:
             db = await aiosqlite.connect(path, isolation_level=None, timeout=30)
         except sqlite3.Error as exc:
             raise StorageError(f"cannot open database {path}: {exc}") from exc
         try:
-            await db._execute(_setup, db._conn)
+            await db._execute(_setup, db._conn, SYNCHRONOUS[durability])
             copier = None if path == ":memory:" else await aiosqlite.connect(path, isolation_level=None)
         except (sqlite3.Error, StorageError) as exc:
             await db.close()  # the worker thread would otherwise keep the process alive
             if isinstance(exc, StorageError):
                 raise
             raise StorageError(f"cannot open database {path}: {exc}") from exc
-        return cls(db, path, copier)
+        opened = None if path == ":memory:" else identity_of(path)
+        return cls(db, path, copier, opened, min_free_bytes)
 
-    async def backup(self, target: str | Path, progress: Callable[[int, int], None] | None = None) -> None:
-        """Copy the database with SQLite's online backup API, safe while the bot is writing.
+    async def backup(self, target: str | Path, progress: Callable[[int, int], None] | None = None) -> int:
+        """A consistent copy of the database at `target`, while the bot keeps writing (see
+        storage_health.backup_database); returns its size in bytes."""
+        return await asyncio.to_thread(backup_database, self.path, target, progress=progress)
 
-        The copy is written beside the target and renamed into place, so a failed backup never
-        leaves a half-written file where a good one was expected.
-        """
-        target = Path(target)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        partial = target.with_name(target.name + ".partial")
-        partial.unlink(missing_ok=True)
-        dest = sqlite3.connect(partial, check_same_thread=False)
-        try:
-            report = (lambda status, remaining, total: progress(total - remaining, total)) if progress else None
-            await self._db.backup(dest, pages=256, progress=report, sleep=0.01)
-        finally:
-            dest.close()
-        partial.replace(target)
+    async def health_checks(self) -> dict[str, str | None]:
+        """The database file's checks for /healthz: name -> None when it passes, else why not."""
+        return await self.health.checks()
+
+    def _check_file(self) -> None:
+        if self.opened is not None:
+            check_same_file(self.path, self.opened)
 
     async def settle(self) -> None:
         """Wait until every queued call, the leaderboard totals and a running checkpoint are done."""
@@ -355,6 +377,8 @@ class Storage:
                     try:
                         # aiosqlite's worker thread owns the connection; one hop runs the whole batch.
                         results = await self._db._execute(_run_batch, self._db._conn, batch)
+                        # Committed into a file deleted or replaced since: not stored, and said so.
+                        self._check_file()
                     except Exception as exc:  # the commit itself failed: nothing in the batch was stored
                         results = [exc] * len(batch)
                     for call, result in zip(batch, results, strict=True):
@@ -595,12 +619,12 @@ def _fold_scores_tx(conn: sqlite3.Connection, limit: int | None) -> bool:
         return _fold_scores(conn, limit)
 
 
-def _setup(conn: sqlite3.Connection) -> None:
+def _setup(conn: sqlite3.Connection, synchronous: str) -> None:
     conn.row_factory = sqlite3.Row
     mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
     if mode.lower() not in ("wal", "memory"):
         raise StorageError(f"cannot switch the database to WAL mode (got {mode})")
-    conn.execute("PRAGMA synchronous=NORMAL")
+    conn.execute(f"PRAGMA synchronous={synchronous}")
     conn.execute("PRAGMA busy_timeout=30000")
     conn.execute("PRAGMA foreign_keys=ON")
     conn.execute("PRAGMA wal_autocheckpoint=0")  # _LogCheckpointer copies the log instead

@@ -6,7 +6,6 @@ its own way; bad input becomes a Message, never an exception.
 from __future__ import annotations
 
 import logging
-import sqlite3
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -18,6 +17,7 @@ from bot.i18n import t
 from bot.lookup import LookupResult
 from bot.models import Schedule
 from bot.stats import UserStats
+from bot.storage_errors import STORAGE_FAILURES
 
 
 @dataclass(frozen=True)
@@ -125,14 +125,15 @@ async def run_typed(
 ) -> Reply:
     """Run one command; bad input and database trouble become a Message. `prefix` (and `admin_prefix`)
     is how the adapter's users type commands, for help texts."""
-    locale = (await bot.context(actor)).locale
+    locale = bot.settings.locale_for(actor.community_locale)
     prefixes = {"p": prefix, "a": admin_prefix or prefix}
     started = time.perf_counter()
     try:
+        locale = (await bot.context(actor)).locale
         return await call(StudyCommands(bot, actor, locale, prefixes))
     except UserError as exc:
         return Message(t(locale, exc.key, **{**prefixes, **exc.params}))
-    except sqlite3.Error as exc:
+    except STORAGE_FAILURES as exc:
         bot.metrics.errors.labels("storage").inc()
         log.error("command %s failed on the database: %s", name, exc)
         return Message(t(locale, "storage.error"))

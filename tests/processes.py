@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import resource
 import signal
 import socket
 import sys
@@ -13,6 +14,10 @@ from pathlib import Path
 from bot.config import PROJECT_ROOT
 
 STUDYBOT = Path(sys.executable).parent / "studybot"
+
+
+def _limit_files(count: int) -> None:
+    resource.setrlimit(resource.RLIMIT_NOFILE, (count, count))
 
 
 def free_port() -> int:
@@ -28,7 +33,8 @@ class BotProcess:
         self.port = int(env["STUDYBOT_HTTP_PORT"])
         self.proc: asyncio.subprocess.Process | None = None
 
-    async def start(self, *args: str) -> None:
+    async def start(self, *args: str, max_files: int | None = None) -> None:
+        """`max_files`: the process's limit on open file descriptors (ulimit -n), as a container may set."""
         self.proc = await asyncio.create_subprocess_exec(
             str(STUDYBOT),
             *(args or ("run",)),
@@ -37,6 +43,7 @@ class BotProcess:
             stdin=asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
+            preexec_fn=None if max_files is None else lambda: _limit_files(max_files),
         )
 
     async def health(self) -> int:

@@ -93,3 +93,30 @@ def test_studybot_console_command_end_to_end(tmp_path):
     assert "今日の一問" in result.stdout
     assert "carol さんの成績" in result.stdout
     assert "回答 1 問" in result.stdout
+
+
+def test_odd_question_numbers_get_a_message_and_the_console_keeps_running(tmp_path):
+    """Through the real console over stdin: each odd /answer gets its line, and the session goes on
+    to the end (the last command's reply is there and the exit code is 0)."""
+    env = {**os.environ, "STUDYBOT_DATABASE": str(tmp_path / "c.db"), "STUDYBOT_CONSOLE_USER": "dave"}
+    for var in ("DISCORD_TOKEN", "SLACK_BOT_TOKEN"):
+        env.pop(var, None)
+    odd = ["/answer 99999999999999999999 A", "/answer ² A", "/answer -1 A", "/answer #0 A", "/answer ١٢ A"]
+    script = "\n".join(
+        [*odd, "/answer abc", "/answer 9223372036854775807 A", "/daily now", "/answer abc", "/stats", "/quit"]
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "run"],
+        input=script + "\n",
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=PROJECT_ROOT,
+        env=env,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr, result.stderr
+    for value in ("99999999999999999999", "²", "-1", "#0", "١٢"):
+        assert f"{value} は問題の番号ではありません" in result.stdout, value
+    assert "今日の一問" in result.stdout
+    assert "dave さんの成績" in result.stdout  # the last command still ran

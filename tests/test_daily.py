@@ -237,6 +237,28 @@ async def test_channel_unavailable_disables_the_schedule(bot, platform, clock):
     assert (await bot.storage.post(result.post.id)).status == PostStatus.FAILED
 
 
+async def test_what_admins_are_told_never_carries_the_platforms_raw_answer(bot, platform, clock):
+    """A proxy in front of the platform answers with its own page: internal addresses and all. That
+    goes to the log and the post's row; the admin reads a plain sentence in their language."""
+    from bot.render import daily_result_text
+
+    await bot.set_daily(ADMIN, parse_daily_set(["09:00"]))
+    raw = '403 <html><a href="http://10.0.3.7:8080/internal/api/v10">proxy</a> {"code": 50013}</html>'
+    platform.fail_with = ChannelUnavailable(f"Discord channel c1: {raw}", "forbidden")
+    result = await bot.daily_now(ADMIN)
+    text = daily_result_text(result, "ja")  # the community's language
+    assert text == "投稿できませんでした: ボットにこのチャンネルへの投稿権限がありません"
+    [(stored,)] = await bot.storage._db.execute_fetchall("SELECT error FROM posts WHERE id = ?", (result.post.id,))
+    assert "10.0.3.7" in stored  # kept for the operator
+    platform.fail_with = None
+    bot.platforms.clear()
+    result = await bot.daily_now(ADMIN)
+    assert (
+        daily_result_text(result, "ja")
+        == "投稿できませんでした: test に接続していません。少し待ってからもう一度お試しください"
+    )
+
+
 async def test_a_failed_send_is_taken_over_at_its_retry_time(bot, platform, clock):
     scheduler = DailyScheduler(bot)
     schedule = await bot.set_daily(ADMIN, parse_daily_set(["00:00"]))

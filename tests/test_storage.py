@@ -66,27 +66,6 @@ def test_db_migrate_command(tmp_path, monkeypatch, capsys):
     assert (tmp_path / "cli.db").exists()
 
 
-async def test_backup_while_answers_are_written(bot, clock, tmp_path):
-    """The online backup copies a consistent database while the bot keeps recording answers."""
-    import asyncio
-
-    from bot.commands import parse_daily_set
-    from tests.conftest import ADMIN, actor, right_and_wrong
-
-    schedule = await bot.set_daily(ADMIN, parse_daily_set(["09:00"]))
-    post = (await bot.post_daily(schedule)).post
-    right, _ = right_and_wrong(bot.question_of(post))
-    answering = asyncio.gather(*(bot.answer(actor(f"u{i}"), post.id, right) for i in range(300)))
-    await bot.storage.backup(tmp_path / "copy.db")
-    await answering
-    copy = sqlite3.connect(tmp_path / "copy.db")
-    assert copy.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-    copied = copy.execute("SELECT COUNT(*) FROM answers").fetchone()[0]
-    assert 0 <= copied <= 300
-    assert copy.execute("SELECT COUNT(*) FROM posts").fetchone()[0] == 1
-    assert not (tmp_path / "copy.db.partial").exists()
-
-
 def test_db_backup_command(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("STUDYBOT_DATABASE", str(tmp_path / "live.db"))
     assert main(["db", "backup", str(tmp_path / "b.db")]) == 1  # nothing to back up yet
@@ -131,3 +110,29 @@ def _frames_in_the_log(database: Path) -> int:
     busy, frames, _ = sqlite3.connect(database).execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
     assert not busy
     return frames
+
+
+@pytest.mark.parametrize(("durability", "pragma"), [(None, 1), ("normal", 1), ("full", 2)])
+async def test_durability_sets_how_often_sqlite_syncs(tmp_path, durability, pragma):
+    """STUDYBOT_DURABILITY=full makes every commit fsync its log (PRAGMA synchronous=FULL, 2), so an
+    acknowledged answer survives a power cut; normal (1) survives a killed process only."""
+    from bot.config import load_settings
+    from bot.core import StudyBot
+    from tests.conftest import FIXTURE_CONTENT
+
+    env = {"STUDYBOT_DATABASE": str(tmp_path / "d.db"), "STUDYBOT_CONTENT_DIR": str(FIXTURE_CONTENT)}
+    if durability:
+        env["STUDYBOT_DURABILITY"] = durability
+    bot = await StudyBot.create(load_settings(env=env))
+    try:
+        conn = bot.storage._db._conn
+        assert await bot.storage._db._execute(lambda: conn.execute("PRAGMA synchronous").fetchone()[0]) == pragma
+    finally:
+        await bot.close()
+
+
+def test_an_unknown_durability_is_refused():
+    from bot.config import ConfigError, load_settings
+
+    with pytest.raises(ConfigError, match=r"durability \(set by STUDYBOT_DURABILITY\) must be one of normal, full"):
+        load_settings(env={"STUDYBOT_DURABILITY": "fsync-always"})

@@ -34,7 +34,14 @@ async def test_healthz_reports_each_part(server, bot):
         body = await resp.json()
     assert resp.status == 200 and body == {
         "ok": True,
-        "checks": {"scheduler": True, "database": True, "adapter:test": True},
+        "checks": {
+            "scheduler": True,
+            "database": True,
+            "database_file": True,
+            "database_write": True,
+            "disk_space": True,
+            "adapter:test": True,
+        },
     }
     running["scheduler"] = False
     async with session.get(f"{url}/healthz") as resp:
@@ -77,15 +84,16 @@ async def test_reload_takes_a_good_edit_and_refuses_a_broken_one(bot, settings, 
     assert refused.text == "この操作は管理者のみ実行できます。"
 
 
-async def test_reload_over_http_only_from_this_machine(server, bot, settings, tmp_path):
+async def test_reload_over_http_with_the_admin_token(server, bot, settings, tmp_path):
     session, url, _ = server
     content_dir = tmp_path / "content"
     shutil.copytree(FIXTURE_CONTENT, content_dir)
-    bot.settings = replace(settings, content_dir=content_dir)
-    async with session.post(f"{url}/admin/reload") as resp:
+    bot.settings = replace(settings, content_dir=content_dir, admin_token="t0ken-for-tests")
+    auth = {"Authorization": "Bearer t0ken-for-tests"}
+    async with session.post(f"{url}/admin/reload", headers=auth) as resp:
         assert resp.status == 200 and (await resp.json())["questions"] == 4
     (content_dir / "questions" / "sample.yaml").write_text("questions: 3", encoding="utf-8")
-    async with session.post(f"{url}/admin/reload") as resp:
+    async with session.post(f"{url}/admin/reload", headers=auth) as resp:
         body = await resp.json()
     assert resp.status == 422 and "the file must be a mapping" in body["problems"][0]
 

@@ -7,6 +7,7 @@ real adapters. Typing `/name Alice` switches who you are, so one person can try 
 from __future__ import annotations
 
 import asyncio
+import logging
 import shlex
 import sys
 from collections.abc import AsyncIterator, Callable
@@ -18,6 +19,7 @@ from bot.models import Channel, Community, Post, PostResults
 from bot.render import feedback_text, question_text, reply_text, reveal_text
 from bot.study_commands import DailyReply, QuestionReply, run_command
 
+log = logging.getLogger("studybot.console")
 PLATFORM = "console"
 COMMUNITY = "local"
 CHANNEL = "console"
@@ -65,7 +67,11 @@ class ConsoleAdapter:
         async for line in lines:
             if line.strip() in ("/quit", "/exit"):
                 break
-            await self.handle(line)
+            try:
+                await self.handle(line)
+            except Exception:  # one bad line must not end the session (and its scheduler)
+                log.exception("console: the line %r failed", line.strip()[:80])
+                self.write(t(self.bot.settings.locale, "error.unexpected"))
 
     async def handle(self, line: str) -> None:
         """One line typed by the user: a /command, or an answer such as `A` or `A,C`."""
@@ -85,8 +91,12 @@ class ConsoleAdapter:
             words = text[1:].split()
         command, args = (words[0].lower(), words[1:]) if words else ("help", [])
         if command == "answer":
-            if len(args) == 2 and args[0].lstrip("#").isdigit():
-                return await self._answer(int(args[0].lstrip("#")), args[1])
+            if len(args) >= 2 and looks_like_a_number(args[0]):  # /answer ID CHOICES
+                post_id = post_number(args[0])
+                if post_id is None:
+                    locale = (await self.bot.context(self.actor)).locale
+                    return t(locale, "console.bad_post_id", value=args[0][:20])
+                return await self._answer(post_id, ",".join(args[1:]))
             return await self._answer(None, " ".join(args))
         if command == "name":
             if args:
@@ -114,6 +124,19 @@ class ConsoleAdapter:
 
     def _framed(self, text: str, post_id: int) -> str:
         return f"\n[#{post_id}] {text}\n(answer with A, B, ... or /answer {post_id} A)"
+
+
+def looks_like_a_number(text: str) -> bool:
+    """Meant as a question number (even a bad one: "-1", "²", "#x"), not as a choice such as "A"."""
+    return text.startswith(("#", "-", "+")) or text[:1].isdigit() or text[:1].isnumeric()
+
+
+def post_number(text: str) -> int | None:
+    """A question number as printed ([#12]): ASCII digits (not "²" or "١"), within SQLite's integers."""
+    digits = text.removeprefix("#")
+    if not (digits.isascii() and digits.isdigit()) or len(digits) > 18:
+        return None
+    return int(digits) or None
 
 
 def _print(text: str) -> None:

@@ -34,6 +34,15 @@ from bot.study_commands import BoardReply, LookupReply, Message, QuestionReply, 
 from bot.study_commands import run_typed as run_study_command
 
 log = logging.getLogger("studybot.discord")
+
+
+def unavailable(what: str, exc: discord.HTTPException) -> ChannelUnavailable:
+    """A 403 or 404 from Discord: the detail (Discord's words, or a proxy's page) for the log, a plain
+    reason for the admin."""
+    reason = "forbidden" if isinstance(exc, discord.Forbidden) else "gone"
+    return ChannelUnavailable(f"{what}: {exc.status} {' '.join(str(exc.text).split())[:200]}", reason)
+
+
 PLATFORM = "discord"
 PREFIX = "/study "
 ADMIN_PREFIX = "/study-admin "
@@ -242,7 +251,7 @@ class DiscordAdapter(discord.AutoShardedClient):
                     nonce=f"studybot-{post.id}",
                 )
         except (discord.Forbidden, discord.NotFound) as exc:
-            raise ChannelUnavailable(f"Discord channel {channel.platform_id}: {exc.text or exc.status}") from exc
+            raise unavailable(f"Discord channel {channel.platform_id}", exc) from exc
         return str(message.id)
 
     async def find_question(self, community: Community, channel: Channel, post: Post) -> str | None:
@@ -259,7 +268,7 @@ class DiscordAdapter(discord.AutoShardedClient):
         except discord.Forbidden as exc:
             log.warning("post %s: cannot read the history of channel %s (%s)", post.id, channel.platform_id, exc.text)
         except discord.NotFound as exc:
-            raise ChannelUnavailable(f"Discord channel {channel.platform_id}: {exc.text or exc.status}") from exc
+            raise unavailable(f"Discord channel {channel.platform_id}", exc) from exc
         return None
 
     async def reveal(
@@ -277,7 +286,7 @@ class DiscordAdapter(discord.AutoShardedClient):
                     allowed_mentions=discord.AllowedMentions.none(),  # an edit does not take the client's default
                 )
         except (discord.Forbidden, discord.NotFound) as exc:
-            raise ChannelUnavailable(f"Discord message {post.message_ref}: {exc.text or exc.status}") from exc
+            raise unavailable(f"Discord message {post.message_ref}", exc) from exc
 
     async def channel_lost(self, community: Community, channel: Channel, admin: User | None, reason: str) -> None:
         """Tell the admin who set the schedule, by direct message, that it stopped and why."""

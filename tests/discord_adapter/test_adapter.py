@@ -110,11 +110,14 @@ async def test_missing_permissions_disable_the_schedule_and_tell_the_admin(bot, 
     await admin(fake, "set", time="09:00")
     fake.forbid_channel(CHANNEL)
     reply = await admin(fake, "now")
-    assert "投稿できませんでした" in reply["content"]
+    assert reply["content"] == "投稿できませんでした: ボットにこのチャンネルへの投稿権限がありません"
     assert await bot.storage.schedules() == []
     dm = fake.dm_channels[ADMIN_ID]
     [notice] = await fake.wait_messages(dm)
     assert f"<#{CHANNEL}>" in notice["content"] and "停止しました" in notice["content"]
+    # Discord's own answer is for the log, not for people (a proxy's page would carry its addresses).
+    assert "Missing Permissions" not in reply["content"] + notice["content"]
+    assert "ボットにこのチャンネルへの投稿権限がありません" in notice["content"]
     assert any("its daily schedule is disabled" in r.getMessage() for r in caplog.records)
 
 
