@@ -1,7 +1,7 @@
 """Every SQL statement studybot runs, behind one small async interface.
 
-Each public method is a synchronous function of the sqlite3 connection, run in aiosqlite's worker
-thread. Calls that arrive while a batch is being written are queued and then run together as the
+Each public method is a synchronous function of the sqlite3 connection, run on the connection's own
+thread (bot/sqlite_worker.py). Calls that arrive while a batch is being written are queued and then run together as the
 next batch: one thread hop and one transaction (group commit); a failing call gets its own exception
 (see _run_batch). Under load, hundreds of answers share one commit; alone, a call is its own batch.
 
@@ -23,8 +23,6 @@ from datetime import time
 from pathlib import Path
 from typing import Any, NamedTuple, TypeVar
 
-import aiosqlite
-
 from bot.models import (
     AnswerOutcome,
     AnswerRequest,
@@ -42,6 +40,7 @@ from bot.models import (
     User,
 )
 from bot.scoring import next_streak, points_for, replay
+from bot.sqlite_worker import SqliteWorker
 from bot.storage_errors import StorageError
 from bot.storage_health import (
     DatabaseHealth,
@@ -226,7 +225,7 @@ class _LogCheckpointer:
     writer has been quiet for QUIET_SECONDS.
     """
 
-    def __init__(self, conn: aiosqlite.Connection):
+    def __init__(self, conn: SqliteWorker):
         self._conn = conn
         self._since_copy = 0  # batches written since the last copy started
         self._running: asyncio.Task[None] | None = None
@@ -284,9 +283,9 @@ class _LogCheckpointer:
 class Storage:
     def __init__(
         self,
-        db: aiosqlite.Connection,
+        db: SqliteWorker,
         path: str,
-        copier: aiosqlite.Connection | None = None,
+        copier: SqliteWorker | None = None,
         opened: FileIdentity | None = None,
         min_free_bytes: int = MIN_FREE_BYTES,
     ):
@@ -311,12 +310,12 @@ class Storage:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
             await asyncio.to_thread(check_integrity, path)
         try:
-            db = await aiosqlite.connect(path, isolation_level=None, timeout=30)
+            db = await SqliteWorker.connect(path, busy_timeout=30)
         except sqlite3.Error as exc:
             raise StorageError(f"cannot open database {path}: {exc}") from exc
         try:
-            await db._execute(_setup, db._conn, SYNCHRONOUS[durability])
-            copier = None if path == ":memory:" else await aiosqlite.connect(path, isolation_level=None)
+            await db.run(_setup, SYNCHRONOUS[durability])
+            copier = None if path == ":memory:" else await SqliteWorker.connect(path, name="studybot-checkpoint")
         except (sqlite3.Error, StorageError) as exc:
             await db.close()  # the worker thread would otherwise keep the process alive
             if isinstance(exc, StorageError):
@@ -351,7 +350,7 @@ class Storage:
             await self.settle()
             if self._unscored:
                 with contextlib.suppress(sqlite3.Error):  # folded at the next start otherwise
-                    await self._db._execute(_fold_scores_tx, self._db._conn, None)
+                    await self._db.run(_fold_scores_tx, None)
         finally:
             # Their worker threads would otherwise keep the process from exiting. The last connection
             # to close copies the whole log into the database file.
@@ -375,8 +374,8 @@ class Storage:
                 if self._pending:
                     batch, self._pending = self._pending, []
                     try:
-                        # aiosqlite's worker thread owns the connection; one hop runs the whole batch.
-                        results = await self._db._execute(_run_batch, self._db._conn, batch)
+                        # The connection's own thread runs the whole batch: one hop, one commit.
+                        results = await self._db.run(_run_batch, batch)
                         # Committed into a file deleted or replaced since: not stored, and said so.
                         self._check_file()
                     except Exception as exc:  # the commit itself failed: nothing in the batch was stored
@@ -392,7 +391,7 @@ class Storage:
                     # After the answers are acknowledged, fold a bounded chunk into the leaderboard
                     # totals, so a burst of clicks is answered first and counted right after.
                     try:
-                        self._unscored = await self._db._execute(_fold_scores_tx, self._db._conn, SCORE_CHUNK)
+                        self._unscored = await self._db.run(_fold_scores_tx, SCORE_CHUNK)
                     except Exception:
                         log.exception("folding answers into leaderboard totals failed; retried on next read")
                         self._unscored = False

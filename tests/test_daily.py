@@ -248,7 +248,7 @@ async def test_what_admins_are_told_never_carries_the_platforms_raw_answer(bot, 
     result = await bot.daily_now(ADMIN)
     text = daily_result_text(result, "ja")  # the community's language
     assert text == "投稿できませんでした: ボットにこのチャンネルへの投稿権限がありません"
-    [(stored,)] = await bot.storage._db.execute_fetchall("SELECT error FROM posts WHERE id = ?", (result.post.id,))
+    [(stored,)] = await bot.storage._db.execute("SELECT error FROM posts WHERE id = ?", (result.post.id,))
     assert "10.0.3.7" in stored  # kept for the operator
     platform.fail_with = None
     bot.platforms.clear()

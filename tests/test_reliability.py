@@ -198,7 +198,7 @@ async def test_a_full_or_read_only_database_refuses_clearly_and_writes_nothing_p
         else:
             conn.execute("PRAGMA query_only = ON")
 
-    await bot.storage._db._execute(break_it, bot.storage._db._conn)
+    await bot.storage._db.run(break_it)
     results = await asyncio.gather(*(bot.answer(actor(f"u{i}"), post.id, right) for i in range(1, 400)))
     refused = [r for r in results if r.error_key == "answer.not_stored"]
     assert refused, "the broken database must refuse some answers"
@@ -208,10 +208,10 @@ async def test_a_full_or_read_only_database_refuses_clearly_and_writes_nothing_p
         conn.execute("PRAGMA max_page_count = 1073741823")
         conn.execute("PRAGMA query_only = OFF")
 
-    await bot.storage._db._execute(heal, bot.storage._db._conn)
+    await bot.storage._db.run(heal)
     totals = await bot.storage.post_results(post.id)
     assert totals.answered == 1 + len(stored)  # no partial answer rows
-    streak_rows = await bot.storage._db.execute_fetchall("SELECT COUNT(*) FROM streaks")
+    streak_rows = await bot.storage._db.execute("SELECT COUNT(*) FROM streaks")
     assert streak_rows[0][0] == totals.answered  # a streak for exactly the stored answers
     board = await bot.leaderboard(actor("u0"), "all")
     assert sum(r.answered for r in board.rows) == min(totals.answered, 10) or len(board.rows) == 10
@@ -244,7 +244,7 @@ async def _post_with_u3_refused_in(bot, table: str):
 
 
 async def _sql(bot, statement: str) -> None:
-    await bot.storage._db._execute(bot.storage._db._conn.execute, statement)
+    await bot.storage._db.execute(statement)
 
 
 async def test_an_answer_that_cannot_be_written_fails_alone(bot, clock):
@@ -265,7 +265,7 @@ async def test_an_answer_that_fails_half_written_fails_its_whole_batch(bot, cloc
     await _sql(bot, "DROP TRIGGER refuse")
     results = await _answer_together(bot, post.id, right)
     assert {r.outcome.status for r in results} == {AnswerStatus.RECORDED}
-    streaks = await bot.storage._db.execute_fetchall("SELECT COUNT(*) FROM streaks")
+    streaks = await bot.storage._db.execute("SELECT COUNT(*) FROM streaks")
     assert streaks[0][0] == 6
 
 

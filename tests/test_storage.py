@@ -125,8 +125,7 @@ async def test_durability_sets_how_often_sqlite_syncs(tmp_path, durability, prag
         env["STUDYBOT_DURABILITY"] = durability
     bot = await StudyBot.create(load_settings(env=env))
     try:
-        conn = bot.storage._db._conn
-        assert await bot.storage._db._execute(lambda: conn.execute("PRAGMA synchronous").fetchone()[0]) == pragma
+        assert (await bot.storage._db.execute("PRAGMA synchronous"))[0][0] == pragma
     finally:
         await bot.close()
 
