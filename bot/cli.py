@@ -23,8 +23,8 @@ from bot.core import StudyBot
 from bot.gc_tuning import tune_for_bursts
 from bot.logs import setup_logging
 from bot.storage import MIGRATIONS, Storage, StorageError
-from bot.storage_errors import BackupInterrupted, BackupRefused, DatabaseDamaged
-from bot.storage_health import backup_database
+from bot.storage.errors import BackupInterrupted, BackupRefused, DatabaseDamaged
+from bot.storage.sqlite.health import backup_database
 
 log = logging.getLogger("studybot")
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)

@@ -40,7 +40,7 @@ from bot.periods import period_key, period_keys
 from bot.snapshots import dump_question, load_question, shuffled
 from bot.stats import UserStats, compute_stats
 from bot.storage import Storage
-from bot.storage_errors import STORAGE_FAILURES
+from bot.storage.errors import STORAGE_FAILURES
 
 if TYPE_CHECKING:
     from bot.scheduler import DailyScheduler

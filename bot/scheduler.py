@@ -24,7 +24,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.core import StudyBot
 from bot.models import WEEKDAYS, Post, Schedule
-from bot.storage_errors import STORAGE_FAILURES
+from bot.storage.errors import STORAGE_FAILURES
 
 log = logging.getLogger("studybot.scheduler")
 # A daily job that fires late (the loop was busy, the machine slept) still posts within the hour;

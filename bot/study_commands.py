@@ -17,7 +17,7 @@ from bot.i18n import t
 from bot.lookup import LookupResult
 from bot.models import Schedule
 from bot.stats import UserStats
-from bot.storage_errors import STORAGE_FAILURES
+from bot.storage.errors import STORAGE_FAILURES
 
 
 @dataclass(frozen=True)

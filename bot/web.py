@@ -80,7 +80,7 @@ def add_ops_routes(
     async def healthz(request: web.Request) -> web.Response:
         """Each check by name; 503 when any fails, with why in `problems`. `database` is the writer
         answering; `database_file`, `database_write` and `disk_space` look at the file on disk (see
-        bot/storage_health.py), which a deleted, replaced or full database fails."""
+        bot/storage/sqlite/health.py), which a deleted, replaced or full database fails."""
         checks: dict[str, bool] = {"scheduler": scheduler_running()}
         problems: dict[str, str] = {}
         try:

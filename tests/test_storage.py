@@ -80,7 +80,7 @@ def test_db_backup_command(tmp_path, monkeypatch, capsys):
 async def test_the_log_is_copied_into_the_database_file_and_starts_over(bot, clock, tmp_path):
     """Without checkpoints the write-ahead log grows for as long as the bot runs (1 KB per answer)."""
     from bot.commands import parse_daily_set
-    from bot.storage import IDLE_CHECKPOINT_BATCHES
+    from bot.storage.sqlite.checkpoint import IDLE_CHECKPOINT_BATCHES
     from tests.conftest import ADMIN, actor, right_and_wrong
 
     schedule = await bot.set_daily(ADMIN, parse_daily_set(["09:00"]))

@@ -1,5 +1,5 @@
 """Whether the database the bot writes to is still the file on disk, writable, undamaged and with room;
-and copies of it that finish however busy the bot is. The SQL of both lives here, beside bot/storage.py.
+and copies of it that finish however busy the bot is. The SQL of both lives here, beside the rest of the SQLite backend.
 
 `SELECT 1` answers from the connection's open file and page cache, so it kept reporting healthy after
 the file was deleted (the bot went on acknowledging answers written into a file nobody could open
@@ -19,7 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import NamedTuple
 
-from bot.storage_errors import BackupInterrupted, BackupRefused, DatabaseDamaged, DatabaseGone, StorageError
+from bot.storage.errors import BackupInterrupted, BackupRefused, DatabaseDamaged, DatabaseGone, StorageError
 
 PROBE_EVERY = 1.0  # seconds: a flood of /healthz requests writes the probe row at most once a second
 PROBE_TIMEOUT = 2.0  # seconds the probe may take (waiting for the writer's lock included)

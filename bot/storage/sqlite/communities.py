@@ -1,0 +1,144 @@
+"""Communities (servers, workspaces), their channels, users and daily schedules."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import time
+
+from bot.models import (
+    Channel,
+    Community,
+    Schedule,
+    User,
+)
+
+
+def ping(conn: sqlite3.Connection) -> bool:
+    return conn.execute("SELECT 1").fetchone()[0] == 1
+
+
+def community_row(row: sqlite3.Row) -> Community:
+    return Community(row["id"], row["platform"], row["platform_id"], row["name"], row["locale"], row["timezone"])
+
+
+def community(
+    conn: sqlite3.Connection, platform: str, platform_id: str, name: str, locale: str, timezone: str
+) -> Community:
+    conn.execute(
+        "INSERT INTO communities (platform, platform_id, name, locale, timezone) VALUES (?, ?, ?, ?, ?)"
+        " ON CONFLICT (platform, platform_id) DO UPDATE SET name = excluded.name WHERE excluded.name != ''",
+        (platform, platform_id, name, locale, timezone),
+    )
+    row = conn.execute(
+        "SELECT * FROM communities WHERE platform = ? AND platform_id = ?", (platform, platform_id)
+    ).fetchone()
+    return community_row(row)
+
+
+def community_by_id(conn: sqlite3.Connection, community_id: int) -> Community | None:
+    row = conn.execute("SELECT * FROM communities WHERE id = ?", (community_id,)).fetchone()
+    return community_row(row) if row else None
+
+
+def update_community(conn: sqlite3.Connection, community_id: int, locale: str | None, timezone: str | None) -> None:
+    conn.execute(
+        "UPDATE communities SET locale = COALESCE(?, locale), timezone = COALESCE(?, timezone) WHERE id = ?",
+        (locale, timezone, community_id),
+    )
+
+
+def channel_row(row: sqlite3.Row) -> Channel:
+    return Channel(row["id"], row["community_id"], row["platform_id"], row["name"])
+
+
+def channel(conn: sqlite3.Connection, community_id: int, platform_id: str, name: str) -> Channel:
+    conn.execute(
+        "INSERT INTO channels (community_id, platform_id, name) VALUES (?, ?, ?)"
+        " ON CONFLICT (community_id, platform_id) DO UPDATE SET name = excluded.name"
+        " WHERE excluded.name != ''",
+        (community_id, platform_id, name),
+    )
+    row = conn.execute(
+        "SELECT * FROM channels WHERE community_id = ? AND platform_id = ?", (community_id, platform_id)
+    ).fetchone()
+    return channel_row(row)
+
+
+def channel_by_id(conn: sqlite3.Connection, channel_id: int) -> Channel | None:
+    row = conn.execute("SELECT * FROM channels WHERE id = ?", (channel_id,)).fetchone()
+    return channel_row(row) if row else None
+
+
+def channels(conn: sqlite3.Connection, community_id: int) -> list[Channel]:
+    rows = conn.execute("SELECT * FROM channels WHERE community_id = ? ORDER BY id", (community_id,))
+    return [channel_row(r) for r in rows]
+
+
+def user(conn: sqlite3.Connection, platform: str, platform_id: str, name: str) -> User:
+    conn.execute(
+        "INSERT INTO users (platform, platform_id, name) VALUES (?, ?, ?)"
+        " ON CONFLICT (platform, platform_id) DO UPDATE SET name = excluded.name"
+        " WHERE excluded.name != '' AND excluded.name != users.name",
+        (platform, platform_id, name),
+    )
+    row = conn.execute("SELECT * FROM users WHERE platform = ? AND platform_id = ?", (platform, platform_id)).fetchone()
+    return User(row["id"], row["platform"], row["platform_id"], row["name"])
+
+
+def user_by_id(conn: sqlite3.Connection, user_id: int) -> User | None:
+    row = conn.execute("SELECT * FROM users WHERE id = ?", (user_id,)).fetchone()
+    return User(row["id"], row["platform"], row["platform_id"], row["name"]) if row else None
+
+
+def schedule_row(row: sqlite3.Row) -> Schedule:
+    return Schedule(
+        channel_id=row["channel_id"],
+        at=time.fromisoformat(row["at"]),
+        timezone=row["timezone"],
+        weekdays=tuple(row["weekdays"].split(",")),
+        exam=row["exam"],
+        service=row["service"],
+        reveal_minutes=row["reveal_minutes"],
+        enabled=bool(row["enabled"]),
+        created_by=row["created_by"],
+    )
+
+
+def save_schedule(conn: sqlite3.Connection, s: Schedule) -> None:
+    conn.execute(
+        "INSERT INTO schedules (channel_id, at, timezone, weekdays, exam, service, reveal_minutes, enabled,"
+        " created_by, disabled_reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)"
+        " ON CONFLICT (channel_id) DO UPDATE SET at = excluded.at, timezone = excluded.timezone,"
+        " weekdays = excluded.weekdays, exam = excluded.exam, service = excluded.service,"
+        " reveal_minutes = excluded.reveal_minutes, enabled = excluded.enabled,"
+        " created_by = excluded.created_by, disabled_reason = NULL",
+        (
+            s.channel_id,
+            s.at.strftime("%H:%M"),
+            s.timezone,
+            ",".join(s.weekdays),
+            s.exam,
+            s.service,
+            s.reveal_minutes,
+            int(s.enabled),
+            s.created_by,
+        ),
+    )
+
+
+def disable_schedule(conn: sqlite3.Connection, channel_id: int, reason: str) -> bool:
+    cur = conn.execute(
+        "UPDATE schedules SET enabled = 0, disabled_reason = ? WHERE channel_id = ? AND enabled = 1",
+        (reason, channel_id),
+    )
+    return cur.rowcount > 0
+
+
+def schedule(conn: sqlite3.Connection, channel_id: int) -> Schedule | None:
+    row = conn.execute("SELECT * FROM schedules WHERE channel_id = ?", (channel_id,)).fetchone()
+    return schedule_row(row) if row else None
+
+
+def schedules(conn: sqlite3.Connection) -> list[Schedule]:
+    rows = conn.execute("SELECT * FROM schedules WHERE enabled = 1 ORDER BY channel_id")
+    return [schedule_row(r) for r in rows]

@@ -1,0 +1,178 @@
+"""The SQLite schema: its migrations, applied in order at open, and the connection's settings."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from bot.storage.errors import StorageError
+from bot.storage.sqlite import transactions
+
+WAL_SIZE_LIMIT = 32 * 1024 * 1024  # bytes the log file is cut back to once it has been checkpointed
+# PRAGMA synchronous per STUDYBOT_DURABILITY. In WAL mode NORMAL syncs at checkpoints only: a commit
+# survives the process being killed (it is in the OS's cache) but the last ones may be lost in a power
+# cut; FULL syncs the log at every commit, so an acknowledged answer survives a power cut too.
+SYNCHRONOUS = {"normal": "NORMAL", "full": "FULL"}
+
+MIGRATIONS: list[str] = [
+    # 1: the first schema
+    """
+    CREATE TABLE communities (
+        id INTEGER PRIMARY KEY,
+        platform TEXT NOT NULL,
+        platform_id TEXT NOT NULL,
+        name TEXT NOT NULL DEFAULT '',
+        locale TEXT NOT NULL,
+        timezone TEXT NOT NULL,
+        UNIQUE (platform, platform_id)
+    );
+    CREATE TABLE channels (
+        id INTEGER PRIMARY KEY,
+        community_id INTEGER NOT NULL REFERENCES communities(id),
+        platform_id TEXT NOT NULL,
+        name TEXT NOT NULL DEFAULT '',
+        UNIQUE (community_id, platform_id)
+    );
+    CREATE TABLE users (
+        id INTEGER PRIMARY KEY,
+        platform TEXT NOT NULL,
+        platform_id TEXT NOT NULL,
+        name TEXT NOT NULL DEFAULT '',
+        UNIQUE (platform, platform_id)
+    );
+    CREATE TABLE schedules (
+        channel_id INTEGER PRIMARY KEY REFERENCES channels(id),
+        at TEXT NOT NULL,
+        timezone TEXT NOT NULL,
+        weekdays TEXT NOT NULL,
+        exam TEXT,
+        service TEXT,
+        reveal_minutes INTEGER NOT NULL,
+        enabled INTEGER NOT NULL DEFAULT 1,
+        created_by INTEGER REFERENCES users(id),
+        disabled_reason TEXT
+    );
+    CREATE TABLE posts (
+        id INTEGER PRIMARY KEY,
+        kind TEXT NOT NULL,
+        community_id INTEGER NOT NULL REFERENCES communities(id),
+        channel_id INTEGER REFERENCES channels(id),
+        owner_id INTEGER REFERENCES users(id),
+        question_id TEXT NOT NULL,
+        local_date TEXT,
+        posted_at REAL NOT NULL,
+        reveal_at REAL,
+        status TEXT NOT NULL,
+        message_ref TEXT,
+        error TEXT
+    );
+    -- The rule "one daily post per channel per local day" lives here, so that it holds across
+    -- restarts and across several bot processes sharing the database.
+    CREATE UNIQUE INDEX posts_one_daily_per_day ON posts (channel_id, local_date) WHERE kind = 'daily';
+    CREATE INDEX posts_by_community_day ON posts (community_id, kind, local_date, status);
+    CREATE INDEX posts_by_channel_question ON posts (channel_id, question_id);
+    CREATE TABLE answers (
+        id INTEGER PRIMARY KEY,
+        post_id INTEGER NOT NULL REFERENCES posts(id),
+        user_id INTEGER NOT NULL REFERENCES users(id),
+        kind TEXT NOT NULL,
+        community_id INTEGER NOT NULL,
+        question_id TEXT NOT NULL,
+        choices TEXT NOT NULL,
+        correct INTEGER NOT NULL,
+        points INTEGER NOT NULL DEFAULT 0,
+        answered_at REAL NOT NULL,
+        local_date TEXT,
+        channel_id INTEGER,
+        month TEXT,  -- the leaderboard periods the answer counts in (community time zone)
+        week TEXT,
+        UNIQUE (post_id, user_id)
+    );
+    CREATE INDEX answers_by_user ON answers (user_id, community_id, answered_at);
+    CREATE TABLE streaks (
+        community_id INTEGER NOT NULL,
+        user_id INTEGER NOT NULL,
+        current INTEGER NOT NULL,
+        best INTEGER NOT NULL,
+        last_day TEXT,
+        PRIMARY KEY (community_id, user_id)
+    ) WITHOUT ROWID;
+    -- Running totals per period, so a leaderboard reads one row per active user whatever the
+    -- number of stored answers. channel_id 0 holds the community-wide totals. They are derived
+    -- from answers (the source of truth) just after the answers are acknowledged, and always
+    -- before a leaderboard is read; score_mark is the last answer id folded in, committed
+    -- together with the totals, so a crash can neither lose nor double count an answer.
+    -- No ranking index: sorting a period's rows at query time costs a few ms even for 10,000 users,
+    -- while keeping such an index sorted would cost every answer.
+    CREATE TABLE scores (
+        community_id INTEGER NOT NULL,
+        channel_id INTEGER NOT NULL,
+        period TEXT NOT NULL,
+        user_id INTEGER NOT NULL,
+        points INTEGER NOT NULL,
+        correct INTEGER NOT NULL,
+        answered INTEGER NOT NULL,
+        first_at REAL NOT NULL,
+        PRIMARY KEY (community_id, channel_id, period, user_id)
+    ) WITHOUT ROWID;
+    CREATE TABLE score_mark (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        answer_id INTEGER NOT NULL
+    );
+    INSERT INTO score_mark (id, answer_id) VALUES (1, 0);
+    """,
+    # 2: a closed post is revealed only once its message edit landed. Until then (revealed_at and
+    # reveal_error both NULL) the reveal is pending and retried, also after a restart; after the last
+    # try, reveal_error says why it failed. Posts closed before this schema are taken as revealed.
+    """
+    ALTER TABLE posts ADD COLUMN revealed_at REAL;
+    ALTER TABLE posts ADD COLUMN reveal_error TEXT;
+    UPDATE posts SET revealed_at = COALESCE(reveal_at, posted_at) WHERE status = 'closed';
+    CREATE INDEX posts_unrevealed ON posts (status) WHERE status = 'closed' AND revealed_at IS NULL;
+    """,
+    # 3: a post's life cycle that any process can finish. A claimed daily post holds a lease
+    # (claimed_at, renewed by the claiming process while it sends: Settings.lease_seconds); a lease that runs out (the process
+    # died, or the send failed and waits for its retry) is taken over by whichever process finds it,
+    # which first asks the platform whether the message got there. Rows are never deleted, so post ids
+    # are never reused. reveal_claimed_at is the same lease for the reveal edit. `question` is the
+    # question as it was posted: later edits of the content neither rescore nor contradict it.
+    """
+    ALTER TABLE posts ADD COLUMN claimed_at REAL;
+    ALTER TABLE posts ADD COLUMN claim_token TEXT;
+    ALTER TABLE posts ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE posts ADD COLUMN reveal_claimed_at REAL;
+    ALTER TABLE posts ADD COLUMN question TEXT;
+    UPDATE posts SET claimed_at = posted_at WHERE status = 'claimed';
+    CREATE INDEX posts_claimed ON posts (claimed_at) WHERE status = 'claimed';
+    CREATE INDEX posts_due ON posts (reveal_at) WHERE status = 'open' AND kind = 'daily';
+    """,
+]
+
+
+def setup(conn: sqlite3.Connection, synchronous: str) -> None:
+    conn.row_factory = sqlite3.Row
+    mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+    if mode.lower() not in ("wal", "memory"):
+        raise StorageError(f"cannot switch the database to WAL mode (got {mode})")
+    conn.execute(f"PRAGMA synchronous={synchronous}")
+    conn.execute("PRAGMA busy_timeout=30000")
+    conn.execute("PRAGMA foreign_keys=ON")
+    conn.execute("PRAGMA wal_autocheckpoint=0")  # LogCheckpointer (checkpoint.py) copies the log instead
+    conn.execute(f"PRAGMA journal_size_limit={WAL_SIZE_LIMIT}")
+    conn.execute("PRAGMA cache_size=-65536")  # 64 MiB of page cache: leaderboards and streaks stay in memory
+    with transactions.Tx(conn):
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        if version > len(MIGRATIONS):
+            raise StorageError(
+                f"the database schema is version {version}, newer than this studybot knows "
+                f"({len(MIGRATIONS)}); upgrade studybot"
+            )
+        for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+            for statement in statements(script):
+                conn.execute(statement)
+            conn.execute(f"PRAGMA user_version={number}")
+
+
+def statements(script: str) -> list[str]:
+    # executescript() would commit our transaction; split instead (our migrations have no ';' in strings).
+    lines = [line for line in script.splitlines() if not line.strip().startswith("--")]
+    return [s.strip() for s in "\n".join(lines).split(";") if s.strip()]
