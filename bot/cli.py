@@ -22,7 +22,7 @@ from bot.content_tidy import tidy_content
 from bot.core import StudyBot
 from bot.gc_tuning import tune_for_bursts
 from bot.logs import setup_logging
-from bot.storage import MIGRATIONS, Storage, StorageError
+from bot.storage import MIGRATIONS, StorageError, open_storage
 from bot.storage.errors import BackupInterrupted, BackupRefused, DatabaseDamaged
 from bot.storage.sqlite.health import backup_database
 
@@ -152,7 +152,7 @@ def content_tidy(path: Path, write: bool) -> int:
 
 
 async def db_migrate(settings: Settings) -> int:
-    storage = await Storage.open(settings.database)
+    storage = await open_storage(settings.database)
     await storage.close()
     print(f"ok: {settings.database} is at schema version {len(MIGRATIONS)}")
     return 0

@@ -39,7 +39,7 @@ from bot.models import (
 from bot.periods import period_key, period_keys
 from bot.snapshots import dump_question, load_question, shuffled
 from bot.stats import UserStats, compute_stats
-from bot.storage import Storage
+from bot.storage import Storage, open_storage
 from bot.storage.errors import STORAGE_FAILURES
 
 if TYPE_CHECKING:
@@ -142,7 +142,7 @@ class StudyBot:
     @classmethod
     async def create(cls, settings: Settings, **kwargs: object) -> StudyBot:
         content = await load_content_async(settings.content_dir, settings.seeds_dir)
-        storage = await Storage.open(
+        storage = await open_storage(
             settings.database, durability=settings.durability, min_free_bytes=settings.min_free_mb * 2**20
         )
         return cls(settings, storage, content, **kwargs)  # type: ignore[arg-type]

@@ -16,7 +16,7 @@ from bot.config import Settings
 from bot.content import Question, load_content
 from bot.core import Actor, StudyBot
 from bot.models import Channel, Community, Post, PostResults
-from bot.storage import Storage
+from bot.storage import open_storage
 
 FIXTURE_CONTENT = Path(__file__).parent / "fixtures" / "content"
 TOKYO = ZoneInfo("Asia/Tokyo")
@@ -110,7 +110,7 @@ def content():
 
 
 async def make_bot(settings: Settings, clock: Clock, content, platform: RecordingPlatform | None = None) -> StudyBot:
-    storage = await Storage.open(settings.database)
+    storage = await open_storage(settings.database)
     bot = StudyBot(settings, storage, content, clock=clock, rng=random.Random(7))
     bot.register(platform or RecordingPlatform())
     return bot

@@ -15,7 +15,7 @@ import pytest
 
 from bot.commands import parse_daily_set
 from bot.models import AnswerStatus
-from bot.storage import Storage
+from bot.storage import open_storage
 from tests.conftest import ADMIN, actor, right_and_wrong
 from tests.processes import STUDYBOT
 
@@ -38,7 +38,7 @@ print(done, flush=True)
 
 async def make_database(path: Path, megabytes: int) -> None:
     """A studybot database (the real schema, in WAL mode) with `megabytes` of history in it."""
-    storage = await Storage.open(path)
+    storage = await open_storage(path)
     await storage.close()
     conn = sqlite3.connect(path)
     conn.execute("CREATE TABLE bulk (data BLOB)")

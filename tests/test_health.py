@@ -15,7 +15,7 @@ from aiohttp import web
 
 from bot.commands import parse_daily_set
 from bot.models import AnswerStatus
-from bot.storage import Storage
+from bot.storage import open_storage
 from bot.study_commands import run_command
 from bot.web import add_ops_routes, serve
 from tests.conftest import ADMIN, actor, right_and_wrong
@@ -91,7 +91,7 @@ async def test_a_database_file_gone_fails_health_and_refuses_answers(bot, clock,
 
 
 async def test_health_fails_when_the_disk_is_below_the_floor(settings, tmp_path):
-    storage = await Storage.open(tmp_path / "full.db", min_free_bytes=2**62)
+    storage = await open_storage(tmp_path / "full.db", min_free_bytes=2**62)
     try:
         checks = await storage.health_checks()
     finally:

@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
-from bot.storage import MIGRATIONS, Storage, StorageError
+from bot.storage import MIGRATIONS, StorageError, open_storage
 
 
 async def test_new_database_is_migrated_and_in_wal_mode(tmp_path):
     path = tmp_path / "sub" / "new.db"
-    storage = await Storage.open(path)
+    storage = await open_storage(path)
     await storage.close()
     conn = sqlite3.connect(path)
     assert conn.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
@@ -24,17 +24,17 @@ async def test_new_database_is_migrated_and_in_wal_mode(tmp_path):
 
 async def test_reopening_keeps_data_and_does_not_migrate_twice(tmp_path):
     path = tmp_path / "db.sqlite"
-    storage = await Storage.open(path)
+    storage = await open_storage(path)
     community = await storage.community("discord", "123", "guild", "ja", "Asia/Tokyo")
     await storage.close()
-    storage = await Storage.open(path)
+    storage = await open_storage(path)
     again = await storage.community("discord", "123", "", "en", "UTC")  # existing: settings kept
     await storage.close()
     assert again == community
 
 
 async def test_platform_ids_never_mix(tmp_path):
-    storage = await Storage.open(tmp_path / "db.sqlite")
+    storage = await open_storage(tmp_path / "db.sqlite")
     discord = await storage.community("discord", "42", "", "ja", "Asia/Tokyo")
     slack = await storage.community("slack", "42", "", "ja", "Asia/Tokyo")
     user_d = await storage.user("discord", "7", "a")
@@ -49,14 +49,14 @@ async def test_a_newer_schema_is_refused(tmp_path):
     conn.execute(f"PRAGMA user_version={len(MIGRATIONS) + 1}")
     conn.close()
     with pytest.raises(StorageError, match="newer than this studybot knows"):
-        await Storage.open(path)
+        await open_storage(path)
 
 
 async def test_not_a_database_gives_a_clear_error(tmp_path):
     path = tmp_path / "db.sqlite"
     path.write_bytes(b"this is not sqlite" * 100)
     with pytest.raises(StorageError, match="cannot open database"):
-        await Storage.open(path)
+        await open_storage(path)
 
 
 def test_db_migrate_command(tmp_path, monkeypatch, capsys):
@@ -135,3 +135,19 @@ def test_an_unknown_durability_is_refused():
 
     with pytest.raises(ConfigError, match=r"durability \(set by STUDYBOT_DURABILITY\) must be one of normal, full"):
         load_settings(env={"STUDYBOT_DURABILITY": "fsync-always"})
+
+
+def test_the_sqlite_backend_provides_the_whole_interface_with_the_same_signatures():
+    import inspect
+
+    from bot.storage import SqliteStorage
+    from bot.storage.interface import Storage as Interface
+
+    wanted = {n: f for n, f in vars(Interface).items() if inspect.iscoroutinefunction(f)}
+    assert len(wanted) >= 40
+    for name, declared in wanted.items():
+        provided = getattr(SqliteStorage, name, None)
+        assert provided is not None and inspect.iscoroutinefunction(provided), name
+        assert list(inspect.signature(provided).parameters) == list(inspect.signature(declared).parameters), name
+    public = {n for n, f in vars(SqliteStorage).items() if inspect.iscoroutinefunction(f) and not n.startswith("_")}
+    assert public - set(wanted) == set()  # whatever the core can call is in the interface

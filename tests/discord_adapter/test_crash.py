@@ -10,7 +10,7 @@ from datetime import time
 from pathlib import Path
 
 from bot.models import Schedule
-from bot.storage import Storage
+from bot.storage import open_storage
 from tests.conftest import FIXTURE_CONTENT
 from tests.fakes.discord_api import FakeDiscord
 from tests.processes import BotProcess, free_port
@@ -20,7 +20,7 @@ FIRST = 3_000_000
 
 
 async def schedule_channels(database: Path) -> None:
-    storage = await Storage.open(database)
+    storage = await open_storage(database)
     try:
         community = await storage.community("discord", str(FakeDiscord.GUILD_ID), "", "ja", "Asia/Tokyo")
         for i in range(CHANNELS):
