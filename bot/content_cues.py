@@ -16,7 +16,10 @@ from bot.content import Question
 
 # Each: (figure, bound, "max" or a (low, high) range).
 TARGETS: dict[str, float | tuple[float, float]] = {
-    "correct_strictly_longest": 0.30,  # single-answer questions whose answer is strictly the longest choice
+    # Single-answer questions whose answer is strictly the longest (or shortest) choice: about chance
+    # (one in four or five). Near zero is a cue too: "the longest is never right" removes a choice.
+    "correct_strictly_longest": (0.10, 0.30),
+    "correct_strictly_shortest": (0.10, 0.30),
     "pick_longest_wins": 0.30,  # the "always pick the longest (k)" strategy over all questions
     "median_length_ratio": (0.85, 1.15),  # correct length / mean distractor length, the median
     "multi_all_correct_longer": 0.15,  # multi-select questions whose every answer outlengths every distractor
@@ -37,6 +40,7 @@ def terms(text: str) -> set[str]:
 class Cues:
     questions: int
     correct_strictly_longest: float
+    correct_strictly_shortest: float
     pick_longest_wins: float
     median_length_ratio: float
     multi_all_correct_longer: float
@@ -70,6 +74,12 @@ def strictly_longest(question: Question) -> bool:
     return size(question.choice(answer).text) > longest
 
 
+def strictly_shortest(question: Question) -> bool:
+    (answer,) = question.answer
+    shortest = min(size(c.text) for c in question.choices if c.id != answer)
+    return size(question.choice(answer).text) < shortest
+
+
 def length_ratio(question: Question) -> float:
     right = [size(c.text) for c in question.choices if c.id in question.answer]
     wrong = [size(c.text) for c in question.choices if c.id not in question.answer]
@@ -101,6 +111,7 @@ def measure(questions: Iterable[Question]) -> Cues:
     return Cues(
         questions=len(qs),
         correct_strictly_longest=share(sum(strictly_longest(q) for q in single), len(single)),
+        correct_strictly_shortest=share(sum(strictly_shortest(q) for q in single), len(single)),
         pick_longest_wins=share(sum(longest_wins(q) for q in qs), len(qs)),
         median_length_ratio=statistics.median(length_ratio(q) for q in qs) if qs else 1.0,
         multi_all_correct_longer=share(sum(all_correct_longer(q) for q in multi), len(multi)),
@@ -110,18 +121,19 @@ def measure(questions: Iterable[Question]) -> Cues:
 
 def cue_lines(questions: list[Question]) -> list[str]:
     """The cues section of the report: the whole bank, then each file, then the worst offenders."""
-    header = f"{'':24} {'n':>4} {'longest':>8} {'pick-k':>7} {'ratio':>6} {'multi':>6} {'term':>6}"
+    header = f"{'':24} {'n':>4} {'longest':>8} {'shortest':>8} {'pick-k':>7} {'ratio':>6} {'multi':>6} {'term':>6}"
 
     def row(name: str, cues: Cues) -> str:
         return (
-            f"{name:24} {cues.questions:>4} {cues.correct_strictly_longest:>8.0%} {cues.pick_longest_wins:>7.0%} "
+            f"{name:24} {cues.questions:>4} {cues.correct_strictly_longest:>8.0%} "
+            f"{cues.correct_strictly_shortest:>8.0%} {cues.pick_longest_wins:>7.0%} "
             f"{cues.median_length_ratio:>6.2f} {cues.multi_all_correct_longer:>6.0%} "
             f"{cues.prompt_term_only_in_answers:>6.0%}"
         )
 
     whole = measure(questions)
-    lines = ["cues (an answer given away without AWS knowledge; targets: longest <= 30%, pick-k <= 30%,"]
-    lines += ["      ratio 0.85-1.15, multi <= 15%, term <= 25%)", header, row("whole bank", whole)]
+    lines = ["cues (an answer given away without AWS knowledge; targets: longest and shortest 10-30%,"]
+    lines += ["      pick-k <= 30%, ratio 0.85-1.15, multi <= 15%, term <= 25%)", header, row("whole bank", whole)]
     by_file: dict[str, list[Question]] = {}
     for q in questions:
         by_file.setdefault(q.file.rsplit("/", 1)[-1] or "-", []).append(q)

@@ -56,3 +56,13 @@ def test_a_prompt_term_repeated_only_by_the_answer_is_flagged():
     assert any("deadletterqueue" in flag for flag in question_flags(cued))
     assert measure([cued]).prompt_term_only_in_answers == 1.0
     assert measure([cued]).breaches()
+
+
+def test_an_answer_that_is_never_the_longest_is_a_cue_too():
+    never_longest = [
+        q("a", f"短い答え{i}", "ずっと長い誤った選択肢です", "これも長い誤った選択肢です") for i in range(10)
+    ]
+    cues = measure(never_longest)
+    assert cues.correct_strictly_longest == 0 and cues.correct_strictly_shortest == 1
+    breaches = " ".join(cues.breaches())
+    assert "correct_strictly_longest 0.00 outside 0.10-0.30" in breaches and "correct_strictly_shortest" in breaches
