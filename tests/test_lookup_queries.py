@@ -1,0 +1,48 @@
+"""The shipped lookup, asked what learners type (tests/fixtures/lookup_queries.yaml): every query must
+reach its entry first, so a feature is found on its own entry and not on the service it belongs to."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from bot.content import load_content
+from bot.lookup import LookupIndex, LookupResult
+
+ROOT = Path(__file__).parent.parent
+QUERIES = yaml.safe_load((Path(__file__).parent / "fixtures" / "lookup_queries.yaml").read_text(encoding="utf-8"))[
+    "queries"
+]
+
+
+@pytest.fixture(scope="module")
+def index() -> LookupIndex:
+    return LookupIndex(load_content(ROOT / "content").entries)
+
+
+def first(result: LookupResult) -> str | None:
+    """The entry a learner sees first: the one match, or the top of the short list."""
+    if result.entry is not None:
+        return result.entry.id
+    return result.choices[0].id if result.choices else None
+
+
+def test_the_query_file_is_large_and_has_no_duplicates():
+    queries = [q["q"] for q in QUERIES]
+    assert len(queries) >= 300
+    assert len(set(queries)) == len(queries), [q for q in queries if queries.count(q) > 1]
+
+
+def test_every_expected_entry_exists(index):
+    missing = sorted({q["id"] for q in QUERIES} - set(index.entries))
+    assert not missing
+
+
+@pytest.mark.parametrize("query, expected", [(q["q"], q["id"]) for q in QUERIES], ids=[q["q"] for q in QUERIES])
+def test_query_reaches_its_entry_first(index, query, expected):
+    result = index.find(query)
+    assert first(result) == expected, (
+        f"{query!r}: got {first(result)!r} (choices {[e.id for e in result.choices]}), want {expected!r}"
+    )
