@@ -46,3 +46,28 @@ def test_query_reaches_its_entry_first(index, query, expected):
     assert first(result) == expected, (
         f"{query!r}: got {first(result)!r} (choices {[e.id for e in result.choices]}), want {expected!r}"
     )
+
+
+def test_a_vendor_prefix_is_not_a_word_to_match(index):
+    assert index.find("Amazon ECS").entry.id == "ecs"  # not every "Amazon ..." entry
+    assert index.find("ＡＷＳ　ＣＤＫ").entry.id == "cdk"  # full-width, ideographic space
+
+
+def test_a_partial_hit_lists_the_closest_name_first(index):
+    result = index.find("クロスアカウント")
+    assert result.entry is None and result.choices[0].id == "iam-cross-account-roles"
+
+
+def test_features_are_not_aliases_of_their_service(index):
+    """A feature's own name finds the feature: the parent service entry does not carry it."""
+    for service, feature in [
+        ("sqs", "デッドレターキュー"),
+        ("sqs", "Long Polling"),
+        ("dynamodb", "Global Tables"),
+        ("rds", "Multi-AZ"),
+        ("vpc", "セキュリティグループ"),
+        ("codebuild", "buildspec"),
+        ("codedeploy-lifecycle-hooks", "appspec"),
+    ]:
+        assert feature not in index.entries[service].aliases, (service, feature)
+        assert index.find(feature).entry.service == index.entries[service].service, feature
