@@ -3,9 +3,10 @@
 In order, the first step with a hit wins:
 1. a name or alias, ignoring case, width, spaces, hyphens and dots ("API GW", "Code Deploy",
    "Dynamo DB", "Dead-letter queue" and "ＡＳＧ" all find their entry);
-2. one typo or swap of two neighbouring letters in a name of 5 characters or more ("dynamodbb");
-3. the same without a leading "AWS"/"Amazon" ("Amazon ECS" is "ECS", not every "Amazon ..." name);
-4. a name that starts with the query at a word boundary: a word of the name, a later word, or a run of
+2. the same without a leading "AWS"/"Amazon" ("Amazon ECS" is "ECS", not every "Amazon ..." name);
+3. a service's name followed by a term of that service ("s3 署名付き url", "SQS DLQ");
+4. one typo or swap of two neighbouring letters in a name of 5 characters or more ("dynamodbb");
+5. a name that starts with the query at a word boundary: a word of the name, a later word, or a run of
    one script in Japanese ("タイムアウト" in "可視性タイムアウト"), never inside a word ("IGW" is not in
    "apigw"); the names the query covers most closely come first;
 and otherwise close terms are suggested, never a silent miss.
@@ -104,6 +105,8 @@ class LookupIndex:
                 found = self.find(rest)
                 if found.entry is not None or found.choices:
                     return LookupResult(query, found.entry, found.choices, found.suggestions, found.related)
+        if qualified := self._within_service(query):
+            return qualified
         if len(needle) >= TYPO_MIN_LENGTH:
             typo = [
                 e
@@ -129,6 +132,16 @@ class LookupIndex:
         close = difflib.get_close_matches(needle, list(self._names), n=MAX_CHOICES, cutoff=0.6)
         suggestions = _unique(e for key in close for e in self._names[key])
         return LookupResult(query, suggestions=tuple(suggestions[:5]))
+
+    def _within_service(self, query: str) -> LookupResult | None:
+        """ "s3 署名付き url" and "SQS DLQ": a service's name, then a term that belongs to it."""
+        head, _, rest = normalize(query).partition(" ")
+        services = [e for e in self._names.get(compact(head), []) if e.kind == "service"]
+        if not services or not compact(rest):
+            return None
+        found = self.find(rest)
+        hits = [e for e in ((found.entry,) if found.entry else found.choices) if e.service == services[0].id]
+        return self._result(query, hits, ranked=True) if hits else None
 
     def complete(self, prefix: str, limit: int = 25) -> list[LookupEntry]:
         """Terms for autocomplete: names starting with the prefix first, then with a word starting so."""

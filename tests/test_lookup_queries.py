@@ -71,3 +71,10 @@ def test_features_are_not_aliases_of_their_service(index):
     ]:
         assert feature not in index.entries[service].aliases, (service, feature)
         assert index.find(feature).entry.service == index.entries[service].service, feature
+
+
+def test_a_service_name_then_its_term_finds_the_term_of_that_service(index):
+    assert index.find("s3 署名付き url").entry.id == "s3-presigned-urls"
+    assert index.find("sqs 可視性").entry.id == "sqs-visibility-timeout"
+    # the term must belong to the named service: Route 53's health checks are not found under ELB
+    assert index.find("elb ヘルスチェック").entry.id == "elb-health-checks"
