@@ -23,6 +23,7 @@ HALF_WIDTH_BRACKET = re.compile(rf"{JAPANESE}[()]|[()]{JAPANESE}")
 LATIN_TOUCHING_JAPANESE = re.compile(rf"[A-Za-z0-9]{JAPANESE}|{JAPANESE}[A-Za-z0-9]")
 POLITE_QUESTION = re.compile(r"(ですか|ますか|でしょうか|ください|どれですか)[。？?]?\s*$")
 COUNT_IN_PROMPT = re.compile(r"([0-9０-９二三]+)\s*つ(を)?選")
+FORMER_NAME = re.compile(r"旧\s*[^（）、。]*")  # "（旧 Kinesis Data Firehose）" names the old spelling on purpose
 LETTER_REFERENCE = re.compile(r"選択肢\s*[A-FＡ-Ｆa-f]\b|(?<![A-Za-z])[A-F](?:\s*[はとの、,]|\s*(?:と|および))")
 
 # What a platform refuses or cuts (the adapters' limits, written once here for authors):
@@ -70,14 +71,10 @@ def text_warnings(text: str, glossary: dict[str, str]) -> list[str]:
     if m := LATIN_TOUCHING_JAPANESE.search(text):
         found.append(f"no space between Latin and Japanese ({m[0]!r}); write one half-width space")
     for variant, term in glossary.items():
-        if variant in text.replace(term, ""):  # the variant may be part of the term (パラメータ, パラメーター)
+        # "パラメータ" inside "パラメーター" is no variant, nor is a former name ("旧 Kinesis Data Firehose").
+        if variant in FORMER_NAME.sub("", text.replace(term, "")):
             found.append(f"{variant!r}: the glossary spells it {term!r}")
     return found
-
-
-def entry_warnings(entry: LookupEntry, glossary: dict[str, str]) -> list[Problem]:
-    texts = [("term", entry.term)] + [(f"summary[{i}]", line) for i, line in enumerate(entry.summary)]
-    return [Problem(entry.file, entry.id, field, m) for field, text in texts for m in text_warnings(text, glossary)]
 
 
 def style_warnings(question: Question, glossary: dict[str, str]) -> list[Problem]:
@@ -108,5 +105,29 @@ def check_style(bank: ContentBank, content_dir: Path) -> tuple[list[Problem], li
     glossary = load_glossary(content_dir)
     errors = [p for q in bank.questions.values() for p in size_problems(q)]
     warnings = [p for q in bank.questions.values() for p in style_warnings(q, glossary)]
-    warnings += [p for e in bank.entries.values() for p in entry_warnings(e, glossary)]
+    warnings += [p for e in bank.entries.values() for p in lookup_style_warnings(e, glossary)]
     return errors, warnings
+
+
+# Lookup entries follow the same house style: their summary bullets are shown as they are written.
+SENTENCE_END = re.compile(r"(です|ます|ません|ました|でした|ください)(（[^（）]*(（[^（）]*）[^（）]*)*）)*。$")
+
+
+def lookup_style_warnings(entry: LookupEntry, glossary: dict[str, str]) -> list[Problem]:
+    """Warnings for a lookup entry's term and summary (its aliases are variants on purpose)."""
+    found = []
+
+    def warn(field: str, message: str) -> None:
+        found.append(Problem(entry.file, entry.id, field, message))
+
+    texts = [("term", entry.term)] + [(f"summary[{i}]", line) for i, line in enumerate(entry.summary)]
+    for field, text in texts:
+        if "\n" in text.strip():
+            warn(field, "a line break inside a bullet (chat shows it as is); write it on one line")
+        for message in text_warnings(text.replace("\n", " "), glossary):
+            warn(field, message)
+    for index, line in enumerate(entry.summary):
+        sentences = [s for s in re.split(r"(?<=。)", line.strip()) if s.strip()]
+        if not sentences or any(not SENTENCE_END.search(s.strip()) for s in sentences):
+            warn(f"summary[{index}]", "every sentence ends in です/ます and 。")
+    return found

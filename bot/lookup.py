@@ -3,10 +3,12 @@
 In order, the first step with a hit wins:
 1. a name or alias, ignoring case, width, spaces, hyphens and dots ("API GW", "Code Deploy",
    "Dynamo DB", "Dead-letter queue" and "ＡＳＧ" all find their entry);
-2. one typo or swap of two neighbouring letters in a name of 5 characters or more ("dynamodbb");
-3. a name that starts with the query at a word boundary: a word of the name, a later word, or a run of
+2. the same without a leading "AWS"/"Amazon" ("Amazon ECS" is "ECS", not every "Amazon ..." name);
+3. a service's name followed by a term of that service ("s3 署名付き url", "SQS DLQ");
+4. one typo or swap of two neighbouring letters in a name of 5 characters or more ("dynamodbb");
+5. a name that starts with the query at a word boundary: a word of the name, a later word, or a run of
    one script in Japanese ("タイムアウト" in "可視性タイムアウト"), never inside a word ("IGW" is not in
-   "apigw");
+   "apigw"); the names the query covers most closely come first;
 and otherwise close terms are suggested, never a silent miss.
 """
 
@@ -21,6 +23,7 @@ from bot.content import LookupEntry, normalize
 
 MAX_CHOICES = 8
 TYPO_MIN_LENGTH = 5
+VENDOR_PREFIXES = ("aws ", "amazon ")
 SEPARATORS = re.compile(r"[\s\-_.・/]+")
 # A word starts after a separator, at a capital after a lower-case letter, or where the script changes.
 SCRIPT = re.compile(r"[a-z]+|[0-9]+|[ァ-ヺー]+|[ぁ-ゖ]+|[一-龯々]+|.", re.IGNORECASE)
@@ -74,7 +77,7 @@ class LookupIndex:
             for name in entry.names:
                 self._add(name, entry)
                 # "Amazon DynamoDB" is also found as "DynamoDB".
-                for prefix in ("aws ", "amazon "):
+                for prefix in VENDOR_PREFIXES:
                     if normalize(name).startswith(prefix):
                         self._add(name.strip()[len(prefix) :], entry)
 
@@ -94,6 +97,16 @@ class LookupIndex:
             return LookupResult(query)
         if needle in self._names:
             return self._result(query, self._names[needle])
+        # "Amazon ECS" is looked up as "ECS": the vendor prefix is not part of what the learner means,
+        # and as a word of its own it would match every "Amazon ..." name.
+        for prefix in VENDOR_PREFIXES:
+            rest = normalize(query)[len(prefix) :] if normalize(query).startswith(prefix) else ""
+            if compact(rest):
+                found = self.find(rest)
+                if found.entry is not None or found.choices:
+                    return LookupResult(query, found.entry, found.choices, found.suggestions, found.related)
+        if qualified := self._within_service(query):
+            return qualified
         if len(needle) >= TYPO_MIN_LENGTH:
             typo = [
                 e
@@ -103,17 +116,32 @@ class LookupIndex:
             ]
             if typo:
                 return self._result(query, typo)
-        partial = [
-            e
-            for key, es in self._names.items()
-            if needle in key and any(key.startswith(needle, at) for at in self._starts[key])
-            for e in es
-        ]
+        partial = sorted(
+            (
+                (len(key), e)
+                for key, es in self._names.items()
+                if needle in key and any(key.startswith(needle, at) for at in self._starts[key])
+                for e in es
+            ),
+            key=lambda hit: hit[0],
+        )
         if partial:
-            return self._result(query, partial)
+            # The name the query covers most closely comes first ("クロスアカウント" is nearer to
+            # "クロスアカウントロール" than to "クロスアカウントダッシュボード").
+            return self._result(query, [e for _, e in partial], ranked=True)
         close = difflib.get_close_matches(needle, list(self._names), n=MAX_CHOICES, cutoff=0.6)
         suggestions = _unique(e for key in close for e in self._names[key])
         return LookupResult(query, suggestions=tuple(suggestions[:5]))
+
+    def _within_service(self, query: str) -> LookupResult | None:
+        """ "s3 署名付き url" and "SQS DLQ": a service's name, then a term that belongs to it."""
+        head, _, rest = normalize(query).partition(" ")
+        services = [e for e in self._names.get(compact(head), []) if e.kind == "service"]
+        if not services or not compact(rest):
+            return None
+        found = self.find(rest)
+        hits = [e for e in ((found.entry,) if found.entry else found.choices) if e.service == services[0].id]
+        return self._result(query, hits, ranked=True) if hits else None
 
     def complete(self, prefix: str, limit: int = 25) -> list[LookupEntry]:
         """Terms for autocomplete: names starting with the prefix first, then with a word starting so."""
@@ -127,7 +155,7 @@ class LookupIndex:
         ]
         return _unique([*starts, *inside])[:limit]
 
-    def _result(self, query: str, hits: list[LookupEntry]) -> LookupResult:
+    def _result(self, query: str, hits: list[LookupEntry], ranked: bool = False) -> LookupResult:
         unique = _unique(hits)
         if len(unique) == 1:
             entry = unique[0]
@@ -135,7 +163,8 @@ class LookupIndex:
             return LookupResult(query, entry=entry, related=related)
         # A service entry beats its own features when the query names the service exactly.
         services = [e for e in unique if e.kind == "service"]
-        unique.sort(key=lambda e: (e.kind != "service", e.term))
+        if not ranked:
+            unique.sort(key=lambda e: (e.kind != "service", e.term))
         if len(services) == 1 and compact(query) in {compact(n) for n in services[0].names}:
             return self._result(query, services)
         return LookupResult(query, choices=tuple(unique[:MAX_CHOICES]))
