@@ -24,7 +24,10 @@ LATIN_TOUCHING_JAPANESE = re.compile(rf"[A-Za-z0-9]{JAPANESE}|{JAPANESE}[A-Za-z0
 POLITE_QUESTION = re.compile(r"(ですか|ますか|でしょうか|ください|どれですか)[。？?]?\s*$")
 COUNT_IN_PROMPT = re.compile(r"([0-9０-９二三]+)\s*つ(を)?選")
 FORMER_NAME = re.compile(r"旧\s*[^（）、。]*")  # "（旧 Kinesis Data Firehose）" names the old spelling on purpose
-LETTER_REFERENCE = re.compile(r"選択肢\s*[A-FＡ-Ｆa-f]\b|(?<![A-Za-z])[A-F](?:\s*[はとの、,]|\s*(?:と|および))")
+# "選択肢 B", "A は誤り", "B と C"; not a name that ends in a letter ("アカウント B の", "チーム A").
+LETTER_REFERENCE = re.compile(
+    r"選択肢\s*[A-FＡ-Ｆa-f]\b|(?<![A-Za-z])(?<![ァ-ヺー一-龯])(?<![ァ-ヺー一-龯]\s)[A-F](?:\s*[はとの、,]|\s*(?:と|および))"
+)
 
 # What a platform refuses or cuts (the adapters' limits, written once here for authors):
 PROMPT_LIMIT = 2000  # with its choices it must fit a Slack section (3,000) and a Discord description (4,096)

@@ -73,3 +73,12 @@ def test_lookup_entries_follow_the_same_text_rules():
     found = " | ".join(p.message for p in lookup_style_warnings(entry, GLOSSARY))
     for rule in ("Latin and Japanese", "line break inside a bullet", "half-width bracket", "です/ます"):
         assert rule in found
+
+
+def test_a_name_ending_in_a_letter_is_not_a_choice_letter():
+    named = replace(
+        q("a", "S3 を使う", "EBS を使う", prompt="どれですか。"), explanation="アカウント B のロールを使います。"
+    )
+    assert not any("letter" in m for m in messages(named))
+    lettered = replace(named, explanation="A は誤りです。")
+    assert any("letter" in m for m in messages(lettered))
