@@ -19,7 +19,7 @@ run: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/studybot content check
+	$(BIN)/studybot content check --warnings-as-errors
 	$(BIN)/python -m pytest -q
 
 bench: $(STAMP)

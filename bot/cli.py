@@ -18,6 +18,7 @@ from pathlib import Path
 from bot.config import ConfigError, Settings, load_settings
 from bot.content import ContentError, content_files, load_content
 from bot.content_report import report
+from bot.content_style import check_style
 from bot.content_tidy import tidy_content
 from bot.core import StudyBot
 from bot.gc_tuning import tune_for_bursts
@@ -27,6 +28,7 @@ from bot.storage.errors import BackupInterrupted, BackupRefused, DatabaseDamaged
 from bot.storage.sqlite.health import backup_database
 
 log = logging.getLogger("studybot")
+SHOWN_WARNINGS = 30
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
@@ -42,6 +44,10 @@ def main(argv: list[str] | None = None) -> int:
     check = content_sub.add_parser("check", help="validate the question and lookup YAML")
     check.add_argument("path", nargs="?", help="content directory (default: the configured one)")
     check.add_argument("--seeds", help="the raw study notes: check that every declared source is a file there")
+    check.add_argument("--warnings-as-errors", action="store_true", help="fail on house-style warnings too")
+    check.add_argument(
+        "--all-warnings", action="store_true", help=f"list every warning, not the first {SHOWN_WARNINGS}"
+    )
     report_cmd = content_sub.add_parser(
         "report", help="coverage by exam, service and difficulty; gaps; near-duplicates"
     )
@@ -76,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
                 return 0
             if getattr(args, "seeds", None):
                 settings = replace(settings, seeds_dir=Path(args.seeds))
-            return content_check(settings, path)
+            return content_check(settings, path, args.warnings_as_errors, args.all_warnings)
         if args.command == "health":
             return local_request(settings, "GET", "/healthz")
         if args.command == "db" and args.action == "backup":
@@ -122,18 +128,32 @@ def local_request(settings: Settings, method: str, path: str) -> int:
         return 1
 
 
-def content_check(settings: Settings, path: Path) -> int:
+def content_check(settings: Settings, path: Path, strict: bool = False, every: bool = False) -> int:
+    """Validation problems and platform-size errors fail; house-style warnings are listed and fail only
+    with --warnings-as-errors (the shipped bank's test keeps them at zero)."""
     started = time.perf_counter()
     try:
         bank = load_content(path, settings.seeds_dir)
     except ContentError as exc:
         print(exc, file=sys.stderr)
         return 1
+    errors, warnings = check_style(bank, path)
     elapsed = time.perf_counter() - started
+    if errors:
+        print(ContentError(errors), file=sys.stderr)
+    if warnings:
+        shown = warnings if every else warnings[:SHOWN_WARNINGS]
+        print(f"{len(warnings)} house-style warning(s) (content/FORMAT.md):", file=sys.stderr)
+        for problem in shown:
+            print(f"  - {problem}", file=sys.stderr)
+        if len(shown) < len(warnings):
+            print(f"  ... and {len(warnings) - len(shown)} more (--all-warnings lists them)", file=sys.stderr)
+    if errors or (strict and warnings):
+        return 1
     multi = sum(q.multi for q in bank.questions.values())
     print(
         f"ok: {len(bank.questions)} questions ({multi} multi-select), {len(bank.entries)} lookup entries "
-        f"in {path} ({elapsed * 1000:.0f} ms)"
+        f"in {path} ({elapsed * 1000:.0f} ms)" + (f", {len(warnings)} style warning(s)" if warnings else "")
     )
     return 0
 

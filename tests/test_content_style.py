@@ -82,3 +82,39 @@ def test_a_name_ending_in_a_letter_is_not_a_choice_letter():
     assert not any("letter" in m for m in messages(named))
     lettered = replace(named, explanation="A は誤りです。")
     assert any("letter" in m for m in messages(lettered))
+
+
+def _bank_with(tmp_path, edit):  # type: ignore[no-untyped-def]
+    """A copy of the fixture bank with the first question's prompt or first choice changed."""
+    import shutil
+
+    import yaml
+
+    from tests.conftest import FIXTURE_CONTENT
+
+    root = tmp_path / "content"
+    shutil.copytree(FIXTURE_CONTENT, root)
+    path = root / "questions" / "sample.yaml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    edit(data["questions"][0])
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    return root
+
+
+def test_content_check_fails_on_a_size_error_and_lists_warnings(tmp_path, capsys):
+    from bot.cli import main
+
+    def oversized(question):  # type: ignore[no-untyped-def]
+        question["prompt"] = "長い問題文です。" * 400
+
+    assert main(["content", "check", str(_bank_with(tmp_path / "a", oversized))]) == 1
+    assert "prompt: 3200 characters; at most 2000" in capsys.readouterr().err
+
+    def unstyled(question):  # type: ignore[no-untyped-def]
+        question["prompt"] = "SQSで処理中のメッセージを隠す設定は\nどれか。"
+
+    unstyled_bank = _bank_with(tmp_path / "b", unstyled)
+    assert main(["content", "check", str(unstyled_bank)]) == 0
+    out = capsys.readouterr()
+    assert "house-style warning(s)" in out.err and "mid-sentence" in out.err and "style warning(s)" in out.out
+    assert main(["content", "check", "--warnings-as-errors", str(unstyled_bank)]) == 1
