@@ -43,6 +43,9 @@ class Settings:
     http_host: str = "0.0.0.0"
     http_port: int = 3000
     slack_path: str = "/slack/events"
+    # Seconds a Slack command or click may take before it is acknowledged anyway (Slack's window is
+    # 3 s); its reply then follows through response_url when the work is done.
+    slack_ack_seconds: float = 2.0
     # Seconds a process's claim on a post (sending or revealing it) holds without being renewed: after a
     # crash, another process (or the restarted one) finishes the post this long after.
     lease_seconds: float = 90.0
@@ -78,6 +81,7 @@ _ENV = {
     "http_host": "STUDYBOT_HTTP_HOST",
     "http_port": "STUDYBOT_HTTP_PORT",
     "slack_path": "SLACK_EVENTS_PATH",
+    "slack_ack_seconds": "SLACK_ACK_SECONDS",
     "lease_seconds": "STUDYBOT_LEASE_SECONDS",
 }
 
@@ -121,6 +125,13 @@ def _build(raw: dict[str, object]) -> Settings:
                 raise ConfigError("lease_seconds must be a number of seconds") from None
             if not 1 <= values[name] <= 3600:
                 raise ConfigError("lease_seconds must be between 1 and 3600")
+        elif name == "slack_ack_seconds":
+            try:
+                values[name] = float(str(value))
+            except ValueError:
+                raise ConfigError("slack_ack_seconds must be a number of seconds") from None
+            if not 0 <= values[name] <= 2.5:
+                raise ConfigError("slack_ack_seconds must be between 0 and 2.5 (Slack waits 3 s for the ack)")
         elif name == "admins":
             items = value.split(",") if isinstance(value, str) else list(value)  # type: ignore[arg-type]
             values[name] = tuple(str(i).strip() for i in items if str(i).strip())

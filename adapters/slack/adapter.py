@@ -8,6 +8,7 @@ place at reveal time.
 from __future__ import annotations
 
 import logging
+import sqlite3
 import time
 from typing import Any
 
@@ -34,10 +35,12 @@ from adapters.slack.blocks import (
     section,
     stats_blocks,
 )
+from adapters.slack.followup import ack_in_time
 from bot.config import Settings
 from bot.content import Question
 from bot.core import Actor, StudyBot
 from bot.daily_posts import ChannelUnavailable
+from bot.i18n import t
 from bot.models import Channel, Community, Post, PostResults
 from bot.render import feedback_text, lookup_text, question_text, reply_text, reveal_text
 from bot.study_commands import (
@@ -76,6 +79,7 @@ class SlackAdapter:
             request_verification_enabled=bool(settings.slack_signing_secret),
         )
         self._admin_cache: dict[str, tuple[bool, float]] = {}
+        self._locales: dict[str, str] = {}  # team id -> its language, for messages when the core failed
         self._http: aiohttp.ClientSession | None = None  # kept open: one connection pool for all replies
         self._socket: Any = None  # the Socket Mode handler, when connected that way
         self.app.command("/study")(self.on_study)
@@ -155,7 +159,9 @@ class SlackAdapter:
     # -- listeners
 
     async def on_study(self, ack: Any, command: dict[str, Any]) -> None:
-        await ack()
+        await self._in_time(ack, command.get("team_id", ""), command.get("response_url"), self._study(command))
+
+    async def _study(self, command: dict[str, Any]) -> dict[str, Any]:
         words = (command.get("text") or "").split()
         admin = bool(words) and words[0].lower() in ADMIN_COMMANDS and await self.is_admin(command["user_id"])
         actor = self.actor(
@@ -166,8 +172,23 @@ class SlackAdapter:
             command.get("channel_name", ""),
             is_admin=admin,
         )
+        self._locales[actor.community_id] = (await self.bot.context(actor)).locale
         reply = await run_command(self.bot, actor, words, prefix=PREFIX)
-        await self.reply(command.get("response_url"), **self.render(reply))
+        return self.render(reply)
+
+    async def _in_time(self, ack: Any, team: str, response_url: str | None, work: Any) -> None:
+        """Acknowledge within the ack wait whatever `work` does, and reply through response_url (see
+        adapters/slack/followup.py); a failure is told in the workspace's language."""
+
+        async def deliver(message: dict[str, Any]) -> None:
+            await self.reply(response_url, **message)
+
+        def failed(exc: BaseException) -> dict[str, Any]:
+            self.bot.metrics.errors.labels("slack_listener").inc()
+            key = "answer.not_stored" if isinstance(exc, sqlite3.Error) else "error.unexpected"
+            return {"text": t(self._locales.get(team) or self.settings.locale_for(None), key)}
+
+        await ack_in_time(ack, work, deliver, failed, self.settings.slack_ack_seconds)
 
     def render(self, reply: Reply) -> dict[str, Any]:
         match reply:
@@ -207,23 +228,29 @@ class SlackAdapter:
             user.get("username") or user.get("name", ""),
             (body.get("channel") or {}).get("id"),
         )
-        # Stored before the ack: an acknowledged click is an answer that is already safe.
-        feedback = await self.bot.answer(actor, post_id, choices)
-        await ack()
-        timezone = (await self.bot.context(actor)).community.timezone
-        await self.reply(body.get("response_url"), text=feedback_text(feedback, timezone))
+
+        async def record() -> dict[str, Any]:
+            # Stored before the ack when the database is quick: an acknowledged click is then an answer
+            # already safe. When it is not, the ack goes first and this reply follows (followup.py).
+            feedback = await self.bot.answer(actor, post_id, choices)
+            self._locales[actor.community_id] = feedback.locale
+            timezone = (await self.bot.context(actor)).community.timezone
+            return {"text": feedback_text(feedback, timezone)}
+
+        await self._in_time(ack, actor.community_id, body.get("response_url"), record())
 
     async def on_lookup(self, ack: Any, body: dict[str, Any], action: dict[str, Any]) -> None:
-        await ack()
         match = LOOKUP_ACTION.match(action["action_id"])
         assert match is not None
         user = body.get("user", {})
         actor = self.actor(body.get("team", {}).get("id", ""), user.get("id", ""), user.get("username", ""), None)
-        locale = (await self.bot.context(actor)).locale
-        result = self.bot.lookup(match["entry"])
-        await self.reply(
-            body.get("response_url"), text=lookup_text(result, locale), blocks=lookup_blocks(result, locale)
-        )
+
+        async def look_up() -> dict[str, Any]:
+            locale = (await self.bot.context(actor)).locale
+            result = self.bot.lookup(match["entry"])
+            return {"text": lookup_text(result, locale), "blocks": lookup_blocks(result, locale)}
+
+        await self._in_time(ack, actor.community_id, body.get("response_url"), look_up())
 
     # -- the core posts through these
 
