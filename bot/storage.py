@@ -426,6 +426,13 @@ class Storage:
         """Every enabled schedule: the scheduler is rebuilt from these at start."""
         return await self._run(_schedules)
 
+    async def schedules_in(
+        self, platform: str, community_platform_id: str, channel_platform_id: str | None = None
+    ) -> list[tuple[Community, Channel, Schedule]]:
+        """The enabled schedules of a community (or of one of its channels), by platform ids: what an
+        uninstall, revoked tokens or a lost channel switch off. Creates nothing."""
+        return await self._run(_schedules_in, platform, community_platform_id, channel_platform_id)
+
     # -- posts
 
     async def claim_daily_post(
@@ -754,6 +761,27 @@ def _schedule(conn: sqlite3.Connection, channel_id: int) -> Schedule | None:
 def _schedules(conn: sqlite3.Connection) -> list[Schedule]:
     rows = conn.execute("SELECT * FROM schedules WHERE enabled = 1 ORDER BY channel_id")
     return [_schedule_row(r) for r in rows]
+
+
+def _schedules_in(
+    conn: sqlite3.Connection, platform: str, community_platform_id: str, channel_platform_id: str | None
+) -> list[tuple[Community, Channel, Schedule]]:
+    rows = conn.execute(
+        "SELECT s.channel_id FROM schedules s JOIN channels ch ON ch.id = s.channel_id"
+        " JOIN communities c ON c.id = ch.community_id"
+        " WHERE s.enabled = 1 AND c.platform = ? AND c.platform_id = ? AND (? IS NULL OR ch.platform_id = ?)"
+        " ORDER BY s.channel_id",
+        (platform, community_platform_id, channel_platform_id, channel_platform_id),
+    ).fetchall()
+    found = []
+    for row in rows:
+        channel = _channel_by_id(conn, row["channel_id"])
+        schedule = _schedule(conn, row["channel_id"])
+        assert channel is not None and schedule is not None
+        community = _community_by_id(conn, channel.community_id)
+        assert community is not None
+        found.append((community, channel, schedule))
+    return found
 
 
 def _post_row(row: sqlite3.Row) -> Post:

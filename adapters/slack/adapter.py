@@ -16,10 +16,6 @@ import aiohttp
 from aiohttp import web
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
-from slack_sdk.http_retry.builtin_async_handlers import (
-    AsyncRateLimitErrorRetryHandler,
-    AsyncServerErrorRetryHandler,
-)
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
@@ -35,13 +31,15 @@ from adapters.slack.blocks import (
     section,
     stats_blocks,
 )
+from adapters.slack.events import SlackEvents
 from adapters.slack.followup import ack_in_time
+from adapters.slack.posting import CHANNEL_GONE, find_message, post_message, post_metadata, retry_handlers, web_client
 from bot.config import Settings
 from bot.content import Question
 from bot.core import Actor, StudyBot
 from bot.daily_posts import ChannelUnavailable
 from bot.i18n import t
-from bot.models import Channel, Community, Post, PostResults
+from bot.models import Channel, Community, Post, PostResults, User
 from bot.render import feedback_text, lookup_text, question_text, reply_text, reveal_text
 from bot.study_commands import (
     ADMIN_COMMANDS,
@@ -57,8 +55,6 @@ from bot.web import serve
 log = logging.getLogger("studybot.slack")
 PLATFORM = "slack"
 PREFIX = "/study "
-# Errors that mean the bot cannot post in the channel any more: retrying daily would fail daily.
-CHANNEL_GONE = {"not_in_channel", "channel_not_found", "is_archived", "restricted_action"}
 ADMIN_CACHE_SECONDS = 300
 
 
@@ -68,11 +64,11 @@ class SlackAdapter:
     def __init__(self, bot: StudyBot, settings: Settings, client: AsyncWebClient | None = None):
         self.bot = bot
         self.settings = settings
-        self.client = client or AsyncWebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url)
-        # 429 (honouring Retry-After) and 5xx are retried with backoff by slack_sdk itself.
-        self.client.retry_handlers.extend(
-            [AsyncRateLimitErrorRetryHandler(max_retry_count=3), AsyncServerErrorRetryHandler(max_retry_count=2)]
-        )
+        self.client = client or web_client(settings.slack_bot_token, settings.slack_api_url)
+        # 429 is retried by slack_sdk itself, 5xx and dropped connections too except for message posts,
+        # which the core retries after looking for them in the channel (adapters/slack/posting.py).
+        self.client.retry_handlers = retry_handlers()
+        self._bot_users: dict[str, str] = {}  # team id -> the bot's own user id there (auth.test)
         self.app = AsyncApp(
             client=self.client,
             signing_secret=settings.slack_signing_secret or "",
@@ -87,6 +83,7 @@ class SlackAdapter:
         self.app.action(PICK_ACTION)(self.on_pick)
         self.app.action(SUBMIT_ACTION)(self.on_submit)
         self.app.action(LOOKUP_ACTION)(self.on_lookup)
+        self.events = SlackEvents(self)
         bot.register(self)
 
     # -- serving
@@ -255,25 +252,62 @@ class SlackAdapter:
     # -- the core posts through these
 
     async def send_question(self, community: Community, channel: Channel, post: Post, question: Question) -> str:
-        try:
-            response = await self.client.chat_postMessage(
-                channel=channel.platform_id,
-                text=question_text(post, question, community.locale)[:3000],
-                blocks=question_blocks(post, question, community.locale),
-            )
-        except SlackApiError as exc:
-            error = exc.response.get("error", "")
-            if error in CHANNEL_GONE:
-                raise ChannelUnavailable(f"Slack channel {channel.platform_id}: {error}") from exc
-            raise
-        return str(response["ts"])
+        client = await self.team_client(community.platform_id)
+        return await post_message(
+            client,
+            channel.platform_id,
+            text=question_text(post, question, community.locale)[:3000],
+            blocks=question_blocks(post, question, community.locale),
+            metadata=post_metadata(post),
+        )
+
+    async def find_question(self, community: Community, channel: Channel, post: Post) -> str | None:
+        """The message already sent for this post, if it reached the channel (see posting.py)."""
+        client = await self.team_client(community.platform_id)
+        return await find_message(client, channel.platform_id, post, await self.bot_user(community.platform_id))
+
+    async def bot_user(self, team: str) -> str | None:
+        """The bot's own user id in a workspace, from auth.test once."""
+        if team not in self._bot_users:
+            client = await self.team_client(team)
+            self._bot_users[team] = str((await client.auth_test()).get("user_id") or "")
+        return self._bot_users[team] or None
+
+    async def team_client(self, team: str) -> AsyncWebClient:
+        """The Web API client holding this workspace's bot token."""
+        return self.client
+
+    async def forget_workspace(self, enterprise: str | None, team: str, bots: bool) -> None:
+        """The workspace uninstalled studybot or revoked its tokens: drop what is known of it."""
+        if bots:
+            self._bot_users.pop(team, None)
 
     async def reveal(
         self, community: Community, channel: Channel, post: Post, question: Question, results: PostResults
     ) -> None:
-        await self.client.chat_update(
-            channel=channel.platform_id,
-            ts=post.message_ref,
-            text=reveal_text(question, results, community.locale)[:3000],
-            blocks=reveal_blocks(question, results, community.locale),
-        )
+        client = await self.team_client(community.platform_id)
+        try:
+            await client.chat_update(
+                channel=channel.platform_id,
+                ts=post.message_ref,
+                text=reveal_text(question, results, community.locale)[:3000],
+                blocks=reveal_blocks(question, results, community.locale),
+            )
+        except SlackApiError as exc:
+            error = exc.response.get("error", "")
+            if error in CHANNEL_GONE or error in ("message_not_found", "cant_update_message"):
+                raise ChannelUnavailable(f"Slack message {post.message_ref}: {error}") from exc
+            raise
+
+    async def channel_lost(self, community: Community, channel: Channel, admin: User | None, reason: str) -> None:
+        """Tell the admin who set the schedule, by direct message (conversations.open needs im:write),
+        that the daily question stopped and why."""
+        if admin is None:
+            return
+        text = t(community.locale, "slack.channel_lost", channel=f"<#{channel.platform_id}>", reason=reason)
+        try:
+            client = await self.team_client(community.platform_id)
+            dm = await client.conversations_open(users=admin.platform_id)
+            await post_message(client, dm["channel"]["id"], text=text)
+        except (SlackApiError, ChannelUnavailable) as exc:
+            log.warning("could not tell admin %s that channel %s stopped: %s", admin.platform_id, channel.id, exc)
