@@ -46,6 +46,10 @@ class Settings:
     # Seconds a Slack command or click may take before it is acknowledged anyway (Slack's window is
     # 3 s); its reply then follows through response_url when the work is done.
     slack_ack_seconds: float = 2.0
+    # OAuth (install to any workspace, adapters/slack/oauth.py) instead of one SLACK_BOT_TOKEN.
+    slack_client_id: str | None = None
+    slack_client_secret: str | None = None
+    slack_redirect_uri: str | None = None  # https://your.host/slack/oauth_redirect, as in the app's settings
     # Seconds a process's claim on a post (sending or revealing it) holds without being renewed: after a
     # crash, another process (or the restarted one) finishes the post this long after.
     lease_seconds: float = 90.0
@@ -60,7 +64,7 @@ class Settings:
 
     @property
     def has_platform_tokens(self) -> bool:
-        return bool(self.discord_token or self.slack_bot_token)
+        return bool(self.discord_token or self.slack_bot_token or self.slack_client_id)
 
 
 _ENV = {
@@ -82,6 +86,9 @@ _ENV = {
     "http_port": "STUDYBOT_HTTP_PORT",
     "slack_path": "SLACK_EVENTS_PATH",
     "slack_ack_seconds": "SLACK_ACK_SECONDS",
+    "slack_client_id": "SLACK_CLIENT_ID",
+    "slack_client_secret": "SLACK_CLIENT_SECRET",
+    "slack_redirect_uri": "SLACK_REDIRECT_URI",
     "lease_seconds": "STUDYBOT_LEASE_SECONDS",
 }
 

@@ -188,6 +188,25 @@ MIGRATIONS: list[str] = [
     CREATE INDEX posts_claimed ON posts (claimed_at) WHERE status = 'claimed';
     CREATE INDEX posts_due ON posts (reveal_at) WHERE status = 'open' AND kind = 'daily';
     """,
+    # 4: Slack installs through OAuth (adapters/slack/oauth.py): one row per workspace (or, for an
+    # org-wide install, per enterprise with team_id ''), holding its bot token, and the OAuth states
+    # handed out by /slack/install, each good for one callback before it expires.
+    """
+    CREATE TABLE slack_installations (
+        client_id TEXT NOT NULL,
+        enterprise_id TEXT NOT NULL DEFAULT '',
+        team_id TEXT NOT NULL DEFAULT '',
+        is_enterprise_install INTEGER NOT NULL DEFAULT 0,
+        data TEXT NOT NULL,
+        installed_at REAL NOT NULL,
+        PRIMARY KEY (client_id, enterprise_id, team_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX slack_installations_by_team ON slack_installations (team_id);
+    CREATE TABLE slack_oauth_states (
+        state TEXT PRIMARY KEY,
+        expires_at REAL NOT NULL
+    ) WITHOUT ROWID;
+    """,
 ]
 
 SENT = (PostStatus.OPEN.value, PostStatus.CLOSED.value)
@@ -432,6 +451,28 @@ class Storage:
         """The enabled schedules of a community (or of one of its channels), by platform ids: what an
         uninstall, revoked tokens or a lost channel switch off. Creates nothing."""
         return await self._run(_schedules_in, platform, community_platform_id, channel_platform_id)
+
+    # -- Slack installations (OAuth)
+
+    async def save_slack_installation(
+        self, client_id: str, enterprise_id: str, team_id: str, org_wide: bool, data: str, at: float
+    ) -> None:
+        await self._run(_save_slack_installation, client_id, enterprise_id, team_id, org_wide, data, at)
+
+    async def slack_installation(self, client_id: str, enterprise_id: str | None, team_id: str | None) -> str | None:
+        """The stored installation (JSON) for a workspace, or for an org-wide install when team_id is
+        None; enterprise_id None matches any enterprise."""
+        return await self._run(_slack_installation, client_id, enterprise_id, team_id)
+
+    async def delete_slack_installation(self, client_id: str, enterprise_id: str | None, team_id: str | None) -> int:
+        return await self._run(_delete_slack_installation, client_id, enterprise_id, team_id)
+
+    async def issue_oauth_state(self, state: str, expires_at: float, now: float) -> None:
+        await self._run(_issue_oauth_state, state, expires_at, now)
+
+    async def consume_oauth_state(self, state: str, now: float) -> bool:
+        """True once for a state that was issued and has not expired."""
+        return await self._run(_consume_oauth_state, state, now)
 
     # -- posts
 
@@ -782,6 +823,49 @@ def _schedules_in(
         assert community is not None
         found.append((community, channel, schedule))
     return found
+
+
+def _save_slack_installation(
+    conn: sqlite3.Connection, client_id: str, enterprise_id: str, team_id: str, org_wide: bool, data: str, at: float
+) -> None:
+    conn.execute(
+        "INSERT INTO slack_installations (client_id, enterprise_id, team_id, is_enterprise_install, data, installed_at)"
+        " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (client_id, enterprise_id, team_id) DO UPDATE SET"
+        " is_enterprise_install = excluded.is_enterprise_install, data = excluded.data,"
+        " installed_at = excluded.installed_at",
+        (client_id, enterprise_id, team_id, int(org_wide), data, at),
+    )
+
+
+def _slack_installation(
+    conn: sqlite3.Connection, client_id: str, enterprise_id: str | None, team_id: str | None
+) -> str | None:
+    row = conn.execute(
+        "SELECT data FROM slack_installations WHERE client_id = ? AND team_id = ? AND (? IS NULL OR enterprise_id = ?)"
+        " ORDER BY installed_at DESC LIMIT 1",
+        (client_id, team_id or "", enterprise_id, enterprise_id or ""),
+    ).fetchone()
+    return row["data"] if row else None
+
+
+def _delete_slack_installation(
+    conn: sqlite3.Connection, client_id: str, enterprise_id: str | None, team_id: str | None
+) -> int:
+    cur = conn.execute(
+        "DELETE FROM slack_installations WHERE client_id = ? AND team_id = ? AND (? IS NULL OR enterprise_id = ?)",
+        (client_id, team_id or "", enterprise_id, enterprise_id or ""),
+    )
+    return cur.rowcount
+
+
+def _issue_oauth_state(conn: sqlite3.Connection, state: str, expires_at: float, now: float) -> None:
+    conn.execute("DELETE FROM slack_oauth_states WHERE expires_at <= ?", (now,))  # the old ones go as new come
+    conn.execute("INSERT INTO slack_oauth_states (state, expires_at) VALUES (?, ?)", (state, expires_at))
+
+
+def _consume_oauth_state(conn: sqlite3.Connection, state: str, now: float) -> bool:
+    row = conn.execute("DELETE FROM slack_oauth_states WHERE state = ? RETURNING expires_at", (state,)).fetchone()
+    return row is not None and row["expires_at"] > now
 
 
 def _post_row(row: sqlite3.Row) -> Post:

@@ -33,6 +33,13 @@ from adapters.slack.blocks import (
 )
 from adapters.slack.events import SlackEvents
 from adapters.slack.followup import ack_in_time
+from adapters.slack.oauth import (
+    InstalledOnly,
+    SlackInstallations,
+    SlackOAuthStates,
+    oauth_enabled,
+    oauth_settings,
+)
 from adapters.slack.posting import CHANNEL_GONE, find_message, post_message, post_metadata, retry_handlers, web_client
 from bot.config import Settings
 from bot.content import Question
@@ -69,12 +76,25 @@ class SlackAdapter:
         # which the core retries after looking for them in the channel (adapters/slack/posting.py).
         self.client.retry_handlers = retry_handlers()
         self._bot_users: dict[str, str] = {}  # team id -> the bot's own user id there (auth.test)
+        # OAuth: each workspace's own token, from the installations in the database (oauth.py).
+        self.installations: SlackInstallations | None = None
+        oauth: dict[str, Any] = {}
+        if oauth_enabled(settings):
+            self.client.token = None
+            self.installations = SlackInstallations(bot.storage, settings.slack_client_id or "")
+            states = SlackOAuthStates(bot.storage)
+            oauth = {
+                "oauth_settings": oauth_settings(settings, self.installations, states),
+                "authorize": InstalledOnly(self.installations),
+            }
+        self._team_clients: dict[str, AsyncWebClient] = {}
         self.app = AsyncApp(
             client=self.client,
             signing_secret=settings.slack_signing_secret or "",
             request_verification_enabled=bool(settings.slack_signing_secret),
+            **oauth,
         )
-        self._admin_cache: dict[str, tuple[bool, float]] = {}
+        self._admin_cache: dict[tuple[str, str], tuple[bool, float]] = {}
         self._locales: dict[str, str] = {}  # team id -> its language, for messages when the core failed
         self._http: aiohttp.ClientSession | None = None  # kept open: one connection pool for all replies
         self._socket: Any = None  # the Socket Mode handler, when connected that way
@@ -136,21 +156,24 @@ class SlackAdapter:
     ) -> Actor:
         return Actor(PLATFORM, team, user, user_name, channel, channel_name, is_admin=is_admin)
 
-    async def is_admin(self, user_id: str) -> bool:
+    async def is_admin(self, user_id: str, team: str = "") -> bool:
         """Workspace admins and owners, or users named in the configuration."""
         if user_id in self.settings.admins:
             return True
-        cached = self._admin_cache.get(user_id)
+        cached = self._admin_cache.get((team, user_id))
         if cached and cached[1] > time.monotonic():
             return cached[0]
         try:
-            info = await self.client.users_info(user=user_id)
+            client = await self.team_client(team)
+            info = await client.users_info(user=user_id)
             user = info["user"]
             admin = bool(user.get("is_admin") or user.get("is_owner"))
         except SlackApiError as exc:
             log.warning("users.info failed for %s: %s", user_id, exc.response.get("error"))
             return False
-        self._admin_cache[user_id] = (admin, time.monotonic() + ADMIN_CACHE_SECONDS)
+        if len(self._admin_cache) > 10_000:
+            self._admin_cache.clear()
+        self._admin_cache[(team, user_id)] = (admin, time.monotonic() + ADMIN_CACHE_SECONDS)
         return admin
 
     # -- listeners
@@ -160,7 +183,11 @@ class SlackAdapter:
 
     async def _study(self, command: dict[str, Any]) -> dict[str, Any]:
         words = (command.get("text") or "").split()
-        admin = bool(words) and words[0].lower() in ADMIN_COMMANDS and await self.is_admin(command["user_id"])
+        admin = (
+            bool(words)
+            and words[0].lower() in ADMIN_COMMANDS
+            and await self.is_admin(command["user_id"], command.get("team_id", ""))
+        )
         actor = self.actor(
             command["team_id"],
             command["user_id"],
@@ -274,13 +301,31 @@ class SlackAdapter:
         return self._bot_users[team] or None
 
     async def team_client(self, team: str) -> AsyncWebClient:
-        """The Web API client holding this workspace's bot token."""
-        return self.client
+        """The Web API client holding this workspace's bot token: the one token in single-token mode,
+        the workspace's installation with OAuth (ChannelUnavailable when it has none)."""
+        if self.installations is None:
+            return self.client
+        client = self._team_clients.get(team)
+        if client is None:
+            found = await self.installations.async_find_bot(enterprise_id=None, team_id=team)
+            if found is None:
+                raise ChannelUnavailable(f"Slack workspace {team} has not installed studybot")
+            client = web_client(found.bot_token, self.settings.slack_api_url)
+            if len(self._team_clients) > 10_000:
+                self._team_clients.clear()
+            self._team_clients[team] = client
+        return client
 
     async def forget_workspace(self, enterprise: str | None, team: str, bots: bool) -> None:
-        """The workspace uninstalled studybot or revoked its tokens: drop what is known of it."""
-        if bots:
-            self._bot_users.pop(team, None)
+        """The workspace uninstalled studybot or revoked its tokens: its installation and what is
+        known of it go."""
+        if not bots:
+            return
+        self._bot_users.pop(team, None)
+        self._team_clients.pop(team, None)
+        self._admin_cache = {k: v for k, v in self._admin_cache.items() if k[0] != team}
+        if self.installations is not None:
+            await self.installations.async_delete_installation(enterprise_id=enterprise, team_id=team)
 
     async def reveal(
         self, community: Community, channel: Channel, post: Post, question: Question, results: PostResults

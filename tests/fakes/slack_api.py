@@ -8,6 +8,7 @@ plays Slack's OAuth side (oauth.v2.access) for installs to several workspaces, e
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import time
 from collections.abc import Callable
@@ -47,6 +48,12 @@ class FakeSlackAPI:
         self.messages: dict[str, list[dict[str, Any]]] = {}  # channel id -> its messages, oldest first
         self.after_storing: dict[str, list[Scripted | str]] = {}  # answered instead, once the call took effect
         self.gone: dict[str, str] = {}  # channel id -> the error posting there gets (not_in_channel, is_archived)
+        # OAuth: the app's credentials, the codes Slack handed installers, and the tokens it issued.
+        self.client_id, self.client_secret = "1234.5678", "fake-client-secret"
+        self.codes: dict[str, dict[str, Any]] = {}  # code -> the install it stands for
+        self.used_codes: set[str] = set()
+        self.tokens: dict[str, dict[str, str]] = {}  # issued bot token -> team, bot user, bot id
+        self.revoked: set[str] = set()
         self._ts = 1_700_000_000.0
         self.clock: Callable[[], float] = time.time  # Slack's clock, for message ts (a test may set the bot's)
         self._runner: web.AppRunner | None = None
@@ -107,7 +114,12 @@ class FakeSlackAPI:
     async def _api(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
         body = await self._body(request)
-        token = request.headers.get("Authorization", "").removeprefix("Bearer ") or str(body.get("token", ""))
+        scheme, _, credentials = request.headers.get("Authorization", "").partition(" ")
+        token = credentials if scheme == "Bearer" else str(body.get("token", ""))
+        if scheme == "Basic":  # oauth.v2.access: the app's client id and secret
+            client_id, _, secret = base64.b64decode(credentials).decode().partition(":")
+            body.setdefault("client_id", client_id)
+            body.setdefault("client_secret", secret)
         self.calls.append(Call(method, body, token))
         queue = self.scripted.get(method)
         if queue:
@@ -126,10 +138,21 @@ class FakeSlackAPI:
         return web.json_response(answer)
 
     def _answer(self, method: str, body: dict[str, Any], token: str = "") -> dict[str, Any]:
+        if method == "oauth.v2.access":
+            return self._oauth_access(body)
+        if token in self.revoked:
+            # https://docs.slack.dev/reference/methods/auth.test: a revoked token is refused everywhere
+            return {"ok": False, "error": "token_revoked"}
+        identity = self.identity(token)
         if method == "auth.test":
-            return {"ok": True, "user_id": BOT_USER, "bot_id": "B0001", "team_id": TEAM, "team": "Study"}
+            return {
+                "ok": True,
+                "user_id": identity["bot_user"],
+                "bot_id": identity["bot_id"],
+                "team_id": identity["team"],
+            }
         if method == "chat.postMessage":
-            return self._post_message(body)
+            return self._post_message(body, identity)
         if method == "chat.update":
             return self._update_message(body)
         if method == "conversations.history":
@@ -146,12 +169,56 @@ class FakeSlackAPI:
         self.responses.append(Call("respond", json.loads(await request.text())))
         return web.Response(text="ok")
 
+    # -- OAuth (https://docs.slack.dev/authentication/installing-with-oauth)
+
+    def identity(self, token: str) -> dict[str, str]:
+        """Whose token it is: an issued one names its workspace; any other is the single-token mode's."""
+        return self.tokens.get(token) or {"team": TEAM, "bot_user": BOT_USER, "bot_id": "B0001"}
+
+    def grant(self, team: str, installer: str = "UINSTALLER", team_name: str = "") -> str:
+        """What Slack does when an admin approves the install: a code for the redirect, good once."""
+        code = f"code-{team}-{len(self.codes)}"
+        self.codes[code] = {"team": team, "installer": installer, "name": team_name or f"Team {team}"}
+        return code
+
+    def revoke(self, team: str) -> None:
+        self.revoked |= {token for token, who in self.tokens.items() if who["team"] == team}
+
+    def _oauth_access(self, body: dict[str, Any]) -> dict[str, Any]:
+        """oauth.v2.access (https://docs.slack.dev/reference/methods/oauth.v2.access): the app's own
+        client_id and client_secret, and a code that was granted and is used once."""
+        if body.get("client_id") != self.client_id:
+            return {"ok": False, "error": "invalid_client_id"}
+        if body.get("client_secret") != self.client_secret:
+            return {"ok": False, "error": "bad_client_secret"}
+        code = str(body.get("code", ""))
+        if code not in self.codes or code in self.used_codes:
+            return {"ok": False, "error": "invalid_code"}
+        self.used_codes.add(code)
+        grant = self.codes[code]
+        team = grant["team"]
+        token = f"xoxb-{team}-{len(self.tokens) + 1}"
+        self.tokens[token] = {"team": team, "bot_user": f"UB{team}", "bot_id": f"B{team}"}
+        return {
+            "ok": True,
+            "app_id": "A1",
+            "authed_user": {"id": grant["installer"]},
+            "scope": body.get("scope", "commands,chat:write"),
+            "token_type": "bot",
+            "access_token": token,
+            "bot_user_id": f"UB{team}",
+            "team": {"id": team, "name": grant["name"]},
+            "enterprise": None,
+            "is_enterprise_install": False,
+        }
+
     # -- the channels' messages
 
     def channel_messages(self, channel: str) -> list[dict[str, Any]]:
         return self.messages.get(channel, [])
 
-    def _post_message(self, body: dict[str, Any]) -> dict[str, Any]:
+    def _post_message(self, body: dict[str, Any], identity: dict[str, str] | None = None) -> dict[str, Any]:
+        identity = identity or self.identity("")
         channel = str(body.get("channel", ""))
         if channel in self.gone:
             return {"ok": False, "error": self.gone[channel]}
@@ -159,8 +226,9 @@ class FakeSlackAPI:
         message: dict[str, Any] = {
             "type": "message",
             "ts": f"{self._ts:.6f}",
-            "user": BOT_USER,
-            "bot_id": "B0001",
+            "user": identity["bot_user"],
+            "bot_id": identity["bot_id"],
+            "team": identity["team"],
             "text": body.get("text", ""),
             "blocks": _decoded(body.get("blocks")) or [],
         }
