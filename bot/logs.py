@@ -85,6 +85,7 @@ def setup_logging(settings: Settings, level: int = logging.INFO, json_lines: boo
             settings.slack_bot_token or "",
             settings.slack_app_token or "",
             settings.slack_signing_secret or "",
+            settings.slack_client_secret or "",
         ]
     )
     handler = logging.StreamHandler()
