@@ -7,6 +7,7 @@ place at reveal time.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import sqlite3
 import time
@@ -32,7 +33,7 @@ from adapters.slack.blocks import (
     stats_blocks,
 )
 from adapters.slack.events import SlackEvents
-from adapters.slack.followup import ack_in_time
+from adapters.slack.followup import Background, ack_in_time
 from adapters.slack.oauth import (
     InstalledOnly,
     SlackInstallations,
@@ -63,6 +64,8 @@ log = logging.getLogger("studybot.slack")
 PLATFORM = "slack"
 PREFIX = "/study "
 ADMIN_CACHE_SECONDS = 300
+REPLY_SLOTS = 16
+CLOSE_GRACE_SECONDS = 5.0
 
 
 class SlackAdapter:
@@ -92,9 +95,15 @@ class SlackAdapter:
             client=self.client,
             signing_secret=settings.slack_signing_secret or "",
             request_verification_enabled=bool(settings.slack_signing_secret),
+            # The HTTP response goes out when the listener returns, right after its ack: no polling for
+            # the ack (see followup.py); what follows the ack runs in self.background.
+            process_before_response=True,
             **oauth,
         )
         self._admin_cache: dict[tuple[str, str], tuple[bool, float]] = {}
+        # Replies in flight at once: in a burst of clicks, a reply waits rather than slowing the acks.
+        self._reply_slots = asyncio.Semaphore(REPLY_SLOTS)
+        self.background = Background()
         self._locales: dict[str, str] = {}  # team id -> its language, for messages when the core failed
         self._http: aiohttp.ClientSession | None = None  # kept open: one connection pool for all replies
         self._socket: Any = None  # the Socket Mode handler, when connected that way
@@ -130,6 +139,7 @@ class SlackAdapter:
         return handler
 
     async def close(self) -> None:
+        await self.background.drain(CLOSE_GRACE_SECONDS)  # replies of acknowledged clicks still go out
         if self._http is not None:
             await self._http.close()
 
@@ -205,14 +215,15 @@ class SlackAdapter:
         adapters/slack/followup.py); a failure is told in the workspace's language."""
 
         async def deliver(message: dict[str, Any]) -> None:
-            await self.reply(response_url, **message)
+            async with self._reply_slots:
+                await self.reply(response_url, **message)
 
         def failed(exc: BaseException) -> dict[str, Any]:
             self.bot.metrics.errors.labels("slack_listener").inc()
             key = "answer.not_stored" if isinstance(exc, sqlite3.Error) else "error.unexpected"
             return {"text": t(self._locales.get(team) or self.settings.locale_for(None), key)}
 
-        await ack_in_time(ack, work, deliver, failed, self.settings.slack_ack_seconds)
+        await ack_in_time(ack, work, deliver, failed, self.settings.slack_ack_seconds, self.background)
 
     def render(self, reply: Reply) -> dict[str, Any]:
         match reply:

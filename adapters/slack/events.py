@@ -9,8 +9,9 @@ workspace, not at the next post.
   (https://docs.slack.dev/reference/events/tokens_revoked): the workspace's token is gone; every
   schedule there stops, and with OAuth the stored installation is deleted (adapters/slack/oauth.py).
 
-Slack wants an event acknowledged within 3 seconds and retries it otherwise; Bolt acks events before
-their listener runs, and nothing here may raise after that (see followup.py).
+Slack wants an event acknowledged within 3 seconds and retries it otherwise; the app runs with
+process_before_response (see followup.py), so each handler only starts its work in the background and
+returns, and nothing in that work may raise.
 """
 
 from __future__ import annotations
@@ -36,26 +37,34 @@ class SlackEvents:
         app.event("tokens_revoked")(self.on_tokens_revoked)
 
     async def on_member_left(self, event: dict[str, Any], body: dict[str, Any], context: Any) -> None:
+        self.adapter.background.spawn(self._member_left(event, body, context.get("bot_user_id")))
+
+    async def _member_left(self, event: dict[str, Any], body: dict[str, Any], bot_user: str | None) -> None:
         team = _team(event, body)
-        bot_user = context.get("bot_user_id") or await self._bot_user(team)
-        if event.get("user") != bot_user:
+        if event.get("user") != (bot_user or await self._bot_user(team)):
             return  # a person left: nothing to do
         await self.stop(team, event.get("channel"), "member_left_channel: the bot was removed", tell=True)
 
     async def on_archive(self, event: dict[str, Any], body: dict[str, Any]) -> None:
-        await self.stop(_team(event, body), event.get("channel"), f"{event.get('type')}: archived", tell=True)
+        reason = f"{event.get('type')}: archived"
+        self.adapter.background.spawn(self.stop(_team(event, body), event.get("channel"), reason, tell=True))
 
     async def on_uninstalled(self, body: dict[str, Any]) -> None:
-        team = str(body.get("team_id", ""))
-        await self.stop(team, None, "app_uninstalled", tell=False)
-        await self.adapter.forget_workspace(body.get("enterprise_id"), team, bots=True)
+        self.adapter.background.spawn(self._gone(body, "app_uninstalled", bots=True))
 
     async def on_tokens_revoked(self, event: dict[str, Any], body: dict[str, Any]) -> None:
-        team = str(body.get("team_id", ""))
+        # studybot uses only its bot token; revoked user tokens change nothing for it
         bots = bool((event.get("tokens") or {}).get("bot"))
-        if bots:  # studybot uses only its bot token; revoked user tokens change nothing for it
-            await self.stop(team, None, "tokens_revoked", tell=False)
-        await self.adapter.forget_workspace(body.get("enterprise_id"), team, bots=bots)
+        self.adapter.background.spawn(self._gone(body, "tokens_revoked", bots))
+
+    async def _gone(self, body: dict[str, Any], reason: str, bots: bool) -> None:
+        team = str(body.get("team_id", ""))
+        if bots:
+            await self.stop(team, None, reason, tell=False)
+        try:
+            await self.adapter.forget_workspace(body.get("enterprise_id"), team, bots=bots)
+        except Exception:
+            log.exception("Slack %s: forgetting the workspace after %s failed", team, reason)
 
     async def _bot_user(self, team: str) -> str | None:
         try:
