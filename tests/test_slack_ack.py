@@ -108,3 +108,24 @@ async def test_an_exception_after_the_ack_is_told_through_response_url(bot, sett
         post_id = int(action.split(":")[2])
         assert (await bot.storage.post_results(post_id)).answered == 0
     assert any("the user is told through response_url" in r.getMessage() for r in caplog.records)
+
+
+async def test_closing_the_adapter_still_delivers_the_replies_of_acknowledged_clicks(bot, settings, fake):
+    async with asyncio.timeout(30):
+        async with running_slack(bot, settings, fake, slack_ack_seconds=0.2) as (_, sender):
+            fake.admins.add("UADMIN")
+            await sender.command("daily set 09:00 sqs", user="UADMIN")
+            await sender.command("daily now", user="UADMIN")
+            post = (await bot.storage.open_daily_posts())[-1]
+            right, _ = right_and_wrong(bot.question_of(post))
+            before = len(fake.responses)
+            other = sqlite3.connect(settings.database, isolation_level=None)
+            other.execute("BEGIN IMMEDIATE")
+            asyncio.get_running_loop().call_later(1.0, other.execute, "COMMIT")
+            status, _ = await sender.post(sender.click_body(f"sb:a:{post.id}:{right[0]}"))
+            assert status == 200 and len(fake.responses) == before
+        # the adapter is closed now (a SIGTERM would do the same): it waited for the reply
+        other.close()
+        [late] = fake.responses[before:]
+        assert "⭕ 正解です！" in late.body["text"]
+        assert (await bot.storage.post_results(post.id)).answered == 1
