@@ -216,7 +216,12 @@ async def run_console(settings: Settings) -> int:
 
 
 def slack_mode(settings: Settings) -> str | None:
-    """Socket Mode when an app-level token is set, else HTTP mode with the signing secret."""
+    """Socket Mode when an app-level token is set, else HTTP mode with the signing secret; OAuth
+    (SLACK_CLIENT_ID, install to any workspace) is HTTP mode, for Slack's redirect."""
+    if settings.slack_client_id:
+        if not (settings.slack_client_secret and settings.slack_signing_secret):
+            raise ConfigError("SLACK_CLIENT_ID needs SLACK_CLIENT_SECRET and SLACK_SIGNING_SECRET (OAuth, HTTP mode)")
+        return "http"
     if not settings.slack_bot_token:
         return None
     if settings.slack_app_token:

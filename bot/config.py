@@ -53,6 +53,13 @@ class Settings:
     metrics_token: str | None = None  # set, /metrics takes it as a bearer token
     metrics_host: str = "127.0.0.1"  # with metrics_port: /metrics on an address of its own
     metrics_port: int | None = None  # unset, /metrics is on the main HTTP port
+    # Seconds a Slack command or click may take before it is acknowledged anyway (Slack's window is
+    # 3 s); its reply then follows through response_url when the work is done.
+    slack_ack_seconds: float = 2.0
+    # OAuth (install to any workspace, adapters/slack/oauth.py) instead of one SLACK_BOT_TOKEN.
+    slack_client_id: str | None = None
+    slack_client_secret: str | None = None
+    slack_redirect_uri: str | None = None  # https://your.host/slack/oauth_redirect, as in the app's settings
     # Seconds a process's claim on a post (sending or revealing it) holds without being renewed: after a
     # crash, another process (or the restarted one) finishes the post this long after.
     lease_seconds: float = 90.0
@@ -72,7 +79,7 @@ class Settings:
 
     @property
     def has_platform_tokens(self) -> bool:
-        return bool(self.discord_token or self.slack_bot_token)
+        return bool(self.discord_token or self.slack_bot_token or self.slack_client_id)
 
 
 _ENV = {
@@ -99,6 +106,10 @@ _ENV = {
     "metrics_token": "STUDYBOT_METRICS_TOKEN",
     "metrics_host": "STUDYBOT_METRICS_HOST",
     "metrics_port": "STUDYBOT_METRICS_PORT",
+    "slack_ack_seconds": "SLACK_ACK_SECONDS",
+    "slack_client_id": "SLACK_CLIENT_ID",
+    "slack_client_secret": "SLACK_CLIENT_SECRET",
+    "slack_redirect_uri": "SLACK_REDIRECT_URI",
     "lease_seconds": "STUDYBOT_LEASE_SECONDS",
     "min_free_mb": "STUDYBOT_MIN_FREE_MB",
     "durability": "STUDYBOT_DURABILITY",
@@ -112,6 +123,7 @@ SECRETS = (
     "slack_signing_secret",
     "admin_token",
     "metrics_token",
+    "slack_client_secret",
 )
 NUMBERS: dict[str, tuple[type, float, float, str]] = {  # name: (type, lowest, highest, what it is)
     "http_port": (int, 0, 65535, "a port number"),
@@ -120,6 +132,7 @@ NUMBERS: dict[str, tuple[type, float, float, str]] = {  # name: (type, lowest, h
     "http_max_connections": (int, 0, 10**6, "a whole number"),
     "http_header_timeout": (float, 0.1, 600, "a number of seconds"),
     "lease_seconds": (float, 1, 3600, "a number of seconds"),
+    "slack_ack_seconds": (float, 0, 2.5, "a number of seconds, at most 2.5 (Slack waits 3 s for the ack)"),
 }
 CHOICES = {"locale": LOCALES, "durability": ("normal", "full")}
 

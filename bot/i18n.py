@@ -199,6 +199,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "ja": "studybot: {channel} の毎日の出題を停止しました（投稿できません: {reason}）。権限を確認してから /study-admin daily set で再設定してください。",
         "en": "studybot: the daily question in {channel} is stopped (cannot post: {reason}). Check the bot's permissions there, then /study-admin daily set again.",
     },
+    "slack.channel_lost": {
+        "ja": "studybot: {channel} の毎日の出題を停止しました（投稿できません: {reason}）。ボットをチャンネルに追加してから /study daily set で再設定してください。",
+        "en": "studybot: the daily question in {channel} is stopped (cannot post: {reason}). Add the bot to the channel again, then /study daily set.",
+    },
     # general
     "button.stale": {
         "ja": "このボタンはもう使えません（古いメッセージのボタンです）。",

@@ -75,6 +75,7 @@ def setup_logging(settings: Settings, level: int = logging.INFO, json_lines: boo
             settings.slack_signing_secret or "",
             settings.admin_token or "",
             settings.metrics_token or "",
+            settings.slack_client_secret or "",
         ]
     )
     handler = logging.StreamHandler()

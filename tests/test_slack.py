@@ -247,11 +247,16 @@ async def test_rate_limit_is_retried(bot, slack, fake):
     assert post.status == PostStatus.OPEN
 
 
-async def test_server_error_is_retried(bot, slack, fake):
+async def test_server_error_is_not_resent_at_once(bot, slack, fake):
+    """A 5xx on a message post may mean Slack took it: no HTTP-level resend; the core tries again later,
+    after looking in the channel (tests/test_slack_posts.py)."""
     _, sender = slack
     fake.fail("chat.postMessage", Scripted(503, {"ok": False, "error": "service_unavailable"}))
-    post, _ = await daily_post(bot, sender, fake, "sqs")
-    assert post.status == PostStatus.OPEN
+    fake.admins.add("UADMIN")
+    await sender.command("daily set 09:00 sqs", user="UADMIN")
+    reply = await sender.command("daily now", user="UADMIN")
+    assert "自動で確認し" in reply["text"]
+    assert len(fake.of("chat.postMessage")) == 1
 
 
 async def test_not_in_channel_disables_the_schedule(bot, slack, fake, caplog):
@@ -284,6 +289,9 @@ def test_manifest_matches_the_app():
     manifest = yaml.safe_load((PROJECT_ROOT / "adapters" / "slack" / "manifest.yaml").read_text(encoding="utf-8"))
     assert [c["command"] for c in manifest["features"]["slash_commands"]] == ["/study"]
     assert {"commands", "chat:write", "users:read"} <= set(manifest["oauth_config"]["scopes"]["bot"])
+    assert {"channels:history", "groups:history", "im:write"} <= set(manifest["oauth_config"]["scopes"]["bot"])
+    events = set(manifest["settings"]["event_subscriptions"]["bot_events"])
+    assert {"member_left_channel", "channel_archive", "app_uninstalled", "tokens_revoked"} <= events
     assert manifest["settings"]["interactivity"]["is_enabled"] is True
 
 

@@ -7,7 +7,9 @@ place at reveal time.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import sqlite3
 import time
 from typing import Any
 
@@ -15,10 +17,6 @@ import aiohttp
 from aiohttp import web
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
-from slack_sdk.http_retry.builtin_async_handlers import (
-    AsyncRateLimitErrorRetryHandler,
-    AsyncServerErrorRetryHandler,
-)
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
@@ -34,11 +32,22 @@ from adapters.slack.blocks import (
     section,
     stats_blocks,
 )
+from adapters.slack.events import SlackEvents
+from adapters.slack.followup import Background, ack_in_time
+from adapters.slack.oauth import (
+    InstalledOnly,
+    SlackInstallations,
+    SlackOAuthStates,
+    oauth_enabled,
+    oauth_settings,
+)
+from adapters.slack.posting import CHANNEL_GONE, find_message, post_message, post_metadata, retry_handlers, web_client
 from bot.config import Settings
 from bot.content import Question
 from bot.core import Actor, StudyBot
 from bot.daily_posts import ChannelUnavailable
-from bot.models import Channel, Community, Post, PostResults
+from bot.i18n import t
+from bot.models import Channel, Community, Post, PostResults, User
 from bot.render import feedback_text, lookup_text, question_text, reply_text, reveal_text
 from bot.study_commands import (
     ADMIN_COMMANDS,
@@ -54,9 +63,9 @@ from bot.web import serve
 log = logging.getLogger("studybot.slack")
 PLATFORM = "slack"
 PREFIX = "/study "
-# Errors that mean the bot cannot post in the channel any more: retrying daily would fail daily.
-CHANNEL_GONE = {"not_in_channel", "channel_not_found", "is_archived", "restricted_action"}
 ADMIN_CACHE_SECONDS = 300
+REPLY_SLOTS = 16
+CLOSE_GRACE_SECONDS = 5.0
 
 
 class SlackAdapter:
@@ -65,17 +74,37 @@ class SlackAdapter:
     def __init__(self, bot: StudyBot, settings: Settings, client: AsyncWebClient | None = None):
         self.bot = bot
         self.settings = settings
-        self.client = client or AsyncWebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url)
-        # 429 (honouring Retry-After) and 5xx are retried with backoff by slack_sdk itself.
-        self.client.retry_handlers.extend(
-            [AsyncRateLimitErrorRetryHandler(max_retry_count=3), AsyncServerErrorRetryHandler(max_retry_count=2)]
-        )
+        self.client = client or web_client(settings.slack_bot_token, settings.slack_api_url)
+        # 429 is retried by slack_sdk itself, 5xx and dropped connections too except for message posts,
+        # which the core retries after looking for them in the channel (adapters/slack/posting.py).
+        self.client.retry_handlers = retry_handlers()
+        self._bot_users: dict[str, str] = {}  # team id -> the bot's own user id there (auth.test)
+        # OAuth: each workspace's own token, from the installations in the database (oauth.py).
+        self.installations: SlackInstallations | None = None
+        oauth: dict[str, Any] = {}
+        if oauth_enabled(settings):
+            self.client.token = None
+            self.installations = SlackInstallations(bot.storage, settings.slack_client_id or "")
+            states = SlackOAuthStates(bot.storage)
+            oauth = {
+                "oauth_settings": oauth_settings(settings, self.installations, states),
+                "authorize": InstalledOnly(self.installations),
+            }
+        self._team_clients: dict[str, AsyncWebClient] = {}
         self.app = AsyncApp(
             client=self.client,
             signing_secret=settings.slack_signing_secret or "",
             request_verification_enabled=bool(settings.slack_signing_secret),
+            # The HTTP response goes out when the listener returns, right after its ack: no polling for
+            # the ack (see followup.py); what follows the ack runs in self.background.
+            process_before_response=True,
+            **oauth,
         )
-        self._admin_cache: dict[str, tuple[bool, float]] = {}
+        self._admin_cache: dict[tuple[str, str], tuple[bool, float]] = {}
+        # Replies in flight at once: in a burst of clicks, a reply waits rather than slowing the acks.
+        self._reply_slots = asyncio.Semaphore(REPLY_SLOTS)
+        self.background = Background()
+        self._locales: dict[str, str] = {}  # team id -> its language, for messages when the core failed
         self._http: aiohttp.ClientSession | None = None  # kept open: one connection pool for all replies
         self._socket: Any = None  # the Socket Mode handler, when connected that way
         self.app.command("/study")(self.on_study)
@@ -83,6 +112,7 @@ class SlackAdapter:
         self.app.action(PICK_ACTION)(self.on_pick)
         self.app.action(SUBMIT_ACTION)(self.on_submit)
         self.app.action(LOOKUP_ACTION)(self.on_lookup)
+        self.events = SlackEvents(self)
         bot.register(self)
 
     # -- serving
@@ -109,6 +139,7 @@ class SlackAdapter:
         return handler
 
     async def close(self) -> None:
+        await self.background.drain(CLOSE_GRACE_SECONDS)  # replies of acknowledged clicks still go out
         if self._http is not None:
             await self._http.close()
 
@@ -135,29 +166,38 @@ class SlackAdapter:
     ) -> Actor:
         return Actor(PLATFORM, team, user, user_name, channel, channel_name, is_admin=is_admin)
 
-    async def is_admin(self, user_id: str) -> bool:
+    async def is_admin(self, user_id: str, team: str = "") -> bool:
         """Workspace admins and owners, or users named in the configuration."""
         if user_id in self.settings.admins:
             return True
-        cached = self._admin_cache.get(user_id)
+        cached = self._admin_cache.get((team, user_id))
         if cached and cached[1] > time.monotonic():
             return cached[0]
         try:
-            info = await self.client.users_info(user=user_id)
+            client = await self.team_client(team)
+            info = await client.users_info(user=user_id)
             user = info["user"]
             admin = bool(user.get("is_admin") or user.get("is_owner"))
         except SlackApiError as exc:
             log.warning("users.info failed for %s: %s", user_id, exc.response.get("error"))
             return False
-        self._admin_cache[user_id] = (admin, time.monotonic() + ADMIN_CACHE_SECONDS)
+        if len(self._admin_cache) > 10_000:
+            self._admin_cache.clear()
+        self._admin_cache[(team, user_id)] = (admin, time.monotonic() + ADMIN_CACHE_SECONDS)
         return admin
 
     # -- listeners
 
     async def on_study(self, ack: Any, command: dict[str, Any]) -> None:
-        await ack()
+        await self._in_time(ack, command.get("team_id", ""), command.get("response_url"), self._study(command))
+
+    async def _study(self, command: dict[str, Any]) -> dict[str, Any]:
         words = (command.get("text") or "").split()
-        admin = bool(words) and words[0].lower() in ADMIN_COMMANDS and await self.is_admin(command["user_id"])
+        admin = (
+            bool(words)
+            and words[0].lower() in ADMIN_COMMANDS
+            and await self.is_admin(command["user_id"], command.get("team_id", ""))
+        )
         actor = self.actor(
             command["team_id"],
             command["user_id"],
@@ -166,8 +206,24 @@ class SlackAdapter:
             command.get("channel_name", ""),
             is_admin=admin,
         )
+        self._locales[actor.community_id] = (await self.bot.context(actor)).locale
         reply = await run_command(self.bot, actor, words, prefix=PREFIX)
-        await self.reply(command.get("response_url"), **self.render(reply))
+        return self.render(reply)
+
+    async def _in_time(self, ack: Any, team: str, response_url: str | None, work: Any) -> None:
+        """Acknowledge within the ack wait whatever `work` does, and reply through response_url (see
+        adapters/slack/followup.py); a failure is told in the workspace's language."""
+
+        async def deliver(message: dict[str, Any]) -> None:
+            async with self._reply_slots:
+                await self.reply(response_url, **message)
+
+        def failed(exc: BaseException) -> dict[str, Any]:
+            self.bot.metrics.errors.labels("slack_listener").inc()
+            key = "answer.not_stored" if isinstance(exc, sqlite3.Error) else "error.unexpected"
+            return {"text": t(self._locales.get(team) or self.settings.locale_for(None), key)}
+
+        await ack_in_time(ack, work, deliver, failed, self.settings.slack_ack_seconds, self.background)
 
     def render(self, reply: Reply) -> dict[str, Any]:
         match reply:
@@ -207,46 +263,107 @@ class SlackAdapter:
             user.get("username") or user.get("name", ""),
             (body.get("channel") or {}).get("id"),
         )
-        # Stored before the ack: an acknowledged click is an answer that is already safe.
-        feedback = await self.bot.answer(actor, post_id, choices)
-        await ack()
-        timezone = (await self.bot.context(actor)).community.timezone
-        await self.reply(body.get("response_url"), text=feedback_text(feedback, timezone))
+
+        async def record() -> dict[str, Any]:
+            # Stored before the ack when the database is quick: an acknowledged click is then an answer
+            # already safe. When it is not, the ack goes first and this reply follows (followup.py).
+            feedback = await self.bot.answer(actor, post_id, choices)
+            self._locales[actor.community_id] = feedback.locale
+            timezone = (await self.bot.context(actor)).community.timezone
+            return {"text": feedback_text(feedback, timezone)}
+
+        await self._in_time(ack, actor.community_id, body.get("response_url"), record())
 
     async def on_lookup(self, ack: Any, body: dict[str, Any], action: dict[str, Any]) -> None:
-        await ack()
         match = LOOKUP_ACTION.match(action["action_id"])
         assert match is not None
         user = body.get("user", {})
         actor = self.actor(body.get("team", {}).get("id", ""), user.get("id", ""), user.get("username", ""), None)
-        locale = (await self.bot.context(actor)).locale
-        result = self.bot.lookup(match["entry"])
-        await self.reply(
-            body.get("response_url"), text=lookup_text(result, locale), blocks=lookup_blocks(result, locale)
-        )
+
+        async def look_up() -> dict[str, Any]:
+            locale = (await self.bot.context(actor)).locale
+            result = self.bot.lookup(match["entry"])
+            return {"text": lookup_text(result, locale), "blocks": lookup_blocks(result, locale)}
+
+        await self._in_time(ack, actor.community_id, body.get("response_url"), look_up())
 
     # -- the core posts through these
 
     async def send_question(self, community: Community, channel: Channel, post: Post, question: Question) -> str:
-        try:
-            response = await self.client.chat_postMessage(
-                channel=channel.platform_id,
-                text=question_text(post, question, community.locale)[:3000],
-                blocks=question_blocks(post, question, community.locale),
-            )
-        except SlackApiError as exc:
-            error = exc.response.get("error", "")
-            if error in CHANNEL_GONE:
-                raise ChannelUnavailable(f"Slack channel {channel.platform_id}: {error}") from exc
-            raise
-        return str(response["ts"])
+        client = await self.team_client(community.platform_id)
+        return await post_message(
+            client,
+            channel.platform_id,
+            text=question_text(post, question, community.locale)[:3000],
+            blocks=question_blocks(post, question, community.locale),
+            metadata=post_metadata(post),
+        )
+
+    async def find_question(self, community: Community, channel: Channel, post: Post) -> str | None:
+        """The message already sent for this post, if it reached the channel (see posting.py)."""
+        client = await self.team_client(community.platform_id)
+        return await find_message(client, channel.platform_id, post, await self.bot_user(community.platform_id))
+
+    async def bot_user(self, team: str) -> str | None:
+        """The bot's own user id in a workspace, from auth.test once."""
+        if team not in self._bot_users:
+            client = await self.team_client(team)
+            self._bot_users[team] = str((await client.auth_test()).get("user_id") or "")
+        return self._bot_users[team] or None
+
+    async def team_client(self, team: str) -> AsyncWebClient:
+        """The Web API client holding this workspace's bot token: the one token in single-token mode,
+        the workspace's installation with OAuth (ChannelUnavailable when it has none)."""
+        if self.installations is None:
+            return self.client
+        client = self._team_clients.get(team)
+        if client is None:
+            found = await self.installations.async_find_bot(enterprise_id=None, team_id=team)
+            if found is None:
+                raise ChannelUnavailable(f"Slack workspace {team} has not installed studybot")
+            client = web_client(found.bot_token, self.settings.slack_api_url)
+            if len(self._team_clients) > 10_000:
+                self._team_clients.clear()
+            self._team_clients[team] = client
+        return client
+
+    async def forget_workspace(self, enterprise: str | None, team: str, bots: bool) -> None:
+        """The workspace uninstalled studybot or revoked its tokens: its installation and what is
+        known of it go."""
+        if not bots:
+            return
+        self._bot_users.pop(team, None)
+        self._team_clients.pop(team, None)
+        self._admin_cache = {k: v for k, v in self._admin_cache.items() if k[0] != team}
+        if self.installations is not None:
+            await self.installations.async_delete_installation(enterprise_id=enterprise, team_id=team)
 
     async def reveal(
         self, community: Community, channel: Channel, post: Post, question: Question, results: PostResults
     ) -> None:
-        await self.client.chat_update(
-            channel=channel.platform_id,
-            ts=post.message_ref,
-            text=reveal_text(question, results, community.locale)[:3000],
-            blocks=reveal_blocks(question, results, community.locale),
-        )
+        client = await self.team_client(community.platform_id)
+        try:
+            await client.chat_update(
+                channel=channel.platform_id,
+                ts=post.message_ref,
+                text=reveal_text(question, results, community.locale)[:3000],
+                blocks=reveal_blocks(question, results, community.locale),
+            )
+        except SlackApiError as exc:
+            error = exc.response.get("error", "")
+            if error in CHANNEL_GONE or error in ("message_not_found", "cant_update_message"):
+                raise ChannelUnavailable(f"Slack message {post.message_ref}: {error}") from exc
+            raise
+
+    async def channel_lost(self, community: Community, channel: Channel, admin: User | None, reason: str) -> None:
+        """Tell the admin who set the schedule, by direct message (conversations.open needs im:write),
+        that the daily question stopped and why."""
+        if admin is None:
+            return
+        text = t(community.locale, "slack.channel_lost", channel=f"<#{channel.platform_id}>", reason=reason)
+        try:
+            client = await self.team_client(community.platform_id)
+            dm = await client.conversations_open(users=admin.platform_id)
+            await post_message(client, dm["channel"]["id"], text=text)
+        except (SlackApiError, ChannelUnavailable) as exc:
+            log.warning("could not tell admin %s that channel %s stopped: %s", admin.platform_id, channel.id, exc)

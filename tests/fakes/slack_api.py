@@ -1,10 +1,17 @@
-"""A fake Slack Web API on loopback: records every call with its method and body, answers like Slack,
-and can be told to fail a method a few times (429 with Retry-After, 5xx, or an API error)."""
+"""A fake Slack Web API on loopback: records every call with its method, body and token, answers like
+Slack, and can be told to fail a method a few times (429 with Retry-After, 5xx, or an API error), or
+to take a message and then fail the reply (a 5xx or a dropped connection after Slack stored it).
+
+It keeps the messages posted per channel, so conversations.history shows what a channel holds, and it
+plays Slack's OAuth side (oauth.v2.access) for installs to several workspaces, each with its own token."""
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
@@ -19,6 +26,10 @@ BOT_USER = "U0BOT"
 class Call:
     method: str
     body: dict[str, Any]
+    token: str = ""  # the bearer token the call was made with
+
+
+DROP = "drop"  # in after_storing: close the connection instead of answering
 
 
 @dataclass
@@ -34,7 +45,17 @@ class FakeSlackAPI:
         self.responses: list[Call] = []  # bodies POSTed to response_url
         self.scripted: dict[str, list[Scripted]] = {}
         self.admins: set[str] = set()
-        self._ts = 1_700_000_000
+        self.messages: dict[str, list[dict[str, Any]]] = {}  # channel id -> its messages, oldest first
+        self.after_storing: dict[str, list[Scripted | str]] = {}  # answered instead, once the call took effect
+        self.gone: dict[str, str] = {}  # channel id -> the error posting there gets (not_in_channel, is_archived)
+        # OAuth: the app's credentials, the codes Slack handed installers, and the tokens it issued.
+        self.client_id, self.client_secret = "1234.5678", "fake-client-secret"
+        self.codes: dict[str, dict[str, Any]] = {}  # code -> the install it stands for
+        self.used_codes: set[str] = set()
+        self.tokens: dict[str, dict[str, str]] = {}  # issued bot token -> team, bot user, bot id
+        self.revoked: set[str] = set()
+        self._ts = 1_700_000_000.0
+        self.clock: Callable[[], float] = time.time  # Slack's clock, for message ts (a test may set the bot's)
         self._runner: web.AppRunner | None = None
         self.base = ""
 
@@ -59,6 +80,10 @@ class FakeSlackAPI:
 
     def fail(self, method: str, *responses: Scripted) -> None:
         self.scripted.setdefault(method, []).extend(responses)
+
+    def fail_after_storing(self, method: str, *outcomes: Scripted | str) -> None:
+        """The call takes effect (the message is stored), then the answer is `outcome` (or DROP)."""
+        self.after_storing.setdefault(method, []).extend(outcomes)
 
     def of(self, method: str) -> list[Call]:
         return [c for c in self.calls if c.method == method]
@@ -89,21 +114,52 @@ class FakeSlackAPI:
     async def _api(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
         body = await self._body(request)
-        self.calls.append(Call(method, body))
+        scheme, _, credentials = request.headers.get("Authorization", "").partition(" ")
+        token = credentials if scheme == "Bearer" else str(body.get("token", ""))
+        if scheme == "Basic":  # oauth.v2.access: the app's client id and secret
+            client_id, _, secret = base64.b64decode(credentials).decode().partition(":")
+            body.setdefault("client_id", client_id)
+            body.setdefault("client_secret", secret)
+        self.calls.append(Call(method, body, token))
         queue = self.scripted.get(method)
         if queue:
             scripted = queue.pop(0)
             return web.json_response(scripted.body, status=scripted.status, headers=scripted.headers)
-        return web.json_response(self._answer(method, body))
+        answer = self._answer(method, body, token)
+        after = self.after_storing.get(method)
+        if after and answer.get("ok"):
+            outcome = after.pop(0)
+            if outcome == DROP:
+                assert request.transport is not None
+                request.transport.close()  # Slack took it; the client never hears so
+                return web.Response(status=500)
+            assert isinstance(outcome, Scripted)
+            return web.json_response(outcome.body, status=outcome.status, headers=outcome.headers)
+        return web.json_response(answer)
 
-    def _answer(self, method: str, body: dict[str, Any]) -> dict[str, Any]:
+    def _answer(self, method: str, body: dict[str, Any], token: str = "") -> dict[str, Any]:
+        if method == "oauth.v2.access":
+            return self._oauth_access(body)
+        if token in self.revoked:
+            # https://docs.slack.dev/reference/methods/auth.test: a revoked token is refused everywhere
+            return {"ok": False, "error": "token_revoked"}
+        identity = self.identity(token)
         if method == "auth.test":
-            return {"ok": True, "user_id": BOT_USER, "bot_id": "B0001", "team_id": TEAM, "team": "Study"}
+            return {
+                "ok": True,
+                "user_id": identity["bot_user"],
+                "bot_id": identity["bot_id"],
+                "team_id": identity["team"],
+            }
         if method == "chat.postMessage":
-            self._ts += 1
-            return {"ok": True, "channel": body.get("channel"), "ts": f"{self._ts}.000100", "message": {}}
+            return self._post_message(body, identity)
         if method == "chat.update":
-            return {"ok": True, "channel": body.get("channel"), "ts": body.get("ts")}
+            return self._update_message(body)
+        if method == "conversations.history":
+            return self._history(body)
+        if method == "conversations.open":
+            # https://docs.slack.dev/reference/methods/conversations.open: `users` opens a DM with them.
+            return {"ok": True, "channel": {"id": "D" + str(body.get("users", "")).split(",")[0]}}
         if method == "users.info":
             user = body.get("user", "")
             return {"ok": True, "user": {"id": user, "is_admin": user in self.admins, "is_owner": False}}
@@ -112,3 +168,109 @@ class FakeSlackAPI:
     async def _respond(self, request: web.Request) -> web.Response:
         self.responses.append(Call("respond", json.loads(await request.text())))
         return web.Response(text="ok")
+
+    # -- OAuth (https://docs.slack.dev/authentication/installing-with-oauth)
+
+    def identity(self, token: str) -> dict[str, str]:
+        """Whose token it is: an issued one names its workspace; any other is the single-token mode's."""
+        return self.tokens.get(token) or {"team": TEAM, "bot_user": BOT_USER, "bot_id": "B0001"}
+
+    def grant(self, team: str, installer: str = "UINSTALLER", team_name: str = "") -> str:
+        """What Slack does when an admin approves the install: a code for the redirect, good once."""
+        code = f"code-{team}-{len(self.codes)}"
+        self.codes[code] = {"team": team, "installer": installer, "name": team_name or f"Team {team}"}
+        return code
+
+    def revoke(self, team: str) -> None:
+        self.revoked |= {token for token, who in self.tokens.items() if who["team"] == team}
+
+    def _oauth_access(self, body: dict[str, Any]) -> dict[str, Any]:
+        """oauth.v2.access (https://docs.slack.dev/reference/methods/oauth.v2.access): the app's own
+        client_id and client_secret, and a code that was granted and is used once."""
+        if body.get("client_id") != self.client_id:
+            return {"ok": False, "error": "invalid_client_id"}
+        if body.get("client_secret") != self.client_secret:
+            return {"ok": False, "error": "bad_client_secret"}
+        code = str(body.get("code", ""))
+        if code not in self.codes or code in self.used_codes:
+            return {"ok": False, "error": "invalid_code"}
+        self.used_codes.add(code)
+        grant = self.codes[code]
+        team = grant["team"]
+        token = f"xoxb-{team}-{len(self.tokens) + 1}"
+        self.tokens[token] = {"team": team, "bot_user": f"UB{team}", "bot_id": f"B{team}"}
+        return {
+            "ok": True,
+            "app_id": "A1",
+            "authed_user": {"id": grant["installer"]},
+            "scope": body.get("scope", "commands,chat:write"),
+            "token_type": "bot",
+            "access_token": token,
+            "bot_user_id": f"UB{team}",
+            "team": {"id": team, "name": grant["name"]},
+            "enterprise": None,
+            "is_enterprise_install": False,
+        }
+
+    # -- the channels' messages
+
+    def channel_messages(self, channel: str) -> list[dict[str, Any]]:
+        return self.messages.get(channel, [])
+
+    def _post_message(self, body: dict[str, Any], identity: dict[str, str] | None = None) -> dict[str, Any]:
+        identity = identity or self.identity("")
+        channel = str(body.get("channel", ""))
+        if channel in self.gone:
+            return {"ok": False, "error": self.gone[channel]}
+        self._ts = max(self._ts + 0.0001, self.clock())
+        message: dict[str, Any] = {
+            "type": "message",
+            "ts": f"{self._ts:.6f}",
+            "user": identity["bot_user"],
+            "bot_id": identity["bot_id"],
+            "team": identity["team"],
+            "text": body.get("text", ""),
+            "blocks": _decoded(body.get("blocks")) or [],
+        }
+        if body.get("metadata"):
+            message["metadata"] = _decoded(body["metadata"])
+        self.messages.setdefault(channel, []).append(message)
+        return {"ok": True, "channel": channel, "ts": message["ts"], "message": message}
+
+    def _update_message(self, body: dict[str, Any]) -> dict[str, Any]:
+        channel, ts = str(body.get("channel", "")), body.get("ts")
+        for message in self.channel_messages(channel):
+            if message["ts"] == ts:
+                message["text"] = body.get("text", message["text"])
+                message["blocks"] = _decoded(body.get("blocks")) or []
+                message["edited"] = {"user": BOT_USER, "ts": ts}
+                break
+        return {"ok": True, "channel": channel, "ts": ts}
+
+    def _history(self, body: dict[str, Any]) -> dict[str, Any]:
+        """https://docs.slack.dev/reference/methods/conversations.history: newest first; `oldest` and
+        `latest` bound the time (exclusive unless `inclusive`); at most `limit` (default 100, up to
+        999) per page, with `has_more` and `response_metadata.next_cursor`; metadata only with
+        `include_all_metadata`."""
+        channel = str(body.get("channel", ""))
+        if channel in self.gone:
+            return {"ok": False, "error": self.gone[channel]}
+        oldest, latest = float(body.get("oldest") or 0), float(body.get("latest") or 1e12)
+        limit = min(int(body.get("limit") or 100), 999)
+        start = int(body.get("cursor") or 0)
+        found = [m for m in reversed(self.channel_messages(channel)) if oldest < float(m["ts"]) < latest]
+        page = found[start : start + limit]
+        with_metadata = str(body.get("include_all_metadata", "")).lower() in ("1", "true")
+        messages = [m if with_metadata else {k: v for k, v in m.items() if k != "metadata"} for m in page]
+        more = start + limit < len(found)
+        return {
+            "ok": True,
+            "messages": messages,
+            "has_more": more,
+            "response_metadata": {"next_cursor": str(start + limit) if more else ""},
+        }
+
+
+def _decoded(value: Any) -> Any:
+    """Web API arguments arrive as JSON bodies or as form fields holding JSON."""
+    return json.loads(value) if isinstance(value, str) and value else value

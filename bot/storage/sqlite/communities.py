@@ -142,3 +142,24 @@ def schedule(conn: sqlite3.Connection, channel_id: int) -> Schedule | None:
 def schedules(conn: sqlite3.Connection) -> list[Schedule]:
     rows = conn.execute("SELECT * FROM schedules WHERE enabled = 1 ORDER BY channel_id")
     return [schedule_row(r) for r in rows]
+
+
+def schedules_in(
+    conn: sqlite3.Connection, platform: str, community_platform_id: str, channel_platform_id: str | None
+) -> list[tuple[Community, Channel, Schedule]]:
+    rows = conn.execute(
+        "SELECT s.channel_id FROM schedules s JOIN channels ch ON ch.id = s.channel_id"
+        " JOIN communities c ON c.id = ch.community_id"
+        " WHERE s.enabled = 1 AND c.platform = ? AND c.platform_id = ? AND (? IS NULL OR ch.platform_id = ?)"
+        " ORDER BY s.channel_id",
+        (platform, community_platform_id, channel_platform_id, channel_platform_id),
+    ).fetchall()
+    found = []
+    for row in rows:
+        channel = channel_by_id(conn, row["channel_id"])
+        enabled = schedule(conn, row["channel_id"])
+        assert channel is not None and enabled is not None
+        community = community_by_id(conn, channel.community_id)
+        assert community is not None
+        found.append((community, channel, enabled))
+    return found

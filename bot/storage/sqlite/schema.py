@@ -145,6 +145,25 @@ MIGRATIONS: list[str] = [
     CREATE INDEX posts_claimed ON posts (claimed_at) WHERE status = 'claimed';
     CREATE INDEX posts_due ON posts (reveal_at) WHERE status = 'open' AND kind = 'daily';
     """,
+    # 4: Slack installs through OAuth (adapters/slack/oauth.py): one row per workspace (or, for an
+    # org-wide install, per enterprise with team_id ''), holding its bot token, and the OAuth states
+    # handed out by /slack/install, each good for one callback before it expires.
+    """
+    CREATE TABLE slack_installations (
+        client_id TEXT NOT NULL,
+        enterprise_id TEXT NOT NULL DEFAULT '',
+        team_id TEXT NOT NULL DEFAULT '',
+        is_enterprise_install INTEGER NOT NULL DEFAULT 0,
+        data TEXT NOT NULL,
+        installed_at REAL NOT NULL,
+        PRIMARY KEY (client_id, enterprise_id, team_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX slack_installations_by_team ON slack_installations (team_id);
+    CREATE TABLE slack_oauth_states (
+        state TEXT PRIMARY KEY,
+        expires_at REAL NOT NULL
+    ) WITHOUT ROWID;
+    """,
 ]
 
 

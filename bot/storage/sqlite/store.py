@@ -32,7 +32,7 @@ from bot.models import (
     User,
 )
 from bot.storage.errors import StorageError
-from bot.storage.sqlite import answers, communities, posts, schema, transactions
+from bot.storage.sqlite import answers, communities, posts, schema, slack_installs, transactions
 from bot.storage.sqlite.checkpoint import LogCheckpointer
 from bot.storage.sqlite.health import (
     DatabaseHealth,
@@ -222,6 +222,35 @@ class SqliteStorage:
     async def schedules(self) -> list[Schedule]:
         """Every enabled schedule: the scheduler is rebuilt from these at start."""
         return await self._run(communities.schedules)
+
+    async def schedules_in(
+        self, platform: str, community_platform_id: str, channel_platform_id: str | None = None
+    ) -> list[tuple[Community, Channel, Schedule]]:
+        """The enabled schedules of a community (or of one of its channels), by platform ids: what an
+        uninstall, revoked tokens or a lost channel switch off. Creates nothing."""
+        return await self._run(communities.schedules_in, platform, community_platform_id, channel_platform_id)
+
+    # -- Slack installations (OAuth)
+
+    async def save_slack_installation(
+        self, client_id: str, enterprise_id: str, team_id: str, org_wide: bool, data: str, at: float
+    ) -> None:
+        await self._run(slack_installs.save_slack_installation, client_id, enterprise_id, team_id, org_wide, data, at)
+
+    async def slack_installation(self, client_id: str, enterprise_id: str | None, team_id: str | None) -> str | None:
+        """The stored installation (JSON) for a workspace, or for an org-wide install when team_id is
+        None; enterprise_id None matches any enterprise."""
+        return await self._run(slack_installs.slack_installation, client_id, enterprise_id, team_id)
+
+    async def delete_slack_installation(self, client_id: str, enterprise_id: str | None, team_id: str | None) -> int:
+        return await self._run(slack_installs.delete_slack_installation, client_id, enterprise_id, team_id)
+
+    async def issue_oauth_state(self, state: str, expires_at: float, now: float) -> None:
+        await self._run(slack_installs.issue_oauth_state, state, expires_at, now)
+
+    async def consume_oauth_state(self, state: str, now: float) -> bool:
+        """True once for a state that was issued and has not expired."""
+        return await self._run(slack_installs.consume_oauth_state, state, now)
 
     # -- posts
 
