@@ -34,6 +34,13 @@ METADATA_TYPE = "studybot_post"
 NOT_RETRIED = ("chat.postMessage", "chat.postEphemeral", "chat.scheduleMessage", "chat.meMessage")
 # Errors that mean the bot cannot post in the channel any more: retrying daily would fail daily.
 CHANNEL_GONE = {"not_in_channel", "channel_not_found", "is_archived", "restricted_action"}
+# What admins are told (bot/daily_posts.py ChannelUnavailable.reason): removed or forbidden, or gone.
+GONE_REASON = {
+    "not_in_channel": "forbidden",
+    "restricted_action": "forbidden",
+    "channel_not_found": "gone",
+    "is_archived": "gone",
+}
 HISTORY_PAGES = 5  # pages of 200 messages read back from the post's claim: a busy channel's day
 
 
@@ -88,7 +95,7 @@ async def post_message(client: AsyncWebClient, channel_id: str, **message: Any) 
     except SlackApiError as exc:
         error = exc.response.get("error", "")
         if error in CHANNEL_GONE:
-            raise ChannelUnavailable(f"Slack channel {channel_id}: {error}") from exc
+            raise ChannelUnavailable(f"Slack channel {channel_id}: {error}", GONE_REASON[error]) from exc
         raise
     return str(response["ts"])
 
@@ -109,7 +116,7 @@ async def find_message(client: AsyncWebClient, channel_id: str, post: Post, bot_
         except SlackApiError as exc:
             error = exc.response.get("error", "")
             if error in CHANNEL_GONE:
-                raise ChannelUnavailable(f"Slack channel {channel_id}: {error}") from exc
+                raise ChannelUnavailable(f"Slack channel {channel_id}: {error}", GONE_REASON[error]) from exc
             raise
         for message in page.get("messages") or []:
             if names_post(message, post, bot_user):
