@@ -59,16 +59,17 @@ class Trickler:
                 await writer.drain()
 
 
-async def timed_healthz(port: int) -> tuple[int, float]:
+async def timed_healthz(port: int, within: float = 2) -> tuple[int, float]:
     started = time.monotonic()
-    async with aiohttp.ClientSession() as session, asyncio.timeout(2):
+    async with aiohttp.ClientSession() as session, asyncio.timeout(within):
         async with session.get(f"http://127.0.0.1:{port}/healthz") as resp:
             await resp.read()
             return resp.status, time.monotonic() - started
 
 
 async def test_trickling_connections_are_closed_and_health_still_answers(tmp_path, fake):
-    bot = BotProcess(slack_env(tmp_path, fake, STUDYBOT_HTTP_HEADER_TIMEOUT="2"))
+    # A header timeout of 4 s leaves a loaded machine 3 s to answer /healthz while all 400 are open.
+    bot = BotProcess(slack_env(tmp_path, fake, STUDYBOT_HTTP_HEADER_TIMEOUT="4"))
     await bot.start()
     try:
         await bot.wait_healthy()
@@ -76,12 +77,12 @@ async def test_trickling_connections_are_closed_and_health_still_answers(tmp_pat
         for t in tricklers:
             t.task = asyncio.create_task(t.run())
         await asyncio.sleep(1)
-        status, took = await timed_healthz(bot.port)  # within 2 s, or the timeout fails the test
+        status, took = await timed_healthz(bot.port, within=3)  # or the timeout fails the test
         assert status == 200
-        await asyncio.wait_for(asyncio.gather(*(t.task for t in tricklers if t.task)), 10)
+        await asyncio.wait_for(asyncio.gather(*(t.task for t in tricklers if t.task)), 15)
         lasted = [t.closed_at - t.opened_at for t in tricklers if t.closed_at is not None]
-        assert len(lasted) == 400 and max(lasted) < 2 + 3, max(lasted)  # 3 s of slack for a loaded machine
-        assert min(lasted) > 1.5  # closed by the header timeout, not refused
+        assert len(lasted) == 400 and max(lasted) < 4 + 3, max(lasted)  # 3 s of slack for a loaded machine
+        assert min(lasted) > 3.5  # closed by the header timeout, not refused
     finally:
         code, err = await bot.terminate()
     assert code == 0, err[-2000:]
