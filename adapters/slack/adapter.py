@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Any
+from collections import OrderedDict
+from typing import Any, NamedTuple
 
 import aiohttp
 from aiohttp import web
@@ -29,11 +30,12 @@ from adapters.slack.blocks import (
     SUBMIT_ACTION,
     leaderboard_blocks,
     lookup_blocks,
+    plain,
     question_blocks,
     reveal_blocks,
-    section,
     stats_blocks,
 )
+from adapters.slack.escape import escape, fit
 from bot.config import Settings
 from bot.content import Question
 from bot.core import Actor, StudyBot
@@ -57,6 +59,24 @@ PREFIX = "/study "
 # Errors that mean the bot cannot post in the channel any more: retrying daily would fail daily.
 CHANNEL_GONE = {"not_in_channel", "channel_not_found", "is_archived", "restricted_action"}
 ADMIN_CACHE_SECONDS = 300
+USER_CACHE = 10_000  # people whose users.info answer is kept (least recently asked go first)
+TEXT_LIMIT = 3000  # a message's fallback `text`: Slack takes 40,000, a notification shows far less
+
+
+class SlackUser(NamedTuple):
+    name: str
+    is_admin: bool
+    until: float  # time.monotonic() after which users.info is asked again
+
+
+def display_name(user: dict[str, Any]) -> str:
+    """The name Slack shows for a person: the display name they chose, else their full name, else the
+    account name (users.info `profile.display_name`, `real_name`, `name`)."""
+    profile = user.get("profile") or {}
+    for name in (profile.get("display_name"), profile.get("real_name"), user.get("real_name"), user.get("name")):
+        if isinstance(name, str) and name.strip():
+            return name.strip()
+    return ""
 
 
 class SlackAdapter:
@@ -75,7 +95,7 @@ class SlackAdapter:
             signing_secret=settings.slack_signing_secret or "",
             request_verification_enabled=bool(settings.slack_signing_secret),
         )
-        self._admin_cache: dict[str, tuple[bool, float]] = {}
+        self._users: OrderedDict[str, SlackUser] = OrderedDict()  # users.info answers, kept a while
         self._http: aiohttp.ClientSession | None = None  # kept open: one connection pool for all replies
         self._socket: Any = None  # the Socket Mode handler, when connected that way
         self.app.command("/study")(self.on_study)
@@ -121,6 +141,7 @@ class SlackAdapter:
         if not response_url:
             log.warning("no response_url to reply to")
             return
+        message["text"] = fit(escape(message.get("text", "")), TEXT_LIMIT)  # every caller passes plain text
         if self._http is None or self._http.closed:
             self._http = aiohttp.ClientSession()
         webhook = AsyncWebhookClient(url=response_url, session=self._http)
@@ -135,22 +156,39 @@ class SlackAdapter:
     ) -> Actor:
         return Actor(PLATFORM, team, user, user_name, channel, channel_name, is_admin=is_admin)
 
+    async def user(self, user_id: str) -> SlackUser | None:
+        """users.info for one person (their name and whether they administer the workspace), asked at
+        most every ADMIN_CACHE_SECONDS; None when Slack does not answer."""
+        cached = self._users.get(user_id)
+        if cached is not None and cached.until > time.monotonic():
+            self._users.move_to_end(user_id)
+            return cached
+        try:
+            info = await self.client.users_info(user=user_id)
+        except SlackApiError as exc:
+            log.warning("users.info failed for %s: %s", user_id, exc.response.get("error"))
+            return cached
+        user = info.get("user") or {}
+        found = SlackUser(display_name(user), bool(user.get("is_admin") or user.get("is_owner")), 0.0)
+        found = found._replace(until=time.monotonic() + ADMIN_CACHE_SECONDS)
+        self._users[user_id] = found
+        self._users.move_to_end(user_id)
+        if len(self._users) > USER_CACHE:
+            self._users.popitem(last=False)
+        return found
+
+    def known_name(self, user_id: str, fallback: str) -> str:
+        """The display name users.info gave for this person, if it was asked already; else `fallback`
+        (the account name in the request). Clicks never wait on users.info: they take what is known."""
+        cached = self._users.get(user_id)
+        return cached.name if cached is not None and cached.name else fallback
+
     async def is_admin(self, user_id: str) -> bool:
         """Workspace admins and owners, or users named in the configuration."""
         if user_id in self.settings.admins:
             return True
-        cached = self._admin_cache.get(user_id)
-        if cached and cached[1] > time.monotonic():
-            return cached[0]
-        try:
-            info = await self.client.users_info(user=user_id)
-            user = info["user"]
-            admin = bool(user.get("is_admin") or user.get("is_owner"))
-        except SlackApiError as exc:
-            log.warning("users.info failed for %s: %s", user_id, exc.response.get("error"))
-            return False
-        self._admin_cache[user_id] = (admin, time.monotonic() + ADMIN_CACHE_SECONDS)
-        return admin
+        user = await self.user(user_id)
+        return bool(user and user.is_admin)
 
     # -- listeners
 
@@ -158,10 +196,12 @@ class SlackAdapter:
         await ack()
         words = (command.get("text") or "").split()
         admin = bool(words) and words[0].lower() in ADMIN_COMMANDS and await self.is_admin(command["user_id"])
+        if command["user_id"] not in self.settings.admins:
+            await self.user(command["user_id"])  # the display name, for leaderboards (cached)
         actor = self.actor(
             command["team_id"],
             command["user_id"],
-            command.get("user_name", ""),
+            self.known_name(command["user_id"], command.get("user_name", "")),
             command.get("channel_id"),
             command.get("channel_name", ""),
             is_admin=admin,
@@ -180,8 +220,10 @@ class SlackAdapter:
             case StatsReply(stats=stats):
                 blocks = stats_blocks(stats)
             case _:
-                blocks = [section(reply_text(reply))]
-        return {"text": reply_text(reply)[:3000], "blocks": blocks}
+                blocks = plain(reply_text(reply))
+        if isinstance(reply, LookupReply):
+            return {"text": lookup_text(reply.result, reply.locale, PREFIX), "blocks": blocks}
+        return {"text": reply_text(reply), "blocks": blocks}
 
     async def on_answer(self, ack: Any, body: dict[str, Any], action: dict[str, Any]) -> None:
         match = ANSWER_ACTION.match(action["action_id"])
@@ -204,14 +246,15 @@ class SlackAdapter:
         actor = self.actor(
             body.get("team", {}).get("id") or user.get("team_id", ""),
             user.get("id", ""),
-            user.get("username") or user.get("name", ""),
+            self.known_name(user.get("id", ""), user.get("username") or user.get("name", "")),
             (body.get("channel") or {}).get("id"),
         )
         # Stored before the ack: an acknowledged click is an answer that is already safe.
         feedback = await self.bot.answer(actor, post_id, choices)
         await ack()
         timezone = (await self.bot.context(actor)).community.timezone
-        await self.reply(body.get("response_url"), text=feedback_text(feedback, timezone))
+        text = feedback_text(feedback, timezone)
+        await self.reply(body.get("response_url"), text=text, blocks=plain(text))
 
     async def on_lookup(self, ack: Any, body: dict[str, Any], action: dict[str, Any]) -> None:
         await ack()
@@ -222,7 +265,7 @@ class SlackAdapter:
         locale = (await self.bot.context(actor)).locale
         result = self.bot.lookup(match["entry"])
         await self.reply(
-            body.get("response_url"), text=lookup_text(result, locale), blocks=lookup_blocks(result, locale)
+            body.get("response_url"), text=lookup_text(result, locale, PREFIX), blocks=lookup_blocks(result, locale)
         )
 
     # -- the core posts through these
@@ -231,8 +274,8 @@ class SlackAdapter:
         try:
             response = await self.client.chat_postMessage(
                 channel=channel.platform_id,
-                text=question_text(post, question, community.locale)[:3000],
-                blocks=question_blocks(post, question, community.locale),
+                text=fit(escape(question_text(post, question, community.locale, community.timezone)), TEXT_LIMIT),
+                blocks=question_blocks(post, question, community.locale, community.timezone),
             )
         except SlackApiError as exc:
             error = exc.response.get("error", "")
@@ -247,6 +290,6 @@ class SlackAdapter:
         await self.client.chat_update(
             channel=channel.platform_id,
             ts=post.message_ref,
-            text=reveal_text(question, results, community.locale)[:3000],
+            text=fit(escape(reveal_text(question, results, community.locale)), TEXT_LIMIT),
             blocks=reveal_blocks(question, results, community.locale),
         )
