@@ -36,6 +36,7 @@ from adapters.slack.blocks import (
     stats_blocks,
 )
 from adapters.slack.escape import escape, fit
+from adapters.slack.guard import request_guard
 from bot.config import Settings
 from bot.content import Question
 from bot.core import Actor, StudyBot
@@ -110,7 +111,9 @@ class SlackAdapter:
     def web_app(self, path: str) -> web.Application:
         """Bolt's aiohttp application taking signed requests at `path`; the bot's other HTTP routes
         (health, metrics) are added to it so one port serves everything."""
-        return self.app.web_app(path=path)
+        app = self.app.web_app(path=path)
+        app.middlewares.append(request_guard(path, self.settings.slack_signing_secret))
+        return app
 
     async def start_http(self, host: str, port: int, path: str) -> web.AppRunner:
         return await serve(self.web_app(path), host, port)
