@@ -36,7 +36,7 @@ from adapters.slack.blocks import (
     stats_blocks,
 )
 from adapters.slack.escape import escape, fit
-from adapters.slack.guard import request_guard
+from adapters.slack.guard import request_guard, response_url_allowed
 from bot.config import Settings
 from bot.content import Question
 from bot.core import Actor, StudyBot
@@ -143,6 +143,9 @@ class SlackAdapter:
         """
         if not response_url:
             log.warning("no response_url to reply to")
+            return
+        if not response_url_allowed(response_url, self.settings.slack_response_hosts):
+            log.warning("response_url refused (not a Slack host): %.200r", response_url)
             return
         message["text"] = fit(escape(message.get("text", "")), TEXT_LIMIT)  # every caller passes plain text
         if self._http is None or self._http.closed:

@@ -18,7 +18,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlsplit
 
 from aiohttp import web
 
@@ -131,3 +131,27 @@ def request_guard(path: str, secret: str | None, clock: Callable[[], float] = ti
         return await handler(request)
 
     return guard
+
+
+def response_url_allowed(url: str, prefixes: tuple[str, ...]) -> bool:
+    """Whether `url` is under one of `prefixes` (default https://hooks.slack.com/): same scheme, same host
+    exactly (not a host that merely starts with it, nor one hidden behind user@), same port, and a path
+    below the prefix's. https://docs.slack.dev/interactivity/handling-user-interaction ("response_url")
+    gives these URLs as hooks.slack.com ones."""
+    try:
+        target = urlsplit(url)
+        port = target.port
+    except ValueError:
+        return False
+    if target.username is not None or target.password is not None:
+        return False
+    for prefix in prefixes:
+        allowed = urlsplit(prefix)
+        if (
+            target.scheme == allowed.scheme
+            and (target.hostname or "") == (allowed.hostname or "")
+            and port == allowed.port
+            and target.path.startswith(allowed.path or "/")
+        ):
+            return True
+    return False
