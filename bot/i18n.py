@@ -106,6 +106,11 @@ MESSAGES: dict[str, dict[str, str]] = {
         "ja": "期間は week / month / all のいずれかです。",
         "en": "The period is one of week, month, all.",
     },
+    "home.title": {"ja": "📚 studybot", "en": "📚 studybot"},
+    "home.hint": {
+        "ja": "{p}quiz で練習問題、{p}lookup <用語> で用語検索、{p}help でコマンド一覧。",
+        "en": "{p}quiz for a practice question, {p}lookup <term> to look up a term, {p}help for all commands.",
+    },
     "stats.title": {"ja": "📊 {name} さんの成績", "en": "📊 Stats for {name}"},
     "stats.totals": {
         "ja": "回答 {answered} 問、正解 {correct} 問（正答率 {accuracy}）",

@@ -37,6 +37,7 @@ from adapters.slack.blocks import (
 )
 from adapters.slack.escape import escape, fit
 from adapters.slack.guard import request_guard, response_url_allowed
+from adapters.slack.home import home_view
 from bot.config import Settings
 from bot.content import Question
 from bot.core import Actor, StudyBot
@@ -104,6 +105,7 @@ class SlackAdapter:
         self.app.action(PICK_ACTION)(self.on_pick)
         self.app.action(SUBMIT_ACTION)(self.on_submit)
         self.app.action(LOOKUP_ACTION)(self.on_lookup)
+        self.app.event("app_home_opened")(self.on_home_opened)
         bot.register(self)
 
     # -- serving
@@ -273,6 +275,19 @@ class SlackAdapter:
         await self.reply(
             body.get("response_url"), text=lookup_text(result, locale, PREFIX), blocks=lookup_blocks(result, locale)
         )
+
+    async def on_home_opened(self, event: dict[str, Any], body: dict[str, Any]) -> None:
+        """The Home tab: the person's own stats and the workspace's weekly top 10 (home.py)."""
+        user_id, team_id = event.get("user"), body.get("team_id")
+        if event.get("tab", "home") != "home" or not user_id or not team_id:
+            return
+        await self.user(user_id)  # the display name (cached)
+        actor = self.actor(team_id, user_id, self.known_name(user_id, ""), None)
+        view = home_view(await self.bot.stats(actor), await self.bot.leaderboard(actor, "week"), PREFIX)
+        try:
+            await self.client.views_publish(user_id=user_id, view=view)
+        except SlackApiError as exc:
+            log.warning("views.publish for %s failed: %s", user_id, exc.response.get("error"))
 
     # -- the core posts through these
 
