@@ -98,6 +98,11 @@ BROKEN: list[tuple[str, list[dict[str, Any]], str]] = [
     ("option value 150", [actions(checkboxes([option(value="v" * 151)]))], "/blocks/0/elements/0/options/0/value"),
     ("checkboxes 10", [actions(checkboxes([option(value=str(i)) for i in range(11)]))], "/blocks/0/elements/0"),
     ("select 100", [actions(select([option(value=str(i)) for i in range(101)]))], "/blocks/0/elements/0/options"),
+    (
+        "select option plain_text",
+        [actions(select([{"text": {"type": "mrkdwn", "text": "*a*"}, "value": "a"}]))],
+        "/blocks/0/elements/0/options/0/text/type",
+    ),
     ("block type", [{"type": "table"}], "/blocks/0/type"),
 ]
 

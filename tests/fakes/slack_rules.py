@@ -135,7 +135,7 @@ def _length(problems: Problems, value: Any, pointer: str, limit: int, required: 
         problems.add(f"must be less than {limit + 1} characters", pointer)
 
 
-def _options(problems: Problems, options: Any, pointer: str, limit: int) -> None:
+def _options(problems: Problems, options: Any, pointer: str, limit: int, plain_only: bool = False) -> None:
     if not isinstance(options, list) or not options:
         problems.add("must provide at least 1 item", pointer)
         return
@@ -147,7 +147,7 @@ def _options(problems: Problems, options: Any, pointer: str, limit: int) -> None
         if not isinstance(option, dict):
             problems.add("must be an option object", at)
             continue
-        _text_object(problems, option.get("text"), f"{at}/text", OPTION_TEXT)
+        _text_object(problems, option.get("text"), f"{at}/text", OPTION_TEXT, plain_only)
         _length(problems, option.get("value"), f"{at}/value", OPTION_VALUE, required=True)
         if option.get("value") in values:
             # https://docs.slack.dev/reference/block-kit/composition-objects/option-object: the value
@@ -178,7 +178,9 @@ def _element(problems: Problems, element: Any, pointer: str, action_ids: set[str
     elif kind == "checkboxes":
         _options(problems, element.get("options"), f"{pointer}/options", CHECKBOX_OPTIONS)
     elif kind in SELECTS:
-        _options(problems, element.get("options"), f"{pointer}/options", SELECT_OPTIONS)
+        # https://docs.slack.dev/reference/block-kit/composition-objects/option-object: the text "must be
+        # plain_text" in select menus (mrkdwn is allowed only in radio buttons and checkboxes).
+        _options(problems, element.get("options"), f"{pointer}/options", SELECT_OPTIONS, plain_only=True)
         if "placeholder" in element:
             _text_object(problems, element["placeholder"], f"{pointer}/placeholder", PLACEHOLDER_TEXT, True)
     else:
