@@ -131,3 +131,24 @@ async def test_a_well_formed_signed_click_still_works(bot, settings, slack, fake
     assert status == 200
     await fake.wait_for("respond", 3)
     assert (await bot.storage.post_results(post.id)).answered == 1
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"type": "block_actions", "user": {"id": ""}, "team": {"id": TEAM}, "channel": {"id": "C1"}, "actions": []},
+        {"type": "block_actions", "user": {"id": "U1"}, "channel": {"id": "C1"}, "actions": [{"action_id": "x"}]},
+        {"type": "block_actions", "user": {"id": "U1", "team_id": TEAM}, "actions": [{"action_id": "sb:a:1:a"}]},
+        {"command": "/study", "text": "stats", "user_id": "", "team_id": TEAM, "channel_id": "C1"},
+    ],
+)
+async def test_socket_mode_refuses_what_names_no_one(bot, settings, slack, fake, caplog, body):  # noqa: F811
+    """Socket Mode has no HTTP request to check: Bolt's own middleware refuses the same bodies."""
+    from slack_bolt.request.async_request import AsyncBoltRequest
+
+    adapter, _ = slack
+    caplog.clear()
+    response = await adapter.app.async_dispatch(AsyncBoltRequest(body=json.dumps(body), mode="socket_mode"))
+    assert response.status == 400
+    assert_one_warning(caplog)
+    nothing_stored(settings)

@@ -36,7 +36,7 @@ from adapters.slack.blocks import (
     stats_blocks,
 )
 from adapters.slack.escape import escape, fit
-from adapters.slack.guard import request_guard, response_url_allowed
+from adapters.slack.guard import RefuseMalformed, request_guard, response_url_allowed
 from adapters.slack.home import home_view
 from bot.config import Settings
 from bot.content import Question
@@ -100,6 +100,7 @@ class SlackAdapter:
         self._users: OrderedDict[str, SlackUser] = OrderedDict()  # users.info answers, kept a while
         self._http: aiohttp.ClientSession | None = None  # kept open: one connection pool for all replies
         self._socket: Any = None  # the Socket Mode handler, when connected that way
+        self.app.use(RefuseMalformed())
         self.app.command("/study")(self.on_study)
         self.app.action(ANSWER_ACTION)(self.on_answer)
         self.app.action(PICK_ACTION)(self.on_pick)

@@ -21,6 +21,9 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from aiohttp import web
+from slack_bolt.middleware.async_middleware import AsyncMiddleware
+from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_bolt.response import BoltResponse
 
 log = logging.getLogger("studybot.slack")
 MAX_AGE = 5 * 60  # seconds a signed request stays valid
@@ -63,6 +66,35 @@ def command_problem(form: dict[str, str]) -> str | None:
         if not _id(form.get(key)):
             return f"command without {key}"
     return None
+
+
+def parsed_problem(body: dict[str, Any]) -> str | None:
+    """The same checks on a body Bolt has parsed already (Socket Mode, where no HTTP request comes in):
+    commands and interaction payloads must name their user, team and channel."""
+    if "command" in body:
+        return command_problem(body)
+    if body.get("type") in ("block_actions", "view_submission", "view_closed", "shortcut", "message_action"):
+        return payload_problem(body)
+    return None
+
+
+class RefuseMalformed(AsyncMiddleware):
+    """A Bolt middleware for both modes: a command or click that names no one is never handled (so
+    nothing is stored under an empty id); one WARNING line says why. A class rather than a function:
+    Bolt builds a function middleware's arguments from the body first, and that fails on `actions: []`."""
+
+    async def async_process(
+        self,
+        *,
+        req: AsyncBoltRequest,
+        resp: BoltResponse,
+        next: Callable[[], Awaitable[BoltResponse]],  # Bolt's name for it
+    ) -> BoltResponse | None:
+        problem = parsed_problem(req.body)
+        if problem is not None:
+            log.warning("Slack request refused (400): %s", problem)
+            return BoltResponse(status=400, body="")
+        return await next()
 
 
 def body_problem(raw: bytes, content_type: str) -> str | None:
