@@ -119,3 +119,18 @@ def test_fit_and_chunks_never_cut_an_entity():
     assert all(len(p) <= 3000 and p.count("&") == p.count(";") for p in pieces)
     assert "".join(pieces) == text
     assert chunks("\n".join("a" * 10), 5) == ["a\na\na", "a\na\na", "a\na\na", "a"]  # cut at line ends
+
+
+def test_every_platform_says_when_the_daily_question_closes(content):
+    """One helper (bot.render.closing_text) for Slack, Discord and the console."""
+    from adapters.discord.embeds import question_embed
+    from bot.models import PostKind
+    from bot.render import question_text
+    from tests.test_slack_rules import daily_post as make_post
+
+    question = next(iter(content.questions.values()))
+    post = make_post(1, question.id, PostKind.DAILY)  # posted 07:00 in Tokyo, revealed 8 h later
+    assert question_embed(post, question, "en", "Asia/Tokyo").footer.text == "closes at 15:00 (Asia/Tokyo)"
+    assert "15:00 (Asia/Tokyo) に締め切り" in question_text(post, question, "ja", "Asia/Tokyo")
+    practice = make_post(2, question.id, PostKind.PRACTICE)
+    assert question_embed(practice, question, "ja", "Asia/Tokyo").footer.text is None
