@@ -134,3 +134,16 @@ def test_every_platform_says_when_the_daily_question_closes(content):
     assert "15:00 (Asia/Tokyo) に締め切り" in question_text(post, question, "ja", "Asia/Tokyo")
     practice = make_post(2, question.id, PostKind.PRACTICE)
     assert question_embed(practice, question, "ja", "Asia/Tokyo").footer.text is None
+
+
+async def test_a_click_only_user_gets_the_display_name_looked_up_in_the_background(bot, slack, fake):  # noqa: F811
+    _, sender = slack
+    post, _ = await daily_post(bot, sender, fake, "sqs")
+    right, _ = right_and_wrong(bot.question_of(post))
+    fake.profiles["UCLICK"] = {"display_name": "<b>Hanako</b>", "real_name": ""}
+    before = len(fake.of("users.info"))
+    await sender.click(f"sb:a:{post.id}:{right[0]}", user="UCLICK")  # stored as "uclick", the account name
+    await fake.wait_for("users.info", before + 1)  # asked after, not before, the answer
+    await sender.click(f"sb:a:{post.id}:{right[0]}", user="UCLICK")  # already answered; the name is kept now
+    board = await sender.command("leaderboard all")
+    assert "&lt;b&gt;Hanako&lt;/b&gt;" in board["text"] and "uclick" not in board["text"]

@@ -7,6 +7,7 @@ place at reveal time.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections import OrderedDict
@@ -61,6 +62,9 @@ PREFIX = "/study "
 # Errors that mean the bot cannot post in the channel any more: retrying daily would fail daily.
 CHANNEL_GONE = {"not_in_channel", "channel_not_found", "is_archived", "restricted_action"}
 ADMIN_CACHE_SECONDS = 300
+# users.info calls in the background at once: a burst of new people must not spend the method's budget
+# (Tier 4, 100+ a minute: https://docs.slack.dev/reference/methods/users.info); the rest wait for a later click.
+NAME_LOOKUPS = 20
 USER_CACHE = 10_000  # people whose users.info answer is kept (least recently asked go first)
 TEXT_LIMIT = 3000  # a message's fallback `text`: Slack takes 40,000, a notification shows far less
 
@@ -98,6 +102,7 @@ class SlackAdapter:
             request_verification_enabled=bool(settings.slack_signing_secret),
         )
         self._users: OrderedDict[str, SlackUser] = OrderedDict()  # users.info answers, kept a while
+        self._lookups: dict[str, asyncio.Task[SlackUser | None]] = {}  # names being asked in the background
         self._http: aiohttp.ClientSession | None = None  # kept open: one connection pool for all replies
         self._socket: Any = None  # the Socket Mode handler, when connected that way
         self.app.use(RefuseMalformed())
@@ -135,6 +140,8 @@ class SlackAdapter:
         return handler
 
     async def close(self) -> None:
+        for task in list(self._lookups.values()):
+            task.cancel()
         if self._http is not None:
             await self._http.close()
 
@@ -188,8 +195,13 @@ class SlackAdapter:
 
     def known_name(self, user_id: str, fallback: str) -> str:
         """The display name users.info gave for this person, if it was asked already; else `fallback`
-        (the account name in the request). Clicks never wait on users.info: they take what is known."""
+        (the account name in the request). Clicks never wait on users.info: they take what is known, and
+        an unknown person is looked up in the background, so their next click or command stores it."""
         cached = self._users.get(user_id)
+        if cached is None and user_id and user_id not in self._lookups and len(self._lookups) < NAME_LOOKUPS:
+            task = asyncio.get_running_loop().create_task(self.user(user_id))
+            self._lookups[user_id] = task
+            task.add_done_callback(lambda _: self._lookups.pop(user_id, None))
         return cached.name if cached is not None and cached.name else fallback
 
     async def is_admin(self, user_id: str) -> bool:
