@@ -237,6 +237,15 @@ def daily_post(post_id: int, question_id: str, kind: PostKind) -> Post:
     )
 
 
+def texts_of(question) -> list[str]:
+    return [
+        question.prompt,
+        question.explanation,
+        *[c.text for c in question.choices],
+        *[c.explanation for c in question.choices],
+    ]
+
+
 async def test_every_shipped_question_passes_the_strict_fake(fake):
     bank = load_content(PROJECT_ROOT / "content")
     fake.limits.enabled = False  # the rate limits have their own tests; this one is about layouts
@@ -273,9 +282,10 @@ async def test_every_shipped_question_passes_the_strict_fake(fake):
     shown = "\n".join(
         text for call in fake.calls if call.method == "chat.update" for text in iter_texts(call.body["blocks"])
     )
-    hostile = [c.text for q in bank.questions.values() for c in q.choices if any(ch in c.text for ch in "<>&")]
-    assert len(hostile) >= 4
-    for text in hostile:
-        assert escape(text.strip()) in shown
+    hostile_questions = [q for q in bank.questions.values() if any(ch in text for text in texts_of(q) for ch in "<>&")]
+    assert len(hostile_questions) >= 7  # the seven of issue 12, at least
+    for question in hostile_questions:
+        for text in texts_of(question):
+            assert escape(text.strip()) in shown, (question.id, text)
     assert "AWS::SSM::Parameter::Value&lt;AWS::EC2::Image::Id&gt;" in shown
     assert json.dumps(shown).count("<") == 0
