@@ -184,9 +184,12 @@ class SlackAdapter:
         except SlackApiError as exc:
             log.warning("users.info failed for %s: %s", user_id, exc.response.get("error"))
             return cached
+        except (aiohttp.ClientError, TimeoutError) as exc:  # Slack unreachable: what is known will do
+            log.warning("users.info failed for %s: %s", user_id, type(exc).__name__)
+            return cached
         user = info.get("user") or {}
-        found = SlackUser(display_name(user), bool(user.get("is_admin") or user.get("is_owner")), 0.0)
-        found = found._replace(until=time.monotonic() + ADMIN_CACHE_SECONDS)
+        admin = bool(user.get("is_admin") or user.get("is_owner"))
+        found = SlackUser(display_name(user), admin, time.monotonic() + ADMIN_CACHE_SECONDS)
         self._users[user_id] = found
         self._users.move_to_end(user_id)
         if len(self._users) > USER_CACHE:
