@@ -57,3 +57,13 @@ async def test_home_tab_for_someone_new_and_the_messages_tab(bot, slack, fake): 
     texts = "\n".join(iter_texts(publish.body["view"]["blocks"]))
     assert "まだ回答がありません" in texts
     assert fake.rejected == []
+
+
+def test_manifest_turns_the_home_tab_on():
+    import yaml
+
+    from bot.config import PROJECT_ROOT
+
+    manifest = yaml.safe_load((PROJECT_ROOT / "adapters" / "slack" / "manifest.yaml").read_text(encoding="utf-8"))
+    assert manifest["features"]["app_home"]["home_tab_enabled"] is True
+    assert "app_home_opened" in manifest["settings"]["event_subscriptions"]["bot_events"]
