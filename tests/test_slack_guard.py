@@ -152,3 +152,15 @@ async def test_socket_mode_refuses_what_names_no_one(bot, settings, slack, fake,
     assert response.status == 400
     assert_one_warning(caplog)
     nothing_stored(settings)
+
+
+async def test_slacks_unsigned_ssl_check_gets_200_and_does_nothing(settings, slack, fake, caplog):  # noqa: F811
+    _, sender = slack
+    caplog.clear()
+    status, _ = await send(sender.url, b"ssl_check=1&token=x", {"Content-Type": "application/x-www-form-urlencoded"})
+    assert status == 200
+    assert [r for r in caplog.records if r.levelno >= logging.WARNING] == []
+    assert fake.responses == [] and [c.method for c in fake.calls] == []
+    smuggled = urlencode({"ssl_check": "1", "command": "/study", "user_id": "U1", "team_id": TEAM, "channel_id": "C"})
+    status, _ = await send(sender.url, smuggled.encode(), {"Content-Type": "application/x-www-form-urlencoded"})
+    assert status == 401  # an ssl_check carrying a command is a command, and unsigned
