@@ -186,7 +186,11 @@ async def server(clicks: int, burst: int, concurrency: int) -> None:
     await fake.start()
     settings = Settings(database=tmp / "bench.db")
     settings = replace(
-        settings, slack_signing_secret=SECRET, slack_bot_token="xoxb-bench", slack_api_url=fake.base + "/api/"
+        settings,
+        slack_signing_secret=SECRET,
+        slack_bot_token="xoxb-bench",
+        slack_api_url=fake.base + "/api/",
+        slack_response_hosts=(fake.response_url(""),),
     )
     setup_logging(settings, json_lines=True)  # as `studybot run` does, into a file instead of stderr
     log_file = (tmp / "studybot.log").open("w", encoding="utf-8")

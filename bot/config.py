@@ -42,6 +42,9 @@ class Settings:
     slack_app_token: str | None = None
     slack_signing_secret: str | None = None
     slack_api_url: str = "https://slack.com/api/"  # a proxy or a test's fake Slack
+    # Where a response_url may point: the bot POSTs replies there, so a signed request must not be able
+    # to aim it at anything else (the bot's own /admin/reload, say). URL prefixes; tests add their fake.
+    slack_response_hosts: tuple[str, ...] = ("https://hooks.slack.com/",)
     http_host: str = "0.0.0.0"
     http_port: int = 3000
     slack_path: str = "/slack/events"
@@ -97,6 +100,7 @@ _ENV = {
     "slack_app_token": "SLACK_APP_TOKEN",
     "slack_signing_secret": "SLACK_SIGNING_SECRET",
     "slack_api_url": "SLACK_API_URL",
+    "slack_response_hosts": "STUDYBOT_SLACK_RESPONSE_HOSTS",
     "http_host": "STUDYBOT_HTTP_HOST",
     "http_port": "STUDYBOT_HTTP_PORT",
     "slack_path": "SLACK_EVENTS_PATH",
@@ -221,7 +225,7 @@ def _build(raw: dict[str, object], where: dict[str, str] | None = None) -> Setti
             if not low <= number <= high:
                 raise bad(name, f"between {low:g} and {high:g}")
             values[name] = number
-        elif name == "admins":
+        elif name in ("admins", "slack_response_hosts"):
             if not isinstance(value, str | list | tuple):
                 raise bad(name, "a comma-separated list of user ids")
             items = value.split(",") if isinstance(value, str) else list(value)

@@ -18,7 +18,7 @@ import asyncio
 import logging
 import random
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import TYPE_CHECKING, Protocol
 from zoneinfo import ZoneInfo
@@ -178,6 +178,8 @@ class DailyPosts:
         self, post: Post, schedule: Schedule | None, community: Community, channel: Channel, question: Question
     ) -> DailyResult:
         platform = self.bot.platforms[community.platform]
+        # The post says when it closes: the time it will be revealed at, as _sent will store it.
+        post = replace(post, reveal_at=self._reveal_at(post, schedule))
         try:
             message_ref = await platform.send_question(community, channel, post, question)
         except ChannelUnavailable as exc:
@@ -197,6 +199,11 @@ class DailyPosts:
             return await self._postpone(post, exc)
         return await self._sent(post, schedule, community, message_ref)
 
+    def _reveal_at(self, post: Post, schedule: Schedule | None) -> float:
+        minutes = schedule.reveal_minutes if schedule else 8 * 60
+        # From the claim, so a post recovered late still reveals at its time (or at once if that passed).
+        return max(post.posted_at + minutes * 60, self.bot.now().timestamp())
+
     async def _postpone(self, post: Post, exc: BaseException) -> DailyResult:
         if post.attempts >= len(self.send_retry_delays):
             log.error("post %s: giving up after %s tries (%s)", post.id, post.attempts + 1, exc)
@@ -209,10 +216,7 @@ class DailyPosts:
         return DailyResult("daily.retrying", post, retry_at.isoformat())
 
     async def _sent(self, post: Post, schedule: Schedule | None, community: Community, message_ref: str) -> DailyResult:
-        minutes = schedule.reveal_minutes if schedule else 8 * 60
-        # From the claim, so a post recovered late still reveals at its time (or at once if that passed).
-        reveal_at = max(post.posted_at + minutes * 60, self.bot.now().timestamp())
-        await self.storage.mark_post_sent(post.id, message_ref, reveal_at)
+        await self.storage.mark_post_sent(post.id, message_ref, self._reveal_at(post, schedule))
         sent = await self.bot.sent_post(post.id)
         assert sent is not None
         if self.bot.scheduler is not None:

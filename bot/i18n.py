@@ -62,7 +62,10 @@ MESSAGES: dict[str, dict[str, str]] = {
     "post.daily_title": {"ja": "📚 今日の一問（{exams}）", "en": "📚 Question of the day ({exams})"},
     "post.practice_title": {"ja": "📝 練習問題（{exams}）", "en": "📝 Practice question ({exams})"},
     "post.choose_many": {"ja": "{count} つ選択", "en": "choose {count}"},
-    "post.closes_at": {"ja": "締め切り: {when}", "en": "Closes: {when}"},
+    "post.closes_at": {"ja": "{when} に締め切り", "en": "closes at {when}"},
+    "duration.hours": {"ja": "{n}時間", "en": "{n} h"},
+    "duration.minutes": {"ja": "{n}分", "en": "{n} min"},
+    "duration.join": {"ja": "", "en": " "},
     "reveal.title": {"ja": "✅ 正解発表: {answer}", "en": "✅ Answer: {answer}"},
     "reveal.results": {"ja": "回答 {answered} 人、正解率 {share}", "en": "{answered} answered, {share} correct"},
     "reveal.no_answers": {"ja": "回答はありませんでした。", "en": "Nobody answered."},
@@ -102,6 +105,11 @@ MESSAGES: dict[str, dict[str, str]] = {
     "board.bad_period": {
         "ja": "期間は week / month / all のいずれかです。",
         "en": "The period is one of week, month, all.",
+    },
+    "home.title": {"ja": "📚 studybot", "en": "📚 studybot"},
+    "home.hint": {
+        "ja": "{p}quiz で練習問題、{p}lookup <用語> で用語検索、{p}help でコマンド一覧。",
+        "en": "{p}quiz for a practice question, {p}lookup <term> to look up a term, {p}help for all commands.",
     },
     "stats.title": {"ja": "📊 {name} さんの成績", "en": "📊 Stats for {name}"},
     "stats.totals": {

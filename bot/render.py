@@ -37,14 +37,40 @@ def labels(choice_ids: tuple[str, ...] | frozenset[str]) -> str:
     return ", ".join(choice_label(c) for c in sorted(choice_ids))
 
 
-def local_time(timestamp: float, timezone: str) -> str:
-    return datetime.fromtimestamp(timestamp, UTC).astimezone(ZoneInfo(timezone)).strftime("%m/%d %H:%M")
+def local_time(timestamp: float, timezone: str, since: float | None = None) -> str:
+    """A moment as people there read it, with its time zone named ("17:00 (Asia/Tokyo)"): the hour alone
+    when it falls on the local day of `since`, else with the date ("11/24 09:00 (Asia/Tokyo)")."""
+    zone = ZoneInfo(timezone)
+    moment = datetime.fromtimestamp(timestamp, UTC).astimezone(zone)
+    same_day = since is not None and datetime.fromtimestamp(since, UTC).astimezone(zone).date() == moment.date()
+    return f"{moment.strftime('%H:%M' if same_day else '%m/%d %H:%M')} ({timezone})"
 
 
-def question_text(post: Post, question: Question, locale: str) -> str:
+def duration_text(minutes: int, locale: str) -> str:
+    """A delay as people say it: "2分" / "2 min", "8時間" / "8 h", "1時間30分" / "1 h 30 min"."""
+    hours, rest = divmod(max(0, int(minutes)), 60)
+    parts = []
+    if hours:
+        parts.append(t(locale, "duration.hours", n=hours))
+    if rest or not hours:
+        parts.append(t(locale, "duration.minutes", n=rest))
+    return t(locale, "duration.join").join(parts)
+
+
+def closing_text(post: Post, timezone: str, locale: str) -> str | None:
+    """When a daily post stops taking answers, for the post itself; None for a practice question."""
+    if post.kind != PostKind.DAILY or not post.reveal_at:
+        return None
+    return t(locale, "post.closes_at", when=local_time(post.reveal_at, timezone, since=post.posted_at))
+
+
+def question_text(post: Post, question: Question, locale: str, timezone: str | None = None) -> str:
     title_key = "post.daily_title" if post.kind == PostKind.DAILY else "post.practice_title"
-    lines = [t(locale, title_key, exams=", ".join(question.exams)), "", question.prompt.strip()]
-    lines.append("")
+    lines = [t(locale, title_key, exams=", ".join(question.exams))]
+    closing = closing_text(post, timezone, locale) if timezone else None
+    if closing:
+        lines.append(closing)
+    lines += ["", question.prompt.strip(), ""]
     lines += [f"{choice_label(c.id)}. {c.text}" for c in question.choices]
     return "\n".join(lines)
 
@@ -73,7 +99,8 @@ def feedback_text(fb: AnswerFeedback, timezone: str | None = None) -> str:
     if practice:
         lines += ["", t(loc, "answer.practice_answer", choices=labels(fb.question.answer)), fb.question.explanation]
     elif fb.post is not None and fb.post.reveal_at and timezone:
-        lines.append(t(loc, "answer.reveal_later", when=local_time(fb.post.reveal_at, timezone)))
+        when = local_time(fb.post.reveal_at, timezone, since=fb.post.posted_at)
+        lines.append(t(loc, "answer.reveal_later", when=when))
     return "\n".join(lines)
 
 
@@ -109,7 +136,9 @@ def reveal_text(question: Question, results: PostResults, locale: str) -> str:
     return "\n".join(lines)
 
 
-def lookup_text(result: LookupResult, locale: str) -> str:
+def lookup_text(result: LookupResult, locale: str, prefix: str = "/") -> str:
+    """`prefix` is how the platform's users type a command: the hint for an entry is `{prefix}lookup ID`
+    ("/study lookup ID" in Slack, where there is no /lookup)."""
     if result.entry is not None:
         e = result.entry
         lines = [f"🔎 {e.term}" + (f"（{', '.join(e.aliases[:4])}）" if e.aliases else "")]
@@ -121,7 +150,7 @@ def lookup_text(result: LookupResult, locale: str) -> str:
         return "\n".join(lines)
     if result.choices:
         lines = [t(locale, "lookup.many", query=result.query, count=len(result.choices))]
-        lines += [f"・{e.term}（/lookup {e.id}）" for e in result.choices]
+        lines += [f"・{e.term}（{prefix}lookup {e.id}）" for e in result.choices]
         return "\n".join(lines)
     lines = [t(locale, "lookup.none", query=result.query)]
     if result.suggestions:
@@ -191,8 +220,7 @@ def stats_text(stats: UserStats, escape: Callable[[str], str] = str) -> str:
 
 def schedule_text(schedule: Schedule, locale: str) -> str:
     only = " / ".join(x for x in (schedule.exam, schedule.service) if x)
-    hours, minutes = divmod(schedule.reveal_minutes, 60)
-    reveal = f"{hours}h{minutes:02d}m" if minutes else f"{hours}h"
+    reveal = duration_text(schedule.reveal_minutes, locale)
     return t(
         locale,
         "daily.set",

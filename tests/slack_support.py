@@ -107,6 +107,7 @@ async def running_slack(
     """The adapter in HTTP mode on a free port, talking to the fake; single-token mode unless the
     overrides give OAuth settings."""
     defaults: dict[str, Any] = {"slack_signing_secret": SECRET, "slack_api_url": fake.base + "/api/"}
+    defaults["slack_response_hosts"] = (fake.response_url(""),)  # replies go to the fake, not hooks.slack.com
     defaults["slack_bot_token"] = "xoxb-test"
     adapter = SlackAdapter(bot, replace(settings, **{**defaults, **overrides}))
     runner = await adapter.start_http("127.0.0.1", 0, "/slack/events")

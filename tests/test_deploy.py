@@ -51,6 +51,7 @@ def slack_env(tmp_path: Path, fake: FakeSlackAPI, **extra: str) -> dict[str, str
         "SLACK_BOT_TOKEN": "xoxb-test",
         "SLACK_SIGNING_SECRET": "deploy-secret",
         "SLACK_API_URL": fake.base + "/api/",
+        "STUDYBOT_SLACK_RESPONSE_HOSTS": fake.response_url(""),  # replies go to the fake, not hooks.slack.com
         "STUDYBOT_CONTENT_DIR": str(FIXTURE_CONTENT),  # the rules, not the shipped bank, are under test
         **extra,
     }

@@ -106,7 +106,13 @@ async def fake() -> AsyncIterator[FakeSlackAPI]:
 @pytest.fixture
 async def slack(bot, settings, fake) -> AsyncIterator[tuple[SlackAdapter, SignedSlack]]:
     client = AsyncWebClient(token="xoxb-test", base_url=fake.base + "/api/")
-    adapter = SlackAdapter(bot, replace(settings, slack_signing_secret=SECRET, slack_bot_token="xoxb-test"), client)
+    settings = replace(
+        settings,
+        slack_signing_secret=SECRET,
+        slack_bot_token="xoxb-test",
+        slack_response_hosts=(fake.response_url(""),),
+    )
+    adapter = SlackAdapter(bot, settings, client)
     runner = await adapter.start_http("127.0.0.1", 0, "/slack/events")
     port = runner.addresses[0][1]
     sender = SignedSlack(f"http://127.0.0.1:{port}/slack/events", fake)

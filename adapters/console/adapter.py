@@ -52,7 +52,7 @@ class ConsoleAdapter:
 
     async def send_question(self, community: Community, channel: Channel, post: Post, question: Question) -> str:
         self.latest_post = post.id
-        self.write(self._framed(question_text(post, question, community.locale), post.id))
+        self.write(self._framed(question_text(post, question, community.locale, community.timezone), post.id))
         return f"console:{post.id}"
 
     async def reveal(

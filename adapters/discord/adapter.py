@@ -244,7 +244,7 @@ class DiscordAdapter(discord.AutoShardedClient):
         try:
             async with self._in_flight:
                 message = await target.send(
-                    embed=question_embed(post, question, community.locale),
+                    embed=question_embed(post, question, community.locale, community.timezone),
                     view=question_view(post, question, community.locale),
                     # With enforce_nonce (which discord.py sends with every nonce), Discord answers a
                     # second send with the same nonce in the next few minutes with the first message.

@@ -11,7 +11,7 @@ from bot.core import Leaderboard
 from bot.i18n import percent, t
 from bot.lookup import LookupResult
 from bot.models import Post, PostKind, PostResults
-from bot.render import choice_label, labels, leaderboard_text, lookup_text, stats_text
+from bot.render import choice_label, closing_text, labels, leaderboard_text, lookup_text, stats_text
 from bot.stats import UserStats
 
 COLOR = discord.Colour(0xFF9900)
@@ -22,15 +22,19 @@ def clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def question_embed(post: Post, question: Question, locale: str) -> discord.Embed:
+def question_embed(post: Post, question: Question, locale: str, timezone: str | None = None) -> discord.Embed:
     title_key = "post.daily_title" if post.kind == PostKind.DAILY else "post.practice_title"
     prompt = question.prompt.strip()
     choices = "\n".join(f"**{choice_label(c.id)}.** {c.text}" for c in question.choices)
-    return discord.Embed(
+    embed = discord.Embed(
         title=clip(t(locale, title_key, exams=", ".join(question.exams)), 256),
         description=clip(f"{prompt}\n\n{choices}", 4096),
         colour=COLOR,
     )
+    closing = closing_text(post, timezone, locale) if timezone else None
+    if closing:
+        embed.set_footer(text=closing)  # when the daily question stops taking answers, with its time zone
+    return embed
 
 
 def reveal_embed(question: Question, results: PostResults, locale: str) -> discord.Embed:

@@ -11,7 +11,8 @@ import asyncio
 import logging
 import sqlite3
 import time
-from typing import Any
+from collections import OrderedDict
+from typing import Any, NamedTuple
 
 import aiohttp
 from aiohttp import web
@@ -27,13 +28,16 @@ from adapters.slack.blocks import (
     SUBMIT_ACTION,
     leaderboard_blocks,
     lookup_blocks,
+    plain,
     question_blocks,
     reveal_blocks,
-    section,
     stats_blocks,
 )
+from adapters.slack.escape import escape, fit
 from adapters.slack.events import SlackEvents
 from adapters.slack.followup import Background, ack_in_time
+from adapters.slack.guard import RefuseMalformed, request_guard, response_url_allowed
+from adapters.slack.home import home_view
 from adapters.slack.oauth import (
     InstalledOnly,
     SlackInstallations,
@@ -66,6 +70,27 @@ PREFIX = "/study "
 ADMIN_CACHE_SECONDS = 300
 REPLY_SLOTS = 16
 CLOSE_GRACE_SECONDS = 5.0
+# users.info calls in the background at once: a burst of new people must not spend the method's budget
+# (Tier 4, 100+ a minute: https://docs.slack.dev/reference/methods/users.info); the rest wait for a later click.
+NAME_LOOKUPS = 20
+USER_CACHE = 10_000  # people whose users.info answer is kept (least recently asked go first)
+TEXT_LIMIT = 3000  # a message's fallback `text`: Slack takes 40,000, a notification shows far less
+
+
+class SlackUser(NamedTuple):
+    name: str
+    is_admin: bool
+    until: float  # time.monotonic() after which users.info is asked again
+
+
+def display_name(user: dict[str, Any]) -> str:
+    """The name Slack shows for a person: the display name they chose, else their full name, else the
+    account name (users.info `profile.display_name`, `real_name`, `name`)."""
+    profile = user.get("profile") or {}
+    for name in (profile.get("display_name"), profile.get("real_name"), user.get("real_name"), user.get("name")):
+        if isinstance(name, str) and name.strip():
+            return name.strip()
+    return ""
 
 
 class SlackAdapter:
@@ -100,19 +125,22 @@ class SlackAdapter:
             process_before_response=True,
             **oauth,
         )
-        self._admin_cache: dict[tuple[str, str], tuple[bool, float]] = {}
         # Replies in flight at once: in a burst of clicks, a reply waits rather than slowing the acks.
         self._reply_slots = asyncio.Semaphore(REPLY_SLOTS)
         self.background = Background()
         self._locales: dict[str, str] = {}  # team id -> its language, for messages when the core failed
+        self._users: OrderedDict[tuple[str, str], SlackUser] = OrderedDict()  # users.info answers, kept a while
+        self._lookups: dict[tuple[str, str], asyncio.Task[SlackUser | None]] = {}  # names being asked in the background
         self._http: aiohttp.ClientSession | None = None  # kept open: one connection pool for all replies
         self._socket: Any = None  # the Socket Mode handler, when connected that way
+        self.app.use(RefuseMalformed())
         self.app.command("/study")(self.on_study)
         self.app.action(ANSWER_ACTION)(self.on_answer)
         self.app.action(PICK_ACTION)(self.on_pick)
         self.app.action(SUBMIT_ACTION)(self.on_submit)
         self.app.action(LOOKUP_ACTION)(self.on_lookup)
         self.events = SlackEvents(self)
+        self.app.event("app_home_opened")(self.on_home_opened)
         bot.register(self)
 
     # -- serving
@@ -120,7 +148,9 @@ class SlackAdapter:
     def web_app(self, path: str) -> web.Application:
         """Bolt's aiohttp application taking signed requests at `path`; the bot's other HTTP routes
         (health, metrics) are added to it so one port serves everything."""
-        return self.app.web_app(path=path)
+        app = self.app.web_app(path=path)
+        app.middlewares.append(request_guard(path, self.settings.slack_signing_secret))
+        return app
 
     async def start_http(self, host: str, port: int, path: str) -> web.AppRunner:
         return await serve(self.web_app(path), host, port)
@@ -140,6 +170,8 @@ class SlackAdapter:
 
     async def close(self) -> None:
         await self.background.drain(CLOSE_GRACE_SECONDS)  # replies of acknowledged clicks still go out
+        for task in list(self._lookups.values()):
+            task.cancel()
         if self._http is not None:
             await self._http.close()
 
@@ -152,6 +184,10 @@ class SlackAdapter:
         if not response_url:
             log.warning("no response_url to reply to")
             return
+        if not response_url_allowed(response_url, self.settings.slack_response_hosts):
+            log.warning("response_url refused (not a Slack host): %.200r", response_url)
+            return
+        message["text"] = fit(escape(message.get("text", "")), TEXT_LIMIT)  # every caller passes plain text
         if self._http is None or self._http.closed:
             self._http = aiohttp.ClientSession()
         webhook = AsyncWebhookClient(url=response_url, session=self._http)
@@ -166,25 +202,52 @@ class SlackAdapter:
     ) -> Actor:
         return Actor(PLATFORM, team, user, user_name, channel, channel_name, is_admin=is_admin)
 
+    async def user(self, user_id: str, team: str = "") -> SlackUser | None:
+        """users.info for one person (their name and whether they administer the workspace), asked at
+        most every ADMIN_CACHE_SECONDS; None when Slack does not answer."""
+        key = (team, user_id)
+        cached = self._users.get(key)
+        if cached is not None and cached.until > time.monotonic():
+            self._users.move_to_end(key)
+            return cached
+        try:
+            client = await self.team_client(team)
+            info = await client.users_info(user=user_id)
+        except SlackApiError as exc:
+            log.warning("users.info failed for %s: %s", user_id, exc.response.get("error"))
+            return cached
+        except ChannelUnavailable:  # the workspace never installed studybot
+            return cached
+        except (aiohttp.ClientError, TimeoutError) as exc:  # Slack unreachable: what is known will do
+            log.warning("users.info failed for %s: %s", user_id, type(exc).__name__)
+            return cached
+        user = info.get("user") or {}
+        admin = bool(user.get("is_admin") or user.get("is_owner"))
+        found = SlackUser(display_name(user), admin, time.monotonic() + ADMIN_CACHE_SECONDS)
+        self._users[key] = found
+        self._users.move_to_end(key)
+        if len(self._users) > USER_CACHE:
+            self._users.popitem(last=False)
+        return found
+
+    def known_name(self, user_id: str, fallback: str, team: str = "") -> str:
+        """The display name users.info gave for this person, if it was asked already; else `fallback`
+        (the account name in the request). Clicks never wait on users.info: they take what is known, and
+        an unknown person is looked up in the background, so their next click or command stores it."""
+        key = (team, user_id)
+        cached = self._users.get(key)
+        if cached is None and user_id and key not in self._lookups and len(self._lookups) < NAME_LOOKUPS:
+            task = asyncio.get_running_loop().create_task(self.user(user_id, team))
+            self._lookups[key] = task
+            task.add_done_callback(lambda _: self._lookups.pop(key, None))
+        return cached.name if cached is not None and cached.name else fallback
+
     async def is_admin(self, user_id: str, team: str = "") -> bool:
         """Workspace admins and owners, or users named in the configuration."""
         if user_id in self.settings.admins:
             return True
-        cached = self._admin_cache.get((team, user_id))
-        if cached and cached[1] > time.monotonic():
-            return cached[0]
-        try:
-            client = await self.team_client(team)
-            info = await client.users_info(user=user_id)
-            user = info["user"]
-            admin = bool(user.get("is_admin") or user.get("is_owner"))
-        except SlackApiError as exc:
-            log.warning("users.info failed for %s: %s", user_id, exc.response.get("error"))
-            return False
-        if len(self._admin_cache) > 10_000:
-            self._admin_cache.clear()
-        self._admin_cache[(team, user_id)] = (admin, time.monotonic() + ADMIN_CACHE_SECONDS)
-        return admin
+        user = await self.user(user_id, team)
+        return bool(user and user.is_admin)
 
     # -- listeners
 
@@ -193,15 +256,14 @@ class SlackAdapter:
 
     async def _study(self, command: dict[str, Any]) -> dict[str, Any]:
         words = (command.get("text") or "").split()
-        admin = (
-            bool(words)
-            and words[0].lower() in ADMIN_COMMANDS
-            and await self.is_admin(command["user_id"], command.get("team_id", ""))
-        )
+        team = command.get("team_id", "")
+        admin = bool(words) and words[0].lower() in ADMIN_COMMANDS and await self.is_admin(command["user_id"], team)
+        if command["user_id"] not in self.settings.admins:
+            await self.user(command["user_id"], team)  # the display name, for leaderboards (cached)
         actor = self.actor(
             command["team_id"],
             command["user_id"],
-            command.get("user_name", ""),
+            self.known_name(command["user_id"], command.get("user_name", ""), team),
             command.get("channel_id"),
             command.get("channel_name", ""),
             is_admin=admin,
@@ -236,8 +298,10 @@ class SlackAdapter:
             case StatsReply(stats=stats):
                 blocks = stats_blocks(stats)
             case _:
-                blocks = [section(reply_text(reply))]
-        return {"text": reply_text(reply)[:3000], "blocks": blocks}
+                blocks = plain(reply_text(reply))
+        if isinstance(reply, LookupReply):
+            return {"text": lookup_text(reply.result, reply.locale, PREFIX), "blocks": blocks}
+        return {"text": reply_text(reply), "blocks": blocks}
 
     async def on_answer(self, ack: Any, body: dict[str, Any], action: dict[str, Any]) -> None:
         match = ANSWER_ACTION.match(action["action_id"])
@@ -257,10 +321,11 @@ class SlackAdapter:
 
     async def _answer(self, ack: Any, body: dict[str, Any], post_id: int, choices: list[str]) -> None:
         user = body.get("user", {})
+        team = body.get("team", {}).get("id") or user.get("team_id", "")
         actor = self.actor(
-            body.get("team", {}).get("id") or user.get("team_id", ""),
+            team,
             user.get("id", ""),
-            user.get("username") or user.get("name", ""),
+            self.known_name(user.get("id", ""), user.get("username") or user.get("name", ""), team),
             (body.get("channel") or {}).get("id"),
         )
 
@@ -270,7 +335,8 @@ class SlackAdapter:
             feedback = await self.bot.answer(actor, post_id, choices)
             self._locales[actor.community_id] = feedback.locale
             timezone = (await self.bot.context(actor)).community.timezone
-            return {"text": feedback_text(feedback, timezone)}
+            text = feedback_text(feedback, timezone)
+            return {"text": text, "blocks": plain(text)}
 
         await self._in_time(ack, actor.community_id, body.get("response_url"), record())
 
@@ -283,9 +349,23 @@ class SlackAdapter:
         async def look_up() -> dict[str, Any]:
             locale = (await self.bot.context(actor)).locale
             result = self.bot.lookup(match["entry"])
-            return {"text": lookup_text(result, locale), "blocks": lookup_blocks(result, locale)}
+            return {"text": lookup_text(result, locale, PREFIX), "blocks": lookup_blocks(result, locale)}
 
         await self._in_time(ack, actor.community_id, body.get("response_url"), look_up())
+
+    async def on_home_opened(self, event: dict[str, Any], body: dict[str, Any]) -> None:
+        """The Home tab: the person's own stats and the workspace's weekly top 10 (home.py)."""
+        user_id, team_id = event.get("user"), body.get("team_id")
+        if event.get("tab", "home") != "home" or not user_id or not team_id:
+            return
+        await self.user(user_id, team_id)  # the display name (cached)
+        actor = self.actor(team_id, user_id, self.known_name(user_id, "", team_id), None)
+        view = home_view(await self.bot.stats(actor), await self.bot.leaderboard(actor, "week"), PREFIX)
+        try:
+            client = await self.team_client(team_id)
+            await client.views_publish(user_id=user_id, view=view)
+        except (SlackApiError, ChannelUnavailable) as exc:
+            log.warning("views.publish for %s failed: %s", user_id, exc.response.get("error"))
 
     # -- the core posts through these
 
@@ -294,8 +374,8 @@ class SlackAdapter:
         return await post_message(
             client,
             channel.platform_id,
-            text=question_text(post, question, community.locale)[:3000],
-            blocks=question_blocks(post, question, community.locale),
+            text=fit(escape(question_text(post, question, community.locale, community.timezone)), TEXT_LIMIT),
+            blocks=question_blocks(post, question, community.locale, community.timezone),
             metadata=post_metadata(post),
         )
 
@@ -334,7 +414,8 @@ class SlackAdapter:
             return
         self._bot_users.pop(team, None)
         self._team_clients.pop(team, None)
-        self._admin_cache = {k: v for k, v in self._admin_cache.items() if k[0] != team}
+        for key in [k for k in self._users if k[0] == team]:
+            del self._users[key]
         if self.installations is not None:
             await self.installations.async_delete_installation(enterprise_id=enterprise, team_id=team)
 
@@ -346,7 +427,7 @@ class SlackAdapter:
             await client.chat_update(
                 channel=channel.platform_id,
                 ts=post.message_ref,
-                text=reveal_text(question, results, community.locale)[:3000],
+                text=fit(escape(reveal_text(question, results, community.locale)), TEXT_LIMIT),
                 blocks=reveal_blocks(question, results, community.locale),
             )
         except SlackApiError as exc:

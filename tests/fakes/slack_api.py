@@ -3,7 +3,11 @@ Slack, and can be told to fail a method a few times (429 with Retry-After, 5xx, 
 to take a message and then fail the reply (a 5xx or a dropped connection after Slack stored it).
 
 It keeps the messages posted per channel, so conversations.history shows what a channel holds, and it
-plays Slack's OAuth side (oauth.v2.access) for installs to several workspaces, each with its own token."""
+plays Slack's OAuth side (oauth.v2.access) for installs to several workspaces, each with its own token.
+
+It is strict: every message and view is checked against Slack's Block Kit rules (slack_rules) and every
+call against Slack's rate limits (slack_limits); what Slack would refuse is refused and kept in `rejected`,
+so a test that waits for a reply that was refused fails with the reason."""
 
 from __future__ import annotations
 
@@ -17,6 +21,9 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from aiohttp import web
+
+from tests.fakes.slack_limits import RateLimits
+from tests.fakes.slack_rules import check_message, check_view
 
 TEAM = "T0001"
 BOT_USER = "U0BOT"
@@ -56,6 +63,10 @@ class FakeSlackAPI:
         self.revoked: set[str] = set()
         self._ts = 1_700_000_000.0
         self.clock: Callable[[], float] = time.time  # Slack's clock, for message ts (a test may set the bot's)
+        self.profiles: dict[str, dict[str, str]] = {}  # user id -> users.info profile (display_name, real_name)
+        self.user_names: dict[str, str] = {}  # user id -> users.info `name`
+        self.rejected: list[tuple[Call, dict[str, Any]]] = []  # what the rules refused, with Slack's answer
+        self.limits = RateLimits()
         self._runner: web.AppRunner | None = None
         self.base = ""
 
@@ -97,7 +108,9 @@ class FakeSlackAPI:
             if len(found) >= count:
                 return list(found)
             if asyncio.get_running_loop().time() > deadline:
-                raise AssertionError(f"expected {count} {method} call(s), got {len(found)}: {self.calls}")
+                raise AssertionError(
+                    f"expected {count} {method} call(s), got {len(found)}; refused: {self.rejected}; calls: {self.calls}"
+                )
             await asyncio.sleep(0.01)
 
     async def _body(self, request: web.Request) -> dict[str, Any]:
@@ -109,6 +122,12 @@ class FakeSlackAPI:
             body.update(json.loads(raw))
         else:
             body.update(dict(parse_qsl(raw)))
+        for key in ("blocks", "view"):  # form-encoded calls carry these as JSON strings
+            if isinstance(body.get(key), str):
+                try:
+                    body[key] = json.loads(body[key])
+                except ValueError:
+                    pass  # left a string: the rules refuse it
         return body
 
     async def _api(self, request: web.Request) -> web.Response:
@@ -125,6 +144,17 @@ class FakeSlackAPI:
         if queue:
             scripted = queue.pop(0)
             return web.json_response(scripted.body, status=scripted.status, headers=scripted.headers)
+        identity = self.identity(token) if method != "oauth.v2.access" else {"team": ""}
+        wait = self.limits.retry_after(identity["team"], method, str(body.get("channel", "")))
+        if wait is not None:
+            # https://docs.slack.dev/apis/web-api/rate-limits: HTTP 429 with Retry-After in seconds.
+            refusal = {"ok": False, "error": "ratelimited"}
+            self.rejected.append((Call(method, body, token), refusal))
+            return web.json_response(refusal, status=429, headers={"Retry-After": str(wait)})
+        refusal = self._check(method, body)
+        if refusal is not None:
+            self.rejected.append((Call(method, body, token), refusal))
+            return web.json_response(refusal)
         answer = self._answer(method, body, token)
         after = self.after_storing.get(method)
         if after and answer.get("ok"):
@@ -136,6 +166,15 @@ class FakeSlackAPI:
             assert isinstance(outcome, Scripted)
             return web.json_response(outcome.body, status=outcome.status, headers=outcome.headers)
         return web.json_response(answer)
+
+    def _check(self, method: str, body: dict[str, Any]) -> dict[str, Any] | None:
+        if method in ("chat.postMessage", "chat.update", "chat.postEphemeral"):
+            return check_message(body)
+        if method == "views.publish":
+            return check_view(body.get("view"), "home")
+        if method == "views.open":
+            return check_view(body.get("view"), "modal")
+        return None
 
     def _answer(self, method: str, body: dict[str, Any], token: str = "") -> dict[str, Any]:
         if method == "oauth.v2.access":
@@ -162,11 +201,30 @@ class FakeSlackAPI:
             return {"ok": True, "channel": {"id": "D" + str(body.get("users", "")).split(",")[0]}}
         if method == "users.info":
             user = body.get("user", "")
-            return {"ok": True, "user": {"id": user, "is_admin": user in self.admins, "is_owner": False}}
+            return {
+                "ok": True,
+                "user": {
+                    "id": user,
+                    "name": self.user_names.get(user, user.lower()),
+                    "real_name": self.profiles.get(user, {}).get("real_name", ""),
+                    "profile": self.profiles.get(user, {"display_name": "", "real_name": ""}),
+                    "is_admin": user in self.admins,
+                    "is_owner": False,
+                },
+            }
+        if method == "views.publish":
+            return {"ok": True, "view": {"id": "V0001", **body.get("view", {})}}
         return {"ok": True}
 
     async def _respond(self, request: web.Request) -> web.Response:
-        self.responses.append(Call("respond", json.loads(await request.text())))
+        call = Call("respond", json.loads(await request.text()))
+        refusal = check_message(call.body)
+        if refusal is not None:
+            # A response_url answers a refused body with HTTP 400 and the error code as plain text (the
+            # fake's rendering: Slack documents no JSON body for response_url errors).
+            self.rejected.append((call, refusal))
+            return web.Response(status=400, text=refusal["error"])
+        self.responses.append(call)
         return web.Response(text="ok")
 
     # -- OAuth (https://docs.slack.dev/authentication/installing-with-oauth)
