@@ -190,7 +190,7 @@ async def server(clicks: int, burst: int, concurrency: int) -> None:
         slack_signing_secret=SECRET,
         slack_bot_token="xoxb-bench",
         slack_api_url=fake.base + "/api/",
-        slack_response_hosts=(fake.response_url(""),),
+        slack_response_hosts=("http://127.0.0.1:",),  # the click sender takes the replies on its own port
     )
     setup_logging(settings, json_lines=True)  # as `studybot run` does, into a file instead of stderr
     log_file = (tmp / "studybot.log").open("w", encoding="utf-8")
