@@ -4,7 +4,7 @@ fresh database with a small fixed content bank."""
 from __future__ import annotations
 
 import random
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -17,6 +17,7 @@ from bot.content import Question, load_content
 from bot.core import Actor, StudyBot
 from bot.models import Channel, Community, Post, PostResults
 from bot.storage import open_storage
+from tests.postgres_server import PostgresServer, start_server
 
 FIXTURE_CONTENT = Path(__file__).parent / "fixtures" / "content"
 TOKYO = ZoneInfo("Asia/Tokyo")
@@ -86,6 +87,22 @@ def right_and_wrong(question: Question) -> tuple[list[str], list[str]]:
     right = sorted(question.answer)
     wrong = [c.id for c in question.choices if c.id not in question.answer][: len(right)]
     return right, wrong
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """One throwaway PostgreSQL server for the whole run, started on first use (tests/postgres_server.py)."""
+    server = start_server()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def postgres_url(postgres_server: PostgresServer) -> str:
+    """A fresh, empty PostgreSQL database of this test's own."""
+    return postgres_server.database()
 
 
 @pytest.fixture
