@@ -22,8 +22,10 @@ from bot.content_tidy import tidy_content
 from bot.core import StudyBot
 from bot.gc_tuning import tune_for_bursts
 from bot.logs import setup_logging
-from bot.storage import MIGRATIONS, StorageError, open_storage
+from bot.storage import MIGRATIONS, StorageError, is_postgres_url, open_storage
 from bot.storage.errors import BackupInterrupted, BackupRefused, DatabaseDamaged
+from bot.storage.postgres.schema import MIGRATIONS as PG_MIGRATIONS
+from bot.storage.postgres.store import PG_DUMP_HINT
 from bot.storage.sqlite.health import backup_database
 
 log = logging.getLogger("studybot")
@@ -80,6 +82,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "health":
             return local_request(settings, "GET", "/healthz")
         if args.command == "db" and args.action == "backup":
+            if is_postgres_url(settings.database):
+                raise BackupRefused(PG_DUMP_HINT)
             if not Path(settings.database).exists():
                 print(f"studybot: no database at {settings.database}", file=sys.stderr)
                 return 1
@@ -154,7 +158,8 @@ def content_tidy(path: Path, write: bool) -> int:
 async def db_migrate(settings: Settings) -> int:
     storage = await open_storage(settings.database)
     await storage.close()
-    print(f"ok: {settings.database} is at schema version {len(MIGRATIONS)}")
+    version = len(PG_MIGRATIONS) if is_postgres_url(settings.database) else len(MIGRATIONS)
+    print(f"ok: {storage.path} is at schema version {version}")
     return 0
 
 
