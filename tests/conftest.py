@@ -104,6 +104,22 @@ BOTH_BACKENDS = {
     "test_leaderboard",
     "test_daily",
     "test_post_lifecycle",
+    "test_reliability",
+    "test_console",
+    "test_commands",
+    "test_web",
+    "test_admin_http",
+    "test_slack",
+    "test_logs",
+    "test_lookup",
+    "test_shuffle",
+    "test_content_hostile",
+    # tests/discord_adapter/
+    "test_adapter",
+    "test_command_upload",
+    "test_interactions",
+    "test_pacing",
+    "test_shards",
 }
 BACKENDS = ("sqlite", "postgresql")
 
