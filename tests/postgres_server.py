@@ -5,8 +5,9 @@
 database of its own, and the folder is removed when the run ends. PostgreSQL refuses to run as root,
 so as root the server runs as an unprivileged user (`nobody`, or `studybot-test` made for it). On a
 machine without the binaries, root installs the package (`apt-get install -y postgresql`); anyone
-else gets one line saying what to install. Nothing here trades durability for anything but speed:
-the cluster is thrown away, so it runs with fsync off.
+else gets one line saying what to install. The cluster is thrown away, so it skips fsync (a commit
+survives the server process being killed, not a power cut); synchronous_commit stays on, so an
+acknowledged commit is in the log before the bot hears of it, as in production.
 """
 
 from __future__ import annotations
@@ -130,8 +131,8 @@ class PostgresServer:
         for _ in range(3):  # a port found free may be taken before the server binds it: try another
             self.port = free_port()
             options = (
-                f"-h 127.0.0.1 -p {self.port} -k {self.root} -c fsync=off -c synchronous_commit=off"
-                " -c full_page_writes=off -c max_connections=200"
+                f"-h 127.0.0.1 -p {self.port} -k {self.root} -c fsync=off -c full_page_writes=off"
+                " -c max_connections=200"
             )
             started = self._run(
                 self.bin_dir / "pg_ctl", "-D", self.data, "-l", self.log, "-w", "-t", str(START_TIMEOUT),
@@ -143,6 +144,22 @@ class PostgresServer:
         raise PostgresUnavailable(
             f"the test PostgreSQL server did not start within {START_TIMEOUT} s: {last_error.strip()}"
         )
+
+    def halt(self) -> None:
+        """Stop the server like a crash would (immediate shutdown), keeping its data for `resume`."""
+        self._run(self.bin_dir / "pg_ctl", "-D", self.data, "-m", "immediate", "-w", "-t", "30", "stop")
+
+    def resume(self) -> None:
+        """Start the halted server again on the same port."""
+        options = (
+            f"-h 127.0.0.1 -p {self.port} -k {self.root} -c fsync=off -c full_page_writes=off -c max_connections=200"
+        )
+        started = self._run(
+            self.bin_dir / "pg_ctl", "-D", self.data, "-l", self.log, "-w", "-t", str(START_TIMEOUT),
+            "-o", options, "start",
+        )  # fmt: skip
+        if started.returncode != 0:
+            raise PostgresUnavailable(f"the test PostgreSQL server did not start again: {started.stderr.strip()}")
 
     def stop(self) -> None:
         if self.data.exists():

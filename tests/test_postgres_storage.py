@@ -128,3 +128,40 @@ async def test_an_answer_the_database_refuses_is_not_stored_and_the_others_are(p
     finally:
         await admin.close()
         await bot.close()
+
+
+async def test_a_server_gone_mid_run_is_said_so_then_the_bot_reconnects(clock, content):
+    """The database server stops under a running bot (its own server here, not the run's): answers
+    are refused with the not-stored message and /healthz fails, nothing hangs; once it is back, the
+    pool's new connections serve again and everything acknowledged before is still there."""
+    from bot.commands import parse_daily_set
+    from tests.conftest import ADMIN
+    from tests.postgres_server import start_server
+
+    server = await asyncio.to_thread(start_server)
+    try:
+        url = await asyncio.to_thread(server.database)
+        settings = Settings(database=url, content_dir=FIXTURE_CONTENT, locale="ja", timezone="Asia/Tokyo")
+        bot = await make_bot(settings, clock, content)
+        try:
+            post = (await bot.post_daily(await bot.set_daily(ADMIN, parse_daily_set(["09:00"])))).post
+            right, _ = right_and_wrong(bot.question_of(post))
+            assert (await bot.answer(actor("u1"), post.id, right)).outcome.status == AnswerStatus.RECORDED
+            await asyncio.to_thread(server.halt)
+            refused = await asyncio.wait_for(bot.answer(actor("u2"), post.id, right), 30)
+            assert refused.error_key == "answer.not_stored"
+            checks = await asyncio.wait_for(bot.storage.health_checks(), 30)
+            assert checks["database_connection"] is not None
+            await asyncio.to_thread(server.resume)
+            outcomes = []
+            for _ in range(3):  # a connection the pool held from before may fail once more
+                outcomes.append(await asyncio.wait_for(bot.answer(actor("u2"), post.id, right), 30))
+                if outcomes[-1].error_key is None:
+                    break
+            assert outcomes[-1].outcome.status == AnswerStatus.RECORDED
+            assert await bot.storage.health_checks() == {"database_connection": None, "database_write": None}
+            assert (await bot.storage.post_results(post.id)).answered == 2
+        finally:
+            await bot.close()
+    finally:
+        await asyncio.to_thread(server.stop)
