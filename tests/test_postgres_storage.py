@@ -165,3 +165,46 @@ async def test_a_server_gone_mid_run_is_said_so_then_the_bot_reconnects(clock, c
             await bot.close()
     finally:
         await asyncio.to_thread(server.stop)
+
+
+async def test_nothing_is_stored_after_a_close_that_another_process_made(postgres_url):
+    """Answers race a close from other processes: the results read right after the close returned are
+    final (the reveal shows every answer ever stored), and every answer told "recorded" is in them."""
+    storages = await processes(postgres_url)
+    closer = await open_storage(postgres_url)  # the process that reveals: its pool is not busy answering
+    storages.append(closer)
+    try:
+        first = storages[0]
+        community = await first.community("test", "g1", "", "ja", "Asia/Tokyo")
+        channel = await first.channel(community.id, "c1")
+        users = [await first.user("test", f"u{i}") for i in range(300)]
+        post = await first.claim_daily_post(community.id, channel.id, "q1", "{}", "2026-11-23", 1000.0, "t")
+        await first.mark_post_sent(post.id, "m1", None)
+        at_close: list[int] = []
+        some_stored = asyncio.Event()
+        stored = 0
+
+        async def answer(i: int, request: AnswerRequest):
+            nonlocal stored
+            outcome = await storages[i % PROCESSES].record_answer(request)
+            stored += outcome.status == AnswerStatus.RECORDED
+            if stored >= 30:
+                some_stored.set()
+            return outcome
+
+        async def close_midway() -> None:
+            await some_stored.wait()
+            assert await closer.close_post(post.id, 1500.0)
+            at_close.append((await closer.post_results(post.id)).answered)
+
+        requests = [AnswerRequest(post.id, u.id, ("A",), True, 1400.0, "m2026-11", "w2026-W48") for u in users]
+        *outcomes, _ = await asyncio.wait_for(
+            asyncio.gather(*(answer(i, r) for i, r in enumerate(requests)), close_midway()),
+            60,
+        )
+        recorded = sum(o.status == AnswerStatus.RECORDED for o in outcomes)
+        final = (await first.post_results(post.id)).answered
+        assert at_close == [final] and recorded == final
+        assert 0 < recorded < len(users)  # the close did land in the middle of the answers
+    finally:
+        await close_all(storages)

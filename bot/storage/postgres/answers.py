@@ -1,7 +1,12 @@
-"""Answers, streaks and leaderboard totals in PostgreSQL. An answer is one transaction: the post row
-held FOR SHARE (closing it waits, so nothing is stored after the close), the user's streak row FOR
-UPDATE (two answers of one user step the streak one after the other), the insert, the streak and the
-totals. The rules are the core's (bot/scoring.py, bot/storage/scores.py)."""
+"""Answers, streaks and leaderboard totals in PostgreSQL. An answer is one transaction: the post's
+shared advisory lock (closing it takes the lock exclusively, so it waits for the answers under way and
+every later answer reads it closed), the user's streak row FOR UPDATE (two answers of one user step
+the streak one after the other), the insert, the streak and the totals. The rules are the core's
+(bot/scoring.py, bot/storage/scores.py).
+
+Why an advisory lock rather than SELECT ... FOR SHARE on the post: hundreds of answers to one post
+would all lock its one row, and every row lock held by several transactions at once is a multixact
+written into the row; the advisory lock lives in the lock table only."""
 
 from __future__ import annotations
 
@@ -10,6 +15,8 @@ import asyncpg
 from bot.models import AnswerOutcome, AnswerRequest, AnswerStatus, HistoryItem, PostKind, PostStatus, ScoreRow, Streak
 from bot.scoring import answers_an_earlier_day, needs_previous_day, points_for, streak_after, streak_after_replay
 from bot.storage.scores import SCORE_SPREAD
+
+POST_LOCKS = 0x5354_4250  # the advisory lock space of posts (pg_advisory_xact_lock(POST_LOCKS, post id))
 
 # The totals one answer adds to: the same spread as SQLite's fold, over the one new answer.
 SCORE_ANSWER = f"""
@@ -27,9 +34,11 @@ SCORE_ANSWER = f"""
 
 async def record_answer(conn: asyncpg.Connection, r: AnswerRequest) -> AnswerOutcome:
     async with conn.transaction():
+        # Taken before the post is read: the read's snapshot then sees any close that committed.
+        await conn.execute("SELECT pg_advisory_xact_lock_shared($1, $2)", POST_LOCKS, r.post_id)
         post = await conn.fetchrow(
             "SELECT kind, community_id, channel_id, owner_id, question_id, local_date, status, reveal_at"
-            " FROM posts WHERE id = $1 FOR SHARE",
+            " FROM posts WHERE id = $1",
             r.post_id,
         )
         if post is None:
