@@ -1,6 +1,6 @@
 """Answers, streaks and leaderboard totals in PostgreSQL. An answer is one transaction: the post's
 shared advisory lock (closing it takes the lock exclusively, so it waits for the answers under way and
-every later answer reads it closed), the user's streak row FOR UPDATE (two answers of one user step
+every later answer reads it closed), the user's streak row locked (two answers of one user step
 the streak one after the other), the insert, the streak and the totals. The rules are the core's
 (bot/scoring.py, bot/storage/scores.py).
 
@@ -18,9 +18,12 @@ from bot.storage.scores import SCORE_SPREAD
 
 POST_LOCKS = 0x5354_4250  # the advisory lock space of posts (pg_advisory_xact_lock(POST_LOCKS, post id))
 
-# The totals one answer adds to: the same spread as SQLite's fold, over the one new answer.
-SCORE_ANSWER = f"""
-    WITH new AS (
+# The user's streak after the answer ($2-$6), and the totals the answer ($1) adds to: the same spread
+# as SQLite's fold, over the one new answer. One statement: one round trip to the server.
+STREAK_AND_SCORE = f"""
+    WITH streak AS (
+        UPDATE streaks SET current = $4, best = $5, last_day = $6 WHERE community_id = $2 AND user_id = $3
+    ), new AS (
         SELECT community_id, channel_id, user_id, points, correct, answered_at, month, week FROM answers
         WHERE id = $1 AND kind = 'daily'
     ), {SCORE_SPREAD}
@@ -79,13 +82,7 @@ async def record_answer(conn: asyncpg.Connection, r: AnswerRequest) -> AnswerOut
         if answer_id is None:
             return await earlier_answer(conn, r) or AnswerOutcome(AnswerStatus.ALREADY)
         if stepped:
-            await conn.execute(
-                "UPDATE streaks SET current = $3, best = $4, last_day = $5 WHERE community_id = $1 AND user_id = $2",
-                community_id,
-                r.user_id,
-                *stepped,
-            )
-            await conn.execute(SCORE_ANSWER, answer_id)
+            await conn.execute(STREAK_AND_SCORE, answer_id, community_id, r.user_id, *stepped)
         return AnswerOutcome(AnswerStatus.RECORDED, r.choices, r.correct, points, streak)
 
 
@@ -104,14 +101,11 @@ async def earlier_answer(conn: asyncpg.Connection, r: AnswerRequest) -> AnswerOu
 async def next_streak(conn: asyncpg.Connection, community_id: int, user_id: int, day: str) -> tuple[int, int, str]:
     """(current, best, last day) once the user answered on `day`, with the user's streak row locked
     until the transaction ends (made first if the user has none, so there is a row to lock)."""
-    await conn.execute(
-        "INSERT INTO streaks (community_id, user_id, current, best, last_day) VALUES ($1, $2, 0, 0, NULL)"
-        " ON CONFLICT DO NOTHING",
-        community_id,
-        user_id,
-    )
+    # The upsert locks the row like FOR UPDATE would, and returns its latest committed values.
     current, best, last_day = await conn.fetchrow(
-        "SELECT current, best, last_day FROM streaks WHERE community_id = $1 AND user_id = $2 FOR UPDATE",
+        "INSERT INTO streaks (community_id, user_id, current, best, last_day) VALUES ($1, $2, 0, 0, NULL)"
+        " ON CONFLICT (community_id, user_id) DO UPDATE SET current = streaks.current"
+        " RETURNING current, best, last_day",
         community_id,
         user_id,
     )
