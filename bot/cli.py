@@ -23,8 +23,11 @@ from bot.content_tidy import tidy_content
 from bot.core import StudyBot
 from bot.gc_tuning import tune_for_bursts
 from bot.logs import setup_logging
-from bot.storage import MIGRATIONS, StorageError, open_storage
+from bot.storage import MIGRATIONS, StorageError, is_postgres_url, open_storage
+from bot.storage.copy import CopyRefused, copy_database
 from bot.storage.errors import BackupInterrupted, BackupRefused, DatabaseDamaged
+from bot.storage.postgres.schema import MIGRATIONS as PG_MIGRATIONS
+from bot.storage.postgres.store import PG_DUMP_HINT
 from bot.storage.sqlite.health import backup_database
 
 log = logging.getLogger("studybot")
@@ -60,6 +63,9 @@ def main(argv: list[str] | None = None) -> int:
     db = sub.add_parser("db", help="database tools")
     db_sub = db.add_subparsers(dest="action", required=True)
     db_sub.add_parser("migrate", help="create the database or bring its schema up to date")
+    copy = db_sub.add_parser("copy", help="copy a whole deployment between SQLite and PostgreSQL into an empty target")
+    copy.add_argument("source", help="a SQLite file or a postgresql:// URL")
+    copy.add_argument("target", help="a SQLite file or a postgresql:// URL, holding no data yet")
     backup = db_sub.add_parser("backup", help="copy the database while the bot runs (a consistent snapshot)")
     backup.add_argument("path", help="where to write the copy")
     backup.add_argument("--force", action="store_true", help="overwrite an existing file that is not a backup")
@@ -86,16 +92,20 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "health":
             return local_request(settings, "GET", "/healthz")
         if args.command == "db" and args.action == "backup":
+            if is_postgres_url(settings.database):
+                raise BackupRefused(PG_DUMP_HINT)
             if not Path(settings.database).exists():
                 print(f"studybot: no database at {settings.database}", file=sys.stderr)
                 return 1
             return db_backup(settings, Path(args.path), force=args.force)
+        if args.command == "db" and args.action == "copy":
+            return db_copy(args.source, args.target)
         if args.command == "db":
             return asyncio.run(db_migrate(settings))
         if args.command == "run" and settings.has_platform_tokens:
             return asyncio.run(run_platforms(settings))
         return asyncio.run(run_console(settings))
-    except (BackupRefused, DatabaseDamaged) as exc:  # nothing was touched: fix the path or the file
+    except (BackupRefused, CopyRefused, DatabaseDamaged) as exc:  # nothing was touched: fix the path or the file
         print(f"studybot: {exc}", file=sys.stderr)
         return 2
     except BackupInterrupted as exc:
@@ -174,7 +184,23 @@ def content_tidy(path: Path, write: bool) -> int:
 async def db_migrate(settings: Settings) -> int:
     storage = await open_storage(settings.database)
     await storage.close()
-    print(f"ok: {settings.database} is at schema version {len(MIGRATIONS)}")
+    version = len(PG_MIGRATIONS) if is_postgres_url(settings.database) else len(MIGRATIONS)
+    print(f"ok: {storage.path} is at schema version {version}")
+    return 0
+
+
+def db_copy(source: str, target: str) -> int:
+    """`studybot db copy`: every row of SOURCE into the empty TARGET (bot/storage/copy.py)."""
+    if not is_postgres_url(source) and not Path(source).exists():
+        raise CopyRefused(f"no database at {source}")
+    started = time.perf_counter()
+
+    def progress(table: str, rows: int) -> None:
+        print(f"copy: {table}: {rows} row(s)", file=sys.stderr)
+
+    counts = asyncio.run(copy_database(source, target, progress))
+    shown = ", ".join(f"{n} {table}" for table, n in counts.items())
+    print(f"ok: copied {shown} in {time.perf_counter() - started:.1f} s; the counts match")
     return 0
 
 

@@ -26,7 +26,8 @@ class ConfigError(Exception):
 
 @dataclass(frozen=True)
 class Settings:
-    database: Path = Path("data/studybot.db")
+    # a SQLite file (the default), or a postgresql://user:password@host/dbname URL for several processes
+    database: Path | str = Path("data/studybot.db")
     content_dir: Path = PROJECT_ROOT / "content"
     seeds_dir: Path | None = None  # the raw study notes: given, content check verifies each source is there
     # None: a new server/workspace takes the platform's language for it where there is one (Discord's
@@ -214,7 +215,9 @@ def _build(raw: dict[str, object], where: dict[str, str] | None = None) -> Setti
 
     values: dict[str, object] = {}
     for name, value in raw.items():
-        if name in ("database", "content_dir", "seeds_dir"):
+        if name == "database" and str(value).startswith(("postgresql://", "postgres://")):
+            values[name] = str(value)  # a URL: Path() would fold its "//"
+        elif name in ("database", "content_dir", "seeds_dir"):
             values[name] = Path(str(value)).expanduser()
         elif name in NUMBERS:
             kind, low, high, what = NUMBERS[name]

@@ -35,6 +35,32 @@ def next_streak(current: int, last_day: str | None, previous_scheduled_day: str 
     return 1
 
 
+def answers_an_earlier_day(last_day: str | None, day: str) -> bool:
+    """An answer to a day before the streak's last day (channels in different time zones): the streak
+    is then rebuilt from the whole history (`streak_after_replay`) instead of stepped."""
+    return last_day is not None and day < last_day
+
+
+def needs_previous_day(last_day: str | None, day: str) -> bool:
+    """Whether `streak_after` needs the community's scheduled day before `day` (a read a backend saves)."""
+    return last_day not in (None, day)
+
+
+def streak_after(
+    current: int, best: int, last_day: str | None, day: str, previous_scheduled_day: str | None
+) -> tuple[int, int, str]:
+    """(current, best, last day) once the user answered on `day`, stepped from the stored streak; for
+    an answer to an earlier day use `streak_after_replay`."""
+    current = next_streak(current, last_day, previous_scheduled_day, day)
+    return current, max(best, current), day
+
+
+def streak_after_replay(scheduled_days: Iterable[str], answered_days: Iterable[str], day: str) -> tuple[int, int, str]:
+    """(current, best, last day) once the user answered on `day`, rebuilt from the full history."""
+    current, best, last = replay(scheduled_days, [*answered_days, day])
+    return current, best, last or day
+
+
 def replay(scheduled_days: Iterable[str], answered_days: Iterable[str]) -> tuple[int, int, str | None]:
     """(current streak at the last answered day, best streak, last answered day) from full history."""
     answered = set(answered_days)

@@ -3,20 +3,27 @@ fresh database with a small fixed content bank."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import itertools
 import random
-from collections.abc import AsyncIterator
+import re
+import sqlite3
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import asyncpg
 import pytest
 
 from bot.config import Settings
 from bot.content import Question, load_content
 from bot.core import Actor, StudyBot
 from bot.models import Channel, Community, Post, PostResults
-from bot.storage import open_storage
+from bot.storage import is_postgres_url, open_storage
+from tests.postgres_server import PostgresServer, start_server
 
 FIXTURE_CONTENT = Path(__file__).parent / "fixtures" / "content"
 TOKYO = ZoneInfo("Asia/Tokyo")
@@ -88,15 +95,86 @@ def right_and_wrong(question: Question) -> tuple[list[str], list[str]]:
     return right, wrong
 
 
+# These modules run once per backend: what they test is a promise of the Storage interface. A test in
+# them that is about SQLite itself (its file, log, backup, group commit) says so by @pytest.mark.sqlite_only.
+BOTH_BACKENDS = {
+    "test_storage",
+    "test_answers",
+    "test_streaks",
+    "test_leaderboard",
+    "test_daily",
+    "test_post_lifecycle",
+    "test_reliability",
+    "test_console",
+    "test_commands",
+    "test_web",
+    "test_admin_http",
+    "test_slack",
+    "test_logs",
+    "test_lookup",
+    "test_shuffle",
+    "test_content_hostile",
+    # tests/discord_adapter/
+    "test_adapter",
+    "test_command_upload",
+    "test_interactions",
+    "test_pacing",
+    "test_shards",
+}
+BACKENDS = ("sqlite", "postgresql")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "sqlite_only: about SQLite itself, run on the SQLite backend only")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "backend" not in metafunc.fixturenames:
+        return
+    module = metafunc.module.__name__.rsplit(".", 1)[-1]
+    if module in BOTH_BACKENDS and metafunc.definition.get_closest_marker("sqlite_only") is None:
+        metafunc.parametrize("backend", BACKENDS)
+
+
+@pytest.fixture
+def backend() -> str:
+    """The storage backend under test: "sqlite" unless the module runs on both (BOTH_BACKENDS)."""
+    return "sqlite"
+
+
+@pytest.fixture
+def database(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Path | str:
+    """This test's own empty database: a SQLite file, or a PostgreSQL database on the run's server."""
+    if backend == "postgresql":
+        return request.getfixturevalue("postgres_url")
+    return tmp_path / "studybot.db"
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """One throwaway PostgreSQL server for the whole run, started on first use (tests/postgres_server.py)."""
+    server = start_server()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def postgres_url(postgres_server: PostgresServer) -> str:
+    """A fresh, empty PostgreSQL database of this test's own."""
+    return postgres_server.database()
+
+
 @pytest.fixture
 def clock() -> Clock:
     return Clock(datetime(2026, 11, 23, 8, 0, tzinfo=TOKYO))  # a Monday morning in Tokyo
 
 
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
+def settings(database: Path | str) -> Settings:
     return Settings(
-        database=tmp_path / "studybot.db",
+        database=database,
         content_dir=FIXTURE_CONTENT,
         locale="ja",
         timezone="Asia/Tokyo",
@@ -128,4 +206,19 @@ async def bot(settings: Settings, clock: Clock, content, platform: RecordingPlat
     await core.close()
 
 
-__all__ = ["ADMIN", "Clock", "RecordingPlatform", "actor", "make_bot", "replace", "right_and_wrong"]
+async def fetch_row(database: Path | str, sql: str, *args: object) -> tuple[object, ...] | None:
+    """One row read straight from a test's database, beside the bot (`?` placeholders, either backend)."""
+    if is_postgres_url(database):
+        numbers = itertools.count(1)
+        numbered = re.sub(r"\?", lambda _: f"${next(numbers)}", sql)
+        conn = await asyncio.wait_for(asyncpg.connect(str(database)), 10)
+        try:
+            row = await conn.fetchrow(numbered, *args)
+        finally:
+            await conn.close()
+        return tuple(row) if row is not None else None
+    with contextlib.closing(sqlite3.connect(database)) as conn:
+        return conn.execute(sql, args).fetchone()
+
+
+__all__ = ["ADMIN", "Clock", "RecordingPlatform", "actor", "fetch_row", "make_bot", "replace", "right_and_wrong"]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from bot.commands import parse_daily_set
 from bot.models import AnswerStatus
 from bot.render import feedback_text
@@ -98,6 +100,7 @@ async def test_double_clicks_by_one_user_store_one_answer(bot, clock):
     assert [r.answered for r in board.rows] == [1]
 
 
+@pytest.mark.sqlite_only  # about the group commit: calls queued in order run in one batch in that order
 async def test_an_answer_queued_just_after_the_reveal_is_refused(bot, clock):
     """Answers in one batch share what they read about the post; a close between them must be seen."""
     post = await daily_post(bot, clock)

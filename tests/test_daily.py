@@ -12,7 +12,7 @@ from bot.commands import UserError, parse_daily_set
 from bot.daily_posts import ChannelUnavailable
 from bot.models import AnswerStatus, PostStatus, Schedule
 from bot.scheduler import DailyScheduler, daily_trigger
-from tests.conftest import ADMIN, RecordingPlatform, actor, make_bot, right_and_wrong
+from tests.conftest import ADMIN, RecordingPlatform, actor, fetch_row, make_bot, right_and_wrong
 
 
 async def test_set_daily_saves_schedule_and_posts_once_per_day(bot, platform, clock):
@@ -248,7 +248,7 @@ async def test_what_admins_are_told_never_carries_the_platforms_raw_answer(bot, 
     result = await bot.daily_now(ADMIN)
     text = daily_result_text(result, "ja")  # the community's language
     assert text == "投稿できませんでした: ボットにこのチャンネルへの投稿権限がありません"
-    [(stored,)] = await bot.storage._db.execute("SELECT error FROM posts WHERE id = ?", (result.post.id,))
+    (stored,) = await fetch_row(bot.settings.database, "SELECT error FROM posts WHERE id = ?", result.post.id)
     assert "10.0.3.7" in stored  # kept for the operator
     platform.fail_with = None
     bot.platforms.clear()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from bot.periods import period_keys
 from bot.render import leaderboard_text
 from tests.conftest import actor
@@ -86,6 +88,7 @@ async def test_platforms_never_mix(bot, clock):
     assert board.rows == []
 
 
+@pytest.mark.sqlite_only  # about SQLite's deferred fold (score_mark); PostgreSQL keeps totals with the answer
 async def test_answers_not_yet_in_the_totals_are_counted_once_after_a_crash(settings, clock, content):
     """Totals are derived from answers with a mark committed alongside them: a crash between an
     acknowledged answer and its fold into the totals neither loses it nor counts it twice."""

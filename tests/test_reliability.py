@@ -184,6 +184,7 @@ async def test_restarts_around_the_post_time_post_exactly_once(tmp_path, fake):
 
 
 @pytest.mark.parametrize("failure", ["full", "read-only"])
+@pytest.mark.sqlite_only  # a full or read-only SQLite file
 async def test_a_full_or_read_only_database_refuses_clearly_and_writes_nothing_partial(bot, clock, failure):
     schedule = await bot.set_daily(ADMIN, parse_daily_set(["09:00"]))
     post = (await bot.post_daily(schedule)).post
@@ -247,6 +248,7 @@ async def _sql(bot, statement: str) -> None:
     await bot.storage._db.execute(statement)
 
 
+@pytest.mark.sqlite_only  # SQLite triggers in a group-commit batch
 async def test_an_answer_that_cannot_be_written_fails_alone(bot, clock):
     post, right = await _post_with_u3_refused_in(bot, "answers")
     results = await _answer_together(bot, post.id, right)
@@ -256,6 +258,7 @@ async def test_an_answer_that_cannot_be_written_fails_alone(bot, clock):
     assert (await bot.answer(actor("u3"), post.id, right)).outcome.status == AnswerStatus.RECORDED
 
 
+@pytest.mark.sqlite_only  # the group-commit batch
 async def test_an_answer_that_fails_half_written_fails_its_whole_batch(bot, clock):
     """The answer row is written but its streak is not: nothing of the batch may be kept."""
     post, right = await _post_with_u3_refused_in(bot, "streaks")

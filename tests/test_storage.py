@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from pathlib import Path
 
+import asyncpg
 import pytest
 
 from bot.cli import main
 from bot.storage import MIGRATIONS, StorageError, open_storage
+from bot.storage.postgres.schema import MIGRATIONS as PG_MIGRATIONS
 
 
+@pytest.mark.sqlite_only
 async def test_new_database_is_migrated_and_in_wal_mode(tmp_path):
     path = tmp_path / "sub" / "new.db"
     storage = await open_storage(path)
@@ -22,8 +26,8 @@ async def test_new_database_is_migrated_and_in_wal_mode(tmp_path):
     assert {"communities", "channels", "users", "schedules", "posts", "answers", "streaks", "scores"} <= tables
 
 
-async def test_reopening_keeps_data_and_does_not_migrate_twice(tmp_path):
-    path = tmp_path / "db.sqlite"
+async def test_reopening_keeps_data_and_does_not_migrate_twice(database):
+    path = database
     storage = await open_storage(path)
     community = await storage.community("discord", "123", "guild", "ja", "Asia/Tokyo")
     await storage.close()
@@ -33,8 +37,8 @@ async def test_reopening_keeps_data_and_does_not_migrate_twice(tmp_path):
     assert again == community
 
 
-async def test_platform_ids_never_mix(tmp_path):
-    storage = await open_storage(tmp_path / "db.sqlite")
+async def test_platform_ids_never_mix(database):
+    storage = await open_storage(database)
     discord = await storage.community("discord", "42", "", "ja", "Asia/Tokyo")
     slack = await storage.community("slack", "42", "", "ja", "Asia/Tokyo")
     user_d = await storage.user("discord", "7", "a")
@@ -43,15 +47,42 @@ async def test_platform_ids_never_mix(tmp_path):
     assert discord.id != slack.id and user_d.id != user_s.id
 
 
-async def test_a_newer_schema_is_refused(tmp_path):
-    path = tmp_path / "db.sqlite"
-    conn = sqlite3.connect(path)
-    conn.execute(f"PRAGMA user_version={len(MIGRATIONS) + 1}")
-    conn.close()
+async def test_a_newer_schema_is_refused(database, backend):
+    if backend == "sqlite":
+        conn = sqlite3.connect(database)
+        conn.execute(f"PRAGMA user_version={len(MIGRATIONS) + 1}")
+        conn.close()
+    else:
+        await (await open_storage(database)).close()
+        conn = await asyncpg.connect(database)
+        await conn.execute("UPDATE schema_version SET version = $1", len(PG_MIGRATIONS) + 1)
+        await conn.close()
     with pytest.raises(StorageError, match="newer than this studybot knows"):
-        await open_storage(path)
+        await open_storage(database)
 
 
+async def test_processes_migrating_at_once_apply_each_migration_once(postgres_url):
+    """Two bot processes starting together on a new PostgreSQL database: one migrates, the other waits."""
+    opened = await asyncio.wait_for(asyncio.gather(*(open_storage(postgres_url) for _ in range(4))), 30)
+    for storage in opened:
+        await storage.close()
+    conn = await asyncpg.connect(postgres_url)
+    try:
+        assert await conn.fetch("SELECT version FROM schema_version") == [(len(PG_MIGRATIONS),)]
+    finally:
+        await conn.close()
+
+
+async def test_an_unreachable_server_or_a_wrong_url_is_one_clear_error(postgres_server):
+    from tests.postgres_server import free_port
+
+    with pytest.raises(StorageError, match=r"cannot open database postgresql://postgres:\*\*\*@127.0.0.1:\d+/x"):
+        await open_storage(f"postgresql://postgres:secret@127.0.0.1:{free_port()}/x")
+    with pytest.raises(StorageError, match='database "no_such_db" does not exist'):
+        await open_storage(postgres_server.url("no_such_db"))
+
+
+@pytest.mark.sqlite_only
 async def test_not_a_database_gives_a_clear_error(tmp_path):
     path = tmp_path / "db.sqlite"
     path.write_bytes(b"this is not sqlite" * 100)
@@ -59,11 +90,31 @@ async def test_not_a_database_gives_a_clear_error(tmp_path):
         await open_storage(path)
 
 
-def test_db_migrate_command(tmp_path, monkeypatch, capsys):
-    monkeypatch.setenv("STUDYBOT_DATABASE", str(tmp_path / "cli.db"))
+def test_db_migrate_command(database, backend, monkeypatch, capsys):
+    monkeypatch.setenv("STUDYBOT_DATABASE", str(database))
     assert main(["db", "migrate"]) == 0
-    assert f"schema version {len(MIGRATIONS)}" in capsys.readouterr().out
-    assert (tmp_path / "cli.db").exists()
+    version = len(MIGRATIONS) if backend == "sqlite" else len(PG_MIGRATIONS)
+    assert f"schema version {version}" in capsys.readouterr().out
+    assert backend != "sqlite" or Path(database).exists()
+
+
+def test_db_backup_of_a_postgresql_database_points_at_pg_dump(postgres_url, monkeypatch, capsys):
+    monkeypatch.setenv("STUDYBOT_DATABASE", postgres_url)
+    assert main(["db", "backup", "out.dump"]) == 2
+    assert "pg_dump" in capsys.readouterr().err
+    assert not Path("out.dump").exists()
+
+
+async def test_the_postgresql_backend_refuses_backup_with_the_pg_dump_hint(postgres_url, tmp_path):
+    from bot.storage.errors import BackupRefused
+
+    storage = await open_storage(postgres_url)
+    try:
+        with pytest.raises(BackupRefused, match="pg_dump"):
+            await storage.backup(tmp_path / "b.db")
+        assert await storage.health_checks() == {"database_connection": None, "database_write": None}
+    finally:
+        await storage.close()
 
 
 def test_db_backup_command(tmp_path, monkeypatch, capsys):
@@ -77,6 +128,7 @@ def test_db_backup_command(tmp_path, monkeypatch, capsys):
     assert conn.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
 
 
+@pytest.mark.sqlite_only
 async def test_the_log_is_copied_into_the_database_file_and_starts_over(bot, clock, tmp_path):
     """Without checkpoints the write-ahead log grows for as long as the bot runs (1 KB per answer)."""
     from bot.commands import parse_daily_set
@@ -137,17 +189,20 @@ def test_an_unknown_durability_is_refused():
         load_settings(env={"STUDYBOT_DURABILITY": "fsync-always"})
 
 
-def test_the_sqlite_backend_provides_the_whole_interface_with_the_same_signatures():
+@pytest.mark.parametrize("backend_class", ["SqliteStorage", "PostgresStorage"])
+def test_each_backend_provides_the_whole_interface_with_the_same_signatures(backend_class):
     import inspect
 
-    from bot.storage import SqliteStorage
+    import bot.storage
     from bot.storage.interface import Storage as Interface
+
+    backend = getattr(bot.storage, backend_class)
 
     wanted = {n: f for n, f in vars(Interface).items() if inspect.iscoroutinefunction(f)}
     assert len(wanted) >= 40
     for name, declared in wanted.items():
-        provided = getattr(SqliteStorage, name, None)
+        provided = getattr(backend, name, None)
         assert provided is not None and inspect.iscoroutinefunction(provided), name
         assert list(inspect.signature(provided).parameters) == list(inspect.signature(declared).parameters), name
-    public = {n for n, f in vars(SqliteStorage).items() if inspect.iscoroutinefunction(f) and not n.startswith("_")}
+    public = {n for n, f in vars(backend).items() if inspect.iscoroutinefunction(f) and not n.startswith("_")}
     assert public - set(wanted) == set()  # whatever the core can call is in the interface

@@ -7,14 +7,27 @@ from pathlib import Path
 
 from bot.storage.errors import STORAGE_FAILURES, StorageError
 from bot.storage.interface import Storage
+from bot.storage.postgres.store import PostgresStorage, is_postgres_url
 from bot.storage.sqlite.schema import MIGRATIONS
 from bot.storage.sqlite.store import MIN_FREE_BYTES, SqliteStorage
 
-__all__ = ["MIGRATIONS", "STORAGE_FAILURES", "SqliteStorage", "Storage", "StorageError", "open_storage"]
+__all__ = [
+    "MIGRATIONS",
+    "STORAGE_FAILURES",
+    "PostgresStorage",
+    "SqliteStorage",
+    "Storage",
+    "StorageError",
+    "is_postgres_url",
+    "open_storage",
+]
 
 
 async def open_storage(
     database: str | Path, *, durability: str = "normal", min_free_bytes: int = MIN_FREE_BYTES
 ) -> Storage:
-    """The backend for a database setting: today a SQLite file path (or :memory:)."""
+    """The backend for a database setting: a postgresql:// URL, else a SQLite file path (or :memory:).
+    PostgreSQL keeps its durability in the server's settings (synchronous_commit) and has no disk floor."""
+    if is_postgres_url(database):
+        return await PostgresStorage.open(str(database))
     return await SqliteStorage.open(database, durability=durability, min_free_bytes=min_free_bytes)

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import sqlite3
 
+import asyncpg
+
 
 class StorageError(Exception):
     """The database cannot be used (unreadable, read-only, full, damaged, or from a newer studybot)."""
@@ -27,5 +29,6 @@ class BackupInterrupted(StorageError):
 
 
 # What a caller catches to say "could not be saved" instead of failing: SQLite's own errors (disk full,
-# read-only) and ours (the file deleted or replaced under the bot).
-STORAGE_FAILURES = (sqlite3.Error, StorageError)
+# read-only), PostgreSQL's (the server refused, went away, or cannot be reached) and ours (the file
+# deleted or replaced under the bot).
+STORAGE_FAILURES = (sqlite3.Error, asyncpg.PostgresError, asyncpg.InterfaceError, ConnectionError, StorageError)

@@ -61,6 +61,7 @@ async def test_a_reply_discord_refuses_still_leaves_the_user_an_answer(bot, disc
     assert any("failed" in r.getMessage() for r in caplog.records if r.name == "studybot.discord")
 
 
+@pytest.mark.sqlite_only  # SQLite's file write lock; PostgreSQL locks rows
 async def test_a_click_while_the_database_is_locked_is_deferred_then_answered(bot, discord_bot, fake):
     post, message = await daily_post(bot, fake, "sqs")
     right, _ = right_and_wrong(bot.question_of(post))

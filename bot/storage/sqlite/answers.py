@@ -17,10 +17,15 @@ from bot.models import (
     ScoreRow,
     Streak,
 )
-from bot.scoring import next_streak, points_for, replay
+from bot.scoring import (
+    answers_an_earlier_day,
+    needs_previous_day,
+    points_for,
+    streak_after,
+    streak_after_replay,
+)
+from bot.storage.scores import SCORE_SPREAD
 from bot.storage.sqlite import transactions
-
-ALL_CHANNELS = 0  # scores.channel_id for community-wide totals
 
 
 def fold_scores_tx(conn: sqlite3.Connection, limit: int | None) -> bool:
@@ -100,8 +105,8 @@ class _AnswerRun:
             return self.earlier_answer(r) or AnswerOutcome(AnswerStatus.CLOSED)
         community_id, day = post.community_id, post.local_date
         daily = post.kind == PostKind.DAILY
-        streak_after = self.next_streak(community_id, r.user_id, day) if daily else None
-        streak = streak_after[0] if streak_after else 0
+        stepped = self.next_streak(community_id, r.user_id, day) if daily else None
+        streak = stepped[0] if stepped else 0
         points = points_for(r.correct, streak) if daily else 0
         # The insert itself finds a second click (the unique key), so a first answer needs no read.
         inserted = self.conn.execute(
@@ -126,8 +131,8 @@ class _AnswerRun:
         ).rowcount
         if not inserted:
             return self.earlier_answer(r) or AnswerOutcome(AnswerStatus.ALREADY)
-        if streak_after:
-            self.streaks[(community_id, r.user_id)] = streak_after
+        if stepped:
+            self.streaks[(community_id, r.user_id)] = stepped
             self.changed.add((community_id, r.user_id))
         return AnswerOutcome(AnswerStatus.RECORDED, r.choices, r.correct, points, streak)
 
@@ -146,13 +151,11 @@ class _AnswerRun:
     def next_streak(self, community_id: int, user_id: int, day: str) -> tuple[int, int, str]:
         """(current, best, last day) once the user has answered on `day`; kept only if the answer is."""
         current, best, last_day = self.streaks.get((community_id, user_id), (0, 0, None))
-        if last_day is not None and day < last_day:
-            # An answer to an earlier day arriving late (channels in different time zones): replay history.
-            current, best, last = replay_streak(self.conn, community_id, user_id, extra_day=day)
-            return current, best, last or day
-        previous = self.previous_day(community_id, day) if last_day not in (None, day) else None
-        current = next_streak(current, last_day, previous, day)
-        return current, max(best, current), day
+        if answers_an_earlier_day(last_day, day):
+            scheduled, answered = streak_history(self.conn, community_id, user_id)
+            return streak_after_replay(scheduled, answered, day)
+        previous = self.previous_day(community_id, day) if needs_previous_day(last_day, day) else None
+        return streak_after(current, best, last_day, day, previous)
 
     def previous_day(self, community_id: int, day: str) -> str | None:
         """The community's last scheduled day before `day`: whether a streak continues or restarts."""
@@ -176,18 +179,11 @@ class _AnswerRun:
 
 # One upsert per answer and period, no GROUP BY: sorting the rows first cost more than it saved
 # (20 against 12 us per answer folded, measured over 10,000 users).
-SCORE_NEW_ANSWERS = """
+SCORE_NEW_ANSWERS = f"""
     WITH new AS (
         SELECT community_id, channel_id, user_id, points, correct, answered_at, month, week FROM answers
         WHERE id > :start AND id <= :end AND kind = 'daily'
-    ), spread AS (
-        SELECT community_id, channel_id AS scope, 'all' AS period, user_id, points, correct, answered_at FROM new
-        UNION ALL SELECT community_id, channel_id, month, user_id, points, correct, answered_at FROM new
-        UNION ALL SELECT community_id, channel_id, week, user_id, points, correct, answered_at FROM new
-        UNION ALL SELECT community_id, 0, 'all', user_id, points, correct, answered_at FROM new
-        UNION ALL SELECT community_id, 0, month, user_id, points, correct, answered_at FROM new
-        UNION ALL SELECT community_id, 0, week, user_id, points, correct, answered_at FROM new
-    )
+    ), {SCORE_SPREAD}
     INSERT INTO scores (community_id, channel_id, period, user_id, points, correct, answered, first_at)
     SELECT community_id, scope, period, user_id, points, correct, 1, answered_at FROM spread WHERE true
     ON CONFLICT DO UPDATE SET points = points + excluded.points, correct = correct + excluded.correct,
@@ -206,9 +202,8 @@ def fold_scores(conn: sqlite3.Connection, limit: int | None) -> bool:
     return end < last
 
 
-def replay_streak(
-    conn: sqlite3.Connection, community_id: int, user_id: int, extra_day: str
-) -> tuple[int, int, str | None]:
+def streak_history(conn: sqlite3.Connection, community_id: int, user_id: int) -> tuple[list[str], list[str]]:
+    """(the community's scheduled days, the days the user answered): what a streak is replayed from."""
     scheduled = [
         r[0]
         for r in conn.execute(
@@ -224,8 +219,7 @@ def replay_streak(
             (community_id, user_id),
         )
     ]
-    current, best, last = replay(scheduled, [*answered, extra_day])
-    return current, best, last
+    return scheduled, answered
 
 
 def missed_since(conn: sqlite3.Connection, community_id: int, last_day: str) -> bool:

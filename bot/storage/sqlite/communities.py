@@ -3,22 +3,13 @@
 from __future__ import annotations
 
 import sqlite3
-from datetime import time
 
-from bot.models import (
-    Channel,
-    Community,
-    Schedule,
-    User,
-)
+from bot.models import Channel, Community, Schedule, User
+from bot.storage.rows import channel_row, community_row, schedule_row, user_row
 
 
 def ping(conn: sqlite3.Connection) -> bool:
     return conn.execute("SELECT 1").fetchone()[0] == 1
-
-
-def community_row(row: sqlite3.Row) -> Community:
-    return Community(row["id"], row["platform"], row["platform_id"], row["name"], row["locale"], row["timezone"])
 
 
 def community(
@@ -45,10 +36,6 @@ def update_community(conn: sqlite3.Connection, community_id: int, locale: str | 
         "UPDATE communities SET locale = COALESCE(?, locale), timezone = COALESCE(?, timezone) WHERE id = ?",
         (locale, timezone, community_id),
     )
-
-
-def channel_row(row: sqlite3.Row) -> Channel:
-    return Channel(row["id"], row["community_id"], row["platform_id"], row["name"])
 
 
 def channel(conn: sqlite3.Connection, community_id: int, platform_id: str, name: str) -> Channel:
@@ -82,26 +69,12 @@ def user(conn: sqlite3.Connection, platform: str, platform_id: str, name: str) -
         (platform, platform_id, name),
     )
     row = conn.execute("SELECT * FROM users WHERE platform = ? AND platform_id = ?", (platform, platform_id)).fetchone()
-    return User(row["id"], row["platform"], row["platform_id"], row["name"])
+    return user_row(row)
 
 
 def user_by_id(conn: sqlite3.Connection, user_id: int) -> User | None:
     row = conn.execute("SELECT * FROM users WHERE id = ?", (user_id,)).fetchone()
-    return User(row["id"], row["platform"], row["platform_id"], row["name"]) if row else None
-
-
-def schedule_row(row: sqlite3.Row) -> Schedule:
-    return Schedule(
-        channel_id=row["channel_id"],
-        at=time.fromisoformat(row["at"]),
-        timezone=row["timezone"],
-        weekdays=tuple(row["weekdays"].split(",")),
-        exam=row["exam"],
-        service=row["service"],
-        reveal_minutes=row["reveal_minutes"],
-        enabled=bool(row["enabled"]),
-        created_by=row["created_by"],
-    )
+    return user_row(row) if row else None
 
 
 def save_schedule(conn: sqlite3.Connection, s: Schedule) -> None:

@@ -4,34 +4,10 @@ from __future__ import annotations
 
 import sqlite3
 
-from bot.models import (
-    Post,
-    PostKind,
-    PostResults,
-    PostStatus,
-)
+from bot.models import Post, PostResults, PostStatus
+from bot.storage.rows import post_row
 
 SENT = (PostStatus.OPEN.value, PostStatus.CLOSED.value)
-
-
-def post_row(row: sqlite3.Row) -> Post:
-    return Post(
-        id=row["id"],
-        kind=PostKind(row["kind"]),
-        community_id=row["community_id"],
-        channel_id=row["channel_id"],
-        owner_id=row["owner_id"],
-        question_id=row["question_id"],
-        local_date=row["local_date"],
-        posted_at=row["posted_at"],
-        reveal_at=row["reveal_at"],
-        status=PostStatus(row["status"]),
-        message_ref=row["message_ref"],
-        revealed_at=row["revealed_at"],
-        reveal_error=row["reveal_error"],
-        attempts=row["attempts"],
-        question=row["question"],
-    )
 
 
 def claim_daily_post(

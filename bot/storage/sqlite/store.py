@@ -32,6 +32,7 @@ from bot.models import (
     User,
 )
 from bot.storage.errors import StorageError
+from bot.storage.scores import ALL_CHANNELS
 from bot.storage.sqlite import answers, communities, posts, schema, slack_installs, transactions
 from bot.storage.sqlite.checkpoint import LogCheckpointer
 from bot.storage.sqlite.health import (
@@ -352,7 +353,7 @@ class SqliteStorage:
     async def leaderboard(
         self, community_id: int, channel_id: int | None, period: str, limit: int = 10
     ) -> list[ScoreRow]:
-        return await self._run(answers.leaderboard, community_id, channel_id or answers.ALL_CHANNELS, period, limit)
+        return await self._run(answers.leaderboard, community_id, channel_id or ALL_CHANNELS, period, limit)
 
     async def rank_of(self, community_id: int, channel_id: int | None, period: str, user_id: int) -> ScoreRow | None:
-        return await self._run(answers.rank_of, community_id, channel_id or answers.ALL_CHANNELS, period, user_id)
+        return await self._run(answers.rank_of, community_id, channel_id or ALL_CHANNELS, period, user_id)

@@ -1,0 +1,1 @@
+"""The PostgreSQL backend, for deployments past one process: several bot processes share one server."""

@@ -1,0 +1,284 @@
+"""The PostgreSQL backend's async interface: the same methods as SqliteStorage with the same meaning,
+each one statement or one transaction on a connection of asyncpg's pool. There is no group commit to
+build: the server runs many transactions at once and syncs their commits together itself."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time as clock
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any, TypeVar
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+
+from bot.models import (
+    AnswerOutcome,
+    AnswerRequest,
+    Channel,
+    Community,
+    HistoryItem,
+    Post,
+    PostResults,
+    Schedule,
+    ScoreRow,
+    Streak,
+    User,
+)
+from bot.storage.errors import BackupRefused, StorageError
+from bot.storage.postgres import answers, communities, posts, schema, slack_installs
+from bot.storage.scores import ALL_CHANNELS
+
+T = TypeVar("T")
+CONNECT_TIMEOUT = 10.0  # seconds to reach the server at open, then a clear error
+PROBE_TIMEOUT = 5.0  # seconds /healthz waits for the server
+POOL_SIZE = 20  # connections per process: enough for a burst of answers, far below max_connections
+log = logging.getLogger("studybot.storage")
+
+PG_DUMP_HINT = (
+    "a PostgreSQL database is backed up with the server's own tools, not `studybot db backup` (which copies"
+    " SQLite files): for example `pg_dump --format=custom --file=studybot.dump 'postgresql://…'`,"
+    " restored with `pg_restore --dbname='postgresql://…' studybot.dump`"
+)
+
+
+def is_postgres_url(database: str | Path) -> bool:
+    return isinstance(database, str) and database.startswith(("postgresql://", "postgres://"))
+
+
+def without_password(url: str) -> str:
+    """The URL to show in messages and logs: the password left out."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.hostname or ""
+    netloc = f"{parts.username}:***@{host}" + (f":{parts.port}" if parts.port else "")
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+class PostgresStorage:
+    """A PostgreSQL database shared by any number of bot processes."""
+
+    def __init__(self, pool: asyncpg.Pool, url: str):
+        self._pool = pool
+        self.url = url
+        self.path = without_password(url)  # what messages show, as SqliteStorage.path
+
+    @classmethod
+    async def open(cls, url: str, *, pool_size: int = POOL_SIZE) -> PostgresStorage:
+        """Connect and bring the schema up to date; a server that cannot be reached is one clear error."""
+        shown = without_password(url)
+        try:
+            pool = await asyncio.wait_for(
+                asyncpg.create_pool(url, min_size=1, max_size=pool_size, timeout=CONNECT_TIMEOUT),
+                CONNECT_TIMEOUT + 1,
+            )
+        except TimeoutError:
+            raise StorageError(f"cannot open database {shown}: no answer within {CONNECT_TIMEOUT:.0f} s") from None
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, ValueError) as exc:
+            raise StorageError(f"cannot open database {shown}: {exc}") from exc
+        try:
+            async with pool.acquire() as conn:
+                await schema.migrate(conn)
+        except BaseException as exc:
+            await pool.close()
+            if isinstance(exc, StorageError | asyncio.CancelledError) or not isinstance(exc, Exception):
+                raise
+            raise StorageError(f"cannot migrate database {shown}: {exc}") from exc
+        return cls(pool, url)
+
+    async def _run(self, fn: Callable[..., Awaitable[T]], *args: Any) -> T:
+        async with self._pool.acquire() as conn:
+            return await fn(conn, *args)
+
+    async def backup(self, target: str | Path, progress: Callable[[int, int], None] | None = None) -> int:
+        raise BackupRefused(PG_DUMP_HINT)
+
+    async def health_checks(self) -> dict[str, str | None]:
+        """For /healthz: the server answers, and a write commits (a scratch row; no files to check)."""
+        try:
+            async with asyncio.timeout(PROBE_TIMEOUT):
+                async with self._pool.acquire() as conn:
+                    await conn.fetchval("SELECT 1")
+                    try:
+                        await conn.execute(
+                            "INSERT INTO health_probe (id, at) VALUES (1, $1)"
+                            " ON CONFLICT (id) DO UPDATE SET at = excluded.at",
+                            clock.time(),
+                        )
+                    except (asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+                        return {"database_connection": None, "database_write": f"cannot write: {exc}"}
+        except TimeoutError:
+            return {"database_connection": f"no answer within {PROBE_TIMEOUT:.0f} s", "database_write": "not tried"}
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+            return {"database_connection": f"cannot reach the server: {exc}", "database_write": "not tried"}
+        return {"database_connection": None, "database_write": None}
+
+    async def settle(self) -> None:
+        """Nothing waits in this process: every call is done when it returns."""
+
+    async def close(self) -> None:
+        await self._pool.close()
+
+    async def ping(self) -> bool:
+        return await self._run(_ping)
+
+    # -- communities, channels, users
+
+    async def community(self, platform: str, platform_id: str, name: str, locale: str, timezone: str) -> Community:
+        return await self._run(communities.community, platform, platform_id, name, locale, timezone)
+
+    async def community_by_id(self, community_id: int) -> Community | None:
+        return await self._run(communities.community_by_id, community_id)
+
+    async def update_community(
+        self, community_id: int, *, locale: str | None = None, timezone: str | None = None
+    ) -> None:
+        await self._run(communities.update_community, community_id, locale, timezone)
+
+    async def channel(self, community_id: int, platform_id: str, name: str = "") -> Channel:
+        return await self._run(communities.channel, community_id, platform_id, name)
+
+    async def channel_by_id(self, channel_id: int) -> Channel | None:
+        return await self._run(communities.channel_by_id, channel_id)
+
+    async def channels(self, community_id: int) -> list[Channel]:
+        return await self._run(communities.channels, community_id)
+
+    async def user(self, platform: str, platform_id: str, name: str = "") -> User:
+        return await self._run(communities.user, platform, platform_id, name)
+
+    async def user_by_id(self, user_id: int) -> User | None:
+        return await self._run(communities.user_by_id, user_id)
+
+    # -- schedules
+
+    async def save_schedule(self, schedule: Schedule) -> None:
+        await self._run(communities.save_schedule, schedule)
+
+    async def disable_schedule(self, channel_id: int, reason: str) -> bool:
+        return await self._run(communities.disable_schedule, channel_id, reason)
+
+    async def schedule(self, channel_id: int) -> Schedule | None:
+        return await self._run(communities.schedule, channel_id)
+
+    async def schedules(self) -> list[Schedule]:
+        return await self._run(communities.schedules)
+
+    async def schedules_in(
+        self, platform: str, community_platform_id: str, channel_platform_id: str | None = None
+    ) -> list[tuple[Community, Channel, Schedule]]:
+        return await self._run(communities.schedules_in, platform, community_platform_id, channel_platform_id)
+
+    # -- Slack installations (OAuth)
+
+    async def save_slack_installation(
+        self, client_id: str, enterprise_id: str, team_id: str, org_wide: bool, data: str, at: float
+    ) -> None:
+        await self._run(slack_installs.save_slack_installation, client_id, enterprise_id, team_id, org_wide, data, at)
+
+    async def slack_installation(self, client_id: str, enterprise_id: str | None, team_id: str | None) -> str | None:
+        return await self._run(slack_installs.slack_installation, client_id, enterprise_id, team_id)
+
+    async def delete_slack_installation(self, client_id: str, enterprise_id: str | None, team_id: str | None) -> int:
+        return await self._run(slack_installs.delete_slack_installation, client_id, enterprise_id, team_id)
+
+    async def issue_oauth_state(self, state: str, expires_at: float, now: float) -> None:
+        await self._run(slack_installs.issue_oauth_state, state, expires_at, now)
+
+    async def consume_oauth_state(self, state: str, now: float) -> bool:
+        return await self._run(slack_installs.consume_oauth_state, state, now)
+
+    # -- posts
+
+    async def claim_daily_post(
+        self,
+        community_id: int,
+        channel_id: int,
+        question_id: str,
+        question: str,
+        local_date: str,
+        at: float,
+        token: str,
+    ) -> Post | None:
+        return await self._run(
+            posts.claim_daily_post, community_id, channel_id, question_id, question, local_date, at, token
+        )
+
+    async def create_practice_post(
+        self, community_id: int, owner_id: int, question_id: str, question: str, at: float
+    ) -> Post:
+        return await self._run(posts.create_practice_post, community_id, owner_id, question_id, question, at)
+
+    async def mark_post_sent(self, post_id: int, message_ref: str, reveal_at: float | None) -> None:
+        await self._run(posts.mark_post_sent, post_id, message_ref, reveal_at)
+
+    async def mark_post_failed(self, post_id: int, error: str) -> None:
+        await self._run(posts.mark_post_failed, post_id, error)
+
+    async def postpone_post(self, post_id: int, retry_at: float, error: str, lease: float) -> None:
+        await self._run(posts.postpone_post, post_id, retry_at, error, lease)
+
+    async def renew_claims(self, token: str, now: float) -> int:
+        return await self._run(posts.renew_claims, token, now)
+
+    async def take_over_claims(self, token: str, now: float, lease: float, limit: int = 100) -> list[Post]:
+        return await self._run(posts.take_over_claims, token, now, limit, lease)
+
+    async def due_reveals(self, now: float, limit: int = 1000) -> list[int]:
+        return await self._run(posts.due_reveals, now, limit)
+
+    async def take_over_reveals(self, now: float, lease: float, limit: int = 100) -> list[int]:
+        return await self._run(posts.take_over_reveals, now, limit, lease)
+
+    async def renew_reveal(self, post_id: int, now: float) -> None:
+        await self._run(posts.renew_reveal, post_id, now)
+
+    async def post(self, post_id: int) -> Post | None:
+        return await self._run(posts.post, post_id)
+
+    async def daily_post_on(self, channel_id: int, local_date: str) -> Post | None:
+        return await self._run(posts.daily_post_on, channel_id, local_date)
+
+    async def open_daily_posts(self) -> list[Post]:
+        return await self._run(posts.open_daily_posts)
+
+    async def close_post(self, post_id: int, now: float | None = None) -> bool:
+        return await self._run(posts.close_post, post_id, clock.time() if now is None else now)
+
+    async def mark_revealed(self, post_id: int, at: float) -> None:
+        await self._run(posts.mark_revealed, post_id, at)
+
+    async def mark_reveal_failed(self, post_id: int, reason: str) -> None:
+        await self._run(posts.mark_reveal_failed, post_id, reason)
+
+    async def post_results(self, post_id: int) -> PostResults:
+        return await self._run(posts.post_results, post_id)
+
+    async def channel_question_history(self, channel_id: int) -> dict[str, float]:
+        return await self._run(posts.channel_question_history, channel_id)
+
+    # -- answers, streaks and leaderboards
+
+    async def record_answer(self, request: AnswerRequest) -> AnswerOutcome:
+        return await self._run(answers.record_answer, request)
+
+    async def user_history(self, user_id: int, community_id: int) -> list[HistoryItem]:
+        return await self._run(answers.user_history, user_id, community_id)
+
+    async def streak(self, community_id: int, user_id: int) -> Streak:
+        return await self._run(answers.streak, community_id, user_id)
+
+    async def leaderboard(
+        self, community_id: int, channel_id: int | None, period: str, limit: int = 10
+    ) -> list[ScoreRow]:
+        return await self._run(answers.leaderboard, community_id, channel_id or ALL_CHANNELS, period, limit)
+
+    async def rank_of(self, community_id: int, channel_id: int | None, period: str, user_id: int) -> ScoreRow | None:
+        return await self._run(answers.rank_of, community_id, channel_id or ALL_CHANNELS, period, user_id)
+
+
+async def _ping(conn: asyncpg.Connection) -> bool:
+    return await conn.fetchval("SELECT 1") == 1

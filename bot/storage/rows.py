@@ -1,0 +1,57 @@
+"""Rows of either backend (sqlite3.Row, asyncpg.Record: both read by column name) as the core's models."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import time
+from typing import Any
+
+from bot.models import Channel, Community, Post, PostKind, PostStatus, Schedule, User
+
+Row = Mapping[str, Any]
+
+
+def post_row(row: Row) -> Post:
+    return Post(
+        id=row["id"],
+        kind=PostKind(row["kind"]),
+        community_id=row["community_id"],
+        channel_id=row["channel_id"],
+        owner_id=row["owner_id"],
+        question_id=row["question_id"],
+        local_date=row["local_date"],
+        posted_at=row["posted_at"],
+        reveal_at=row["reveal_at"],
+        status=PostStatus(row["status"]),
+        message_ref=row["message_ref"],
+        revealed_at=row["revealed_at"],
+        reveal_error=row["reveal_error"],
+        attempts=row["attempts"],
+        question=row["question"],
+    )
+
+
+def community_row(row: Row) -> Community:
+    return Community(row["id"], row["platform"], row["platform_id"], row["name"], row["locale"], row["timezone"])
+
+
+def channel_row(row: Row) -> Channel:
+    return Channel(row["id"], row["community_id"], row["platform_id"], row["name"])
+
+
+def schedule_row(row: Row) -> Schedule:
+    return Schedule(
+        channel_id=row["channel_id"],
+        at=time.fromisoformat(row["at"]),
+        timezone=row["timezone"],
+        weekdays=tuple(row["weekdays"].split(",")),
+        exam=row["exam"],
+        service=row["service"],
+        reveal_minutes=row["reveal_minutes"],
+        enabled=bool(row["enabled"]),
+        created_by=row["created_by"],
+    )
+
+
+def user_row(row: Row) -> User:
+    return User(row["id"], row["platform"], row["platform_id"], row["name"])
