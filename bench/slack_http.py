@@ -17,6 +17,7 @@ import argparse
 import asyncio
 import json
 import logging
+import socket
 import subprocess
 import sys
 import tempfile
@@ -66,13 +67,22 @@ def click_bodies(
     return made
 
 
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+REPLY_PORT = free_port()
+
+
 async def client(args: list[str]) -> None:
     """The second process: Slack's side. Sends the signed clicks with `concurrency` in flight, times
     each ack, and takes the replies at its own response_url, as Slack would."""
     from aiohttp import web
 
     url, post_id, channel, choice, users = args[0], int(args[1]), args[2], args[3], args[4]
-    clicks, concurrency = int(args[5]), int(args[6])
+    clicks, concurrency, reply_port = int(args[5]), int(args[6]), int(args[7])
     replies = 0
 
     async def take_reply(request: web.Request) -> web.Response:
@@ -85,9 +95,9 @@ async def client(args: list[str]) -> None:
     app.router.add_post("/respond", take_reply)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0, backlog=4096)
+    site = web.TCPSite(runner, "127.0.0.1", reply_port, backlog=4096)
     await site.start()
-    response_url = f"http://127.0.0.1:{runner.addresses[0][1]}/respond"
+    response_url = f"http://127.0.0.1:{reply_port}/respond"
     bodies = click_bodies(post_id, channel, choice, clicks, users, response_url)
     latencies: list[float] = []
     statuses: dict[int, int] = {}
@@ -145,7 +155,7 @@ async def client(args: list[str]) -> None:
 async def run_client(
     url: str, post_id: int, channel: str, choice: str, users: str, clicks: int, in_flight: int
 ) -> dict:
-    args = [url, str(post_id), channel, choice, users, str(clicks), str(in_flight)]
+    args = [url, str(post_id), channel, choice, users, str(clicks), str(in_flight), str(REPLY_PORT)]
     proc = await asyncio.create_subprocess_exec(sys.executable, __file__, "--client", *args, stdout=subprocess.PIPE)
     out, _ = await proc.communicate()
     return json.loads(out.decode().strip().splitlines()[-1])
@@ -190,7 +200,8 @@ async def server(clicks: int, burst: int, concurrency: int) -> None:
         slack_signing_secret=SECRET,
         slack_bot_token="xoxb-bench",
         slack_api_url=fake.base + "/api/",
-        slack_response_hosts=("http://127.0.0.1:",),  # the click sender takes the replies on its own port
+        # The click sender takes the replies on a port of its own, the one response_url host allowed.
+        slack_response_hosts=(f"http://127.0.0.1:{REPLY_PORT}/respond",),
     )
     setup_logging(settings, json_lines=True)  # as `studybot run` does, into a file instead of stderr
     log_file = (tmp / "studybot.log").open("w", encoding="utf-8")
