@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import sqlite3
 import time
 from collections import OrderedDict
 from typing import Any, NamedTuple
@@ -53,6 +52,7 @@ from bot.daily_posts import ChannelUnavailable
 from bot.i18n import t
 from bot.models import Channel, Community, Post, PostResults, User
 from bot.render import feedback_text, lookup_text, question_text, reply_text, reveal_text
+from bot.storage.errors import STORAGE_FAILURES
 from bot.study_commands import (
     ADMIN_COMMANDS,
     BoardReply,
@@ -131,6 +131,9 @@ class SlackAdapter:
         self._locales: dict[str, str] = {}  # team id -> its language, for messages when the core failed
         self._users: OrderedDict[tuple[str, str], SlackUser] = OrderedDict()  # users.info answers, kept a while
         self._lookups: dict[tuple[str, str], asyncio.Task[SlackUser | None]] = {}  # names being asked in the background
+        self._busy = 0  # commands and clicks being answered now
+        self._idle = asyncio.Event()  # set while none is: background name lookups wait for it
+        self._idle.set()
         self._http: aiohttp.ClientSession | None = None  # kept open: one connection pool for all replies
         self._socket: Any = None  # the Socket Mode handler, when connected that way
         self.app.use(RefuseMalformed())
@@ -237,10 +240,16 @@ class SlackAdapter:
         key = (team, user_id)
         cached = self._users.get(key)
         if cached is None and user_id and key not in self._lookups and len(self._lookups) < NAME_LOOKUPS:
-            task = asyncio.get_running_loop().create_task(self.user(user_id, team))
+            task = asyncio.get_running_loop().create_task(self._user_when_idle(user_id, team))
             self._lookups[key] = task
             task.add_done_callback(lambda _: self._lookups.pop(key, None))
         return cached.name if cached is not None and cached.name else fallback
+
+    async def _user_when_idle(self, user_id: str, team: str) -> SlackUser | None:
+        """A name is cosmetic: in a burst of clicks its users.info call waits until no command or click
+        is being answered, so the lookups never slow the acks (bench/slack_http.py)."""
+        await self._idle.wait()
+        return await self.user(user_id, team)
 
     async def is_admin(self, user_id: str, team: str = "") -> bool:
         """Workspace admins and owners, or users named in the configuration."""
@@ -282,10 +291,17 @@ class SlackAdapter:
 
         def failed(exc: BaseException) -> dict[str, Any]:
             self.bot.metrics.errors.labels("slack_listener").inc()
-            key = "answer.not_stored" if isinstance(exc, sqlite3.Error) else "error.unexpected"
+            key = "answer.not_stored" if isinstance(exc, STORAGE_FAILURES) else "error.unexpected"
             return {"text": t(self._locales.get(team) or self.settings.locale_for(None), key)}
 
-        await ack_in_time(ack, work, deliver, failed, self.settings.slack_ack_seconds, self.background)
+        self._busy += 1
+        self._idle.clear()
+        try:
+            await ack_in_time(ack, work, deliver, failed, self.settings.slack_ack_seconds, self.background)
+        finally:
+            self._busy -= 1
+            if not self._busy:
+                self._idle.set()
 
     def render(self, reply: Reply) -> dict[str, Any]:
         match reply:
