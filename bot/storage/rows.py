@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from datetime import time
 from typing import Any
 
-from bot.models import Channel, Community, Post, PostKind, PostStatus, Schedule, User
+from bot.models import Channel, Community, Post, PostKind, PostStatus, Schedule, ScoreRow, User
 
 Row = Mapping[str, Any]
 
@@ -51,6 +51,27 @@ def schedule_row(row: Row) -> Schedule:
         enabled=bool(row["enabled"]),
         created_by=row["created_by"],
     )
+
+
+def schedule_values(s: Schedule) -> tuple[Any, ...]:
+    """A schedule as the columns schedule_row reads back (channel_id, at, timezone, weekdays, exam,
+    service, reveal_minutes, enabled, created_by): one encoding of the time and weekdays for both."""
+    return (
+        s.channel_id,
+        s.at.strftime("%H:%M"),
+        s.timezone,
+        ",".join(s.weekdays),
+        s.exam,
+        s.service,
+        s.reveal_minutes,
+        int(s.enabled),
+        s.created_by,
+    )
+
+
+def score_row(rank: int, user_id: int, row: Row, streak: int) -> ScoreRow:
+    """A leaderboard line from a scores row joined with the user's name."""
+    return ScoreRow(rank, user_id, row["name"], row["points"], row["correct"], row["answered"], streak)
 
 
 def user_row(row: Row) -> User:

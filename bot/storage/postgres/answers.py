@@ -14,6 +14,7 @@ import asyncpg
 
 from bot.models import AnswerOutcome, AnswerRequest, AnswerStatus, HistoryItem, PostKind, PostStatus, ScoreRow, Streak
 from bot.scoring import answers_an_earlier_day, needs_previous_day, points_for, streak_after, streak_after_replay
+from bot.storage.rows import score_row
 from bot.storage.scores import SCORE_SPREAD
 
 POST_LOCKS = 0x5354_4250  # the advisory lock space of posts (pg_advisory_xact_lock(POST_LOCKS, post id))
@@ -175,15 +176,7 @@ async def leaderboard(
         limit,
     )
     return [
-        ScoreRow(
-            rank,
-            r["user_id"],
-            r["name"],
-            r["points"],
-            r["correct"],
-            r["answered"],
-            (await streak(conn, community_id, r["user_id"])).current,
-        )
+        score_row(rank, r["user_id"], r, (await streak(conn, community_id, r["user_id"])).current)
         for rank, r in enumerate(rows, start=1)
     ]
 
@@ -213,15 +206,7 @@ async def rank_of(
         -me["first_at"],
         -user_id,
     )
-    return ScoreRow(
-        ahead + 1,
-        user_id,
-        me["name"],
-        me["points"],
-        me["correct"],
-        me["answered"],
-        (await streak(conn, community_id, user_id)).current,
-    )
+    return score_row(ahead + 1, user_id, me, (await streak(conn, community_id, user_id)).current)
 
 
 async def user_history(conn: asyncpg.Connection, user_id: int, community_id: int) -> list[HistoryItem]:

@@ -24,6 +24,7 @@ from bot.scoring import (
     streak_after,
     streak_after_replay,
 )
+from bot.storage.rows import score_row
 from bot.storage.scores import SCORE_SPREAD
 from bot.storage.sqlite import transactions
 
@@ -254,15 +255,7 @@ def leaderboard(
         (community_id, channel_id, period, limit),
     ).fetchall()
     return [
-        ScoreRow(
-            rank,
-            r["user_id"],
-            r["name"],
-            r["points"],
-            r["correct"],
-            r["answered"],
-            streak(conn, community_id, r["user_id"]).current,
-        )
+        score_row(rank, r["user_id"], r, streak(conn, community_id, r["user_id"]).current)
         for rank, r in enumerate(rows, start=1)
     ]
 
@@ -290,15 +283,7 @@ def rank_of(conn: sqlite3.Connection, community_id: int, channel_id: int, period
             -user_id,
         ),
     ).fetchone()[0]
-    return ScoreRow(
-        ahead + 1,
-        user_id,
-        me["name"],
-        me["points"],
-        me["correct"],
-        me["answered"],
-        streak(conn, community_id, user_id).current,
-    )
+    return score_row(ahead + 1, user_id, me, streak(conn, community_id, user_id).current)
 
 
 def user_history(conn: sqlite3.Connection, user_id: int, community_id: int) -> list[HistoryItem]:

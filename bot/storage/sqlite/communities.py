@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 
 from bot.models import Channel, Community, Schedule, User
-from bot.storage.rows import channel_row, community_row, schedule_row, user_row
+from bot.storage.rows import channel_row, community_row, schedule_row, schedule_values, user_row
 
 
 def ping(conn: sqlite3.Connection) -> bool:
@@ -85,17 +85,7 @@ def save_schedule(conn: sqlite3.Connection, s: Schedule) -> None:
         " weekdays = excluded.weekdays, exam = excluded.exam, service = excluded.service,"
         " reveal_minutes = excluded.reveal_minutes, enabled = excluded.enabled,"
         " created_by = excluded.created_by, disabled_reason = NULL",
-        (
-            s.channel_id,
-            s.at.strftime("%H:%M"),
-            s.timezone,
-            ",".join(s.weekdays),
-            s.exam,
-            s.service,
-            s.reveal_minutes,
-            int(s.enabled),
-            s.created_by,
-        ),
+        schedule_values(s),
     )
 
 
