@@ -5,7 +5,8 @@ read it).
     .venv/bin/python bench/slack_http.py [--clicks 3000] [--burst 1000] [--concurrency 50]
 
 For two loads, 50 clicks in flight and a burst of 1,000 clicks arriving at once, it prints
-requests/s and p50/p99/max of the time to Slack's ack (the HTTP response), for the bot and for a
+requests/s, p50/p99/max of the time to Slack's ack (the HTTP response) and the serving process's CPU
+time per click (all threads; steadier than latency on a shared machine), for the bot and for a
 baseline measured in the same run: a bare aiohttp handler on the same kind of server that only
 verifies the signature. Then it checks that every click was stored exactly once and answered once
 through response_url. Target: p99 under 1 s for the burst.
@@ -225,9 +226,13 @@ async def server(clicks: int, burst: int, concurrency: int) -> None:
         post = posted.post
         choice = sorted(bot.question_of(post).answer)[0]  # type: ignore[union-attr]
         tune_for_bursts()
+        cpu = time.process_time()
         baseline = await run_client(base_url, post.id, channel, choice, f"UBASE{n}x", count, in_flight)
+        baseline["cpu"] = (time.process_time() - cpu) * 1000 / count
+        cpu = time.process_time()
         figures = await run_client(bot_url, post.id, channel, choice, f"U{n}x", count, in_flight)
         await bot.storage.settle()
+        figures["cpu"] = (time.process_time() - cpu) * 1000 / count
         answered = (await bot.storage.post_results(post.id)).answered
         results.append((name, count, baseline, figures, answered))
     await runner.cleanup()
@@ -241,7 +246,7 @@ async def server(clicks: int, burst: int, concurrency: int) -> None:
     def row(label: str, f: dict) -> str:
         return (
             f"  {label:<9} {f['rps']:8,.0f} requests/s   ack p50 {f['p50']:7.1f} ms   p99 {f['p99']:7.1f} ms"
-            f"   max {f['max']:7.1f} ms   statuses {f['statuses']}"
+            f"   max {f['max']:7.1f} ms   CPU {f['cpu']:5.2f} ms/click   statuses {f['statuses']}"
         )
 
     for name, count, baseline, figures, answered in results:

@@ -83,3 +83,5 @@ def setup_logging(settings: Settings, level: int = logging.INFO, json_lines: boo
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    # aiohttp logs each request at INFO; a level above that switches the access log off (Settings.access_log)
+    logging.getLogger("aiohttp.access").setLevel(logging.INFO if settings.access_log == "on" else logging.WARNING)

@@ -63,3 +63,24 @@ async def test_daily_post_failure_logs_carry_ids(bot, platform, settings):
     warning = next(line for line in lines if "schedule is disabled" in line["message"])
     assert warning["channel"] == schedule.channel_id and warning["level"] == "warning"
     assert "community" in warning
+
+
+@pytest.mark.parametrize("setting, lines", [("off", 0), ("on", 1)])
+async def test_the_access_log_is_written_only_when_switched_on(settings, setting, lines):
+    import aiohttp
+    from aiohttp import web
+
+    from bot.web import serve
+
+    stream, _ = capture(replace(settings, access_log=setting))
+    app = web.Application()
+    app.router.add_get("/ping", lambda request: web.Response(text="pong"))
+    server = await serve(app, "127.0.0.1", 0)
+    try:
+        async with aiohttp.ClientSession() as session:
+            async with session.get(f"http://127.0.0.1:{server.addresses[0][1]}/ping") as response:
+                assert await response.text() == "pong"
+    finally:
+        await server.cleanup()
+    logged = [json.loads(line) for line in stream.getvalue().splitlines()]
+    assert len([line for line in logged if line["logger"] == "aiohttp.access"]) == lines

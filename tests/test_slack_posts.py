@@ -132,7 +132,11 @@ async def test_the_bot_removed_from_a_channel_stops_its_schedule_at_once(bot, sl
     await eventually(lambda: _schedules_left(bot, 1))
     [left] = await bot.storage.schedules()
     assert (await bot.storage.channel_by_id(left.channel_id)).platform_id == "C2"  # type: ignore[union-attr]
-    assert any(c.body["channel"] == "DUADMIN" for c in fake.of("chat.postMessage"))
+
+    async def admin_told() -> bool:  # the direct message follows the switch-off
+        return any(c.body["channel"] == "DUADMIN" for c in fake.of("chat.postMessage"))
+
+    await eventually(admin_told)
     stops = [r.getMessage() for r in caplog.records if "schedule switched off" in r.getMessage()]
     assert len(stops) == 1 and "member_left_channel" in stops[0]
 

@@ -45,6 +45,7 @@ from adapters.slack.oauth import (
     oauth_settings,
 )
 from adapters.slack.posting import CHANNEL_GONE, find_message, post_message, post_metadata, retry_handlers, web_client
+from adapters.slack.single_workspace import OneWorkspace
 from bot.config import Settings
 from bot.content import Question
 from bot.core import Actor, StudyBot
@@ -69,6 +70,7 @@ PLATFORM = "slack"
 PREFIX = "/study "
 ADMIN_CACHE_SECONDS = 300
 REPLY_SLOTS = 16
+REPLY_DEFER_SECONDS = 1.0  # the longest a reply waits for the acks of a burst to go out first
 CLOSE_GRACE_SECONDS = 5.0
 # users.info calls in the background at once: a burst of new people must not spend the method's budget
 # (Tier 4, 100+ a minute: https://docs.slack.dev/reference/methods/users.info); the rest wait for a later click.
@@ -106,6 +108,7 @@ class SlackAdapter:
         self._bot_users: dict[str, str] = {}  # team id -> the bot's own user id there (auth.test)
         # OAuth: each workspace's own token, from the installations in the database (oauth.py).
         self.installations: SlackInstallations | None = None
+        self.workspace: OneWorkspace | None = None
         oauth: dict[str, Any] = {}
         if oauth_enabled(settings):
             self.client.token = None
@@ -115,11 +118,18 @@ class SlackAdapter:
                 "oauth_settings": oauth_settings(settings, self.installations, states),
                 "authorize": InstalledOnly(self.installations),
             }
+        else:
+            # One token: the app gets a client without it, and each request the token from one auth.test
+            # shared by all (single_workspace.py), instead of bolt's auth.test per request until cached.
+            self.workspace = OneWorkspace(self.client)
+            oauth = {"authorize": self.workspace}
         self._team_clients: dict[str, AsyncWebClient] = {}
         self.app = AsyncApp(
-            client=self.client,
+            client=self.client if self.installations is not None else web_client(None, settings.slack_api_url),
             signing_secret=settings.slack_signing_secret or "",
-            request_verification_enabled=bool(settings.slack_signing_secret),
+            # The signature is checked once, by request_guard (guard.py), before Bolt sees the request;
+            # Bolt checking it again only cost each click a second HMAC and header parse.
+            request_verification_enabled=False,
             # The HTTP response goes out when the listener returns, right after its ack: no polling for
             # the ack (see followup.py); what follows the ack runs in self.background.
             process_before_response=True,
@@ -251,6 +261,16 @@ class SlackAdapter:
         await self._idle.wait()
         return await self.user(user_id, team)
 
+    async def _acks_first(self) -> None:
+        """A reply waits while other requests are still to be acknowledged (at most REPLY_DEFER_SECONDS):
+        in a burst of clicks each reply's HTTP request took loop time the acks behind it needed, and a
+        late ack is an error Slack shows, where a reply a moment later is not (bench/slack_http.py)."""
+        if not self._idle.is_set():
+            try:
+                await asyncio.wait_for(self._idle.wait(), REPLY_DEFER_SECONDS)
+            except TimeoutError:
+                pass
+
     async def is_admin(self, user_id: str, team: str = "") -> bool:
         """Workspace admins and owners, or users named in the configuration."""
         if user_id in self.settings.admins:
@@ -286,6 +306,7 @@ class SlackAdapter:
         adapters/slack/followup.py); a failure is told in the workspace's language."""
 
         async def deliver(message: dict[str, Any]) -> None:
+            await self._acks_first()
             async with self._reply_slots:
                 await self.reply(response_url, **message)
 
@@ -402,6 +423,8 @@ class SlackAdapter:
 
     async def bot_user(self, team: str) -> str | None:
         """The bot's own user id in a workspace, from auth.test once."""
+        if team not in self._bot_users and self.workspace is not None:
+            self._bot_users[team] = str((await self.workspace.identity()).get("user_id") or "")
         if team not in self._bot_users:
             client = await self.team_client(team)
             self._bot_users[team] = str((await client.auth_test()).get("user_id") or "")
