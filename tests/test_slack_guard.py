@@ -14,6 +14,8 @@ from urllib.parse import urlencode
 
 import aiohttp
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from tests.fakes.slack_api import TEAM
 from tests.test_slack import SECRET, daily_post, fake, slack  # noqa: F401  (fixtures)
@@ -164,3 +166,14 @@ async def test_slacks_unsigned_ssl_check_gets_200_and_does_nothing(settings, sla
     smuggled = urlencode({"ssl_check": "1", "command": "/study", "user_id": "U1", "team_id": TEAM, "channel_id": "C"})
     status, _ = await send(sender.url, smuggled.encode(), {"Content-Type": "application/x-www-form-urlencoded"})
     assert status == 401  # an ssl_check carrying a command is a command, and unsigned
+
+
+@given(st.dictionaries(st.text(max_size=12), st.text(max_size=40), max_size=6), st.sampled_from(["&", "&&"]))
+def test_form_fields_read_a_form_as_urllib_does(fields, joiner):
+    from urllib.parse import parse_qs, urlencode
+
+    from adapters.slack.guard import form_fields
+
+    text = joiner.join(urlencode({key: value}) for key, value in fields.items())
+    expected = {key: values[0] for key, values in parse_qs(text, keep_blank_values=True).items()}
+    assert form_fields(text) == expected
