@@ -14,6 +14,7 @@ from bot.models import PostResults
 from bot.render import duration_text, local_time
 from tests.conftest import right_and_wrong
 from tests.fakes.slack_rules import iter_texts
+from tests.slack_support import eventually
 from tests.test_slack import daily_post, elements_of, fake, slack  # noqa: F401  (fixtures)
 
 HOSTILE = ["<!channel>", "<@U123>", "<https://evil.example|click me>", "&amp;", "*bold* _it_ ~s~ `c`"]
@@ -137,13 +138,18 @@ def test_every_platform_says_when_the_daily_question_closes(content):
 
 
 async def test_a_click_only_user_gets_the_display_name_looked_up_in_the_background(bot, slack, fake):  # noqa: F811
-    _, sender = slack
+    adapter, sender = slack
     post, _ = await daily_post(bot, sender, fake, "sqs")
     right, _ = right_and_wrong(bot.question_of(post))
     fake.profiles["UCLICK"] = {"display_name": "<b>Hanako</b>", "real_name": ""}
     before = len(fake.of("users.info"))
     await sender.click(f"sb:a:{post.id}:{right[0]}", user="UCLICK")  # stored as "uclick", the account name
     await fake.wait_for("users.info", before + 1)  # asked after, not before, the answer
+
+    async def name_known() -> bool:  # Slack's answer has come back, not only the question gone out
+        return adapter.known_name("UCLICK", "", sender.team) == "<b>Hanako</b>"
+
+    await eventually(name_known)
     await sender.click(f"sb:a:{post.id}:{right[0]}", user="UCLICK")  # already answered; the name is kept now
     board = await sender.command("leaderboard all")
     assert "&lt;b&gt;Hanako&lt;/b&gt;" in board["text"] and "uclick" not in board["text"]
