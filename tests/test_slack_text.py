@@ -13,6 +13,7 @@ from adapters.slack.escape import chunks, escape, fit
 from bot.models import PostResults
 from bot.render import duration_text, local_time
 from tests.conftest import right_and_wrong
+from tests.fakes.slack_api import TEAM
 from tests.fakes.slack_rules import iter_texts
 from tests.slack_support import eventually
 from tests.test_slack import daily_post, elements_of, fake, slack  # noqa: F401  (fixtures)
@@ -147,7 +148,7 @@ async def test_a_click_only_user_gets_the_display_name_looked_up_in_the_backgrou
     await fake.wait_for("users.info", before + 1)  # asked after, not before, the answer
 
     async def name_known() -> bool:  # Slack's answer has come back, not only the question gone out
-        return adapter.known_name("UCLICK", "", sender.team) == "<b>Hanako</b>"
+        return adapter.known_name("UCLICK", "", TEAM) == "<b>Hanako</b>"
 
     await eventually(name_known)
     await sender.click(f"sb:a:{post.id}:{right[0]}", user="UCLICK")  # already answered; the name is kept now
