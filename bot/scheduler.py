@@ -84,7 +84,9 @@ class DailyScheduler:
 
     # -- the sweep
 
-    def _sweep_soon(self) -> None:
+    async def _sweep_soon(self) -> None:
+        """A coroutine function on purpose: APScheduler runs a plain function in a worker thread, where
+        there is no event loop to start the sweep on (and it failed there every time)."""
         if self._sweeping is None or self._sweeping.done():
             self._sweeping = asyncio.get_running_loop().create_task(self.sweep())
 
