@@ -12,7 +12,7 @@ What each method promises that a backend must keep:
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Protocol
 
@@ -59,6 +59,9 @@ class Storage(Protocol):
     async def schedules_in(
         self, platform: str, community_platform_id: str, channel_platform_id: str | None = None
     ) -> list[tuple[Community, Channel, Schedule]]: ...
+    # Calls changed(channel_id) when any process changes a schedule, changed(None) when all must be read
+    # again; False when the backend cannot tell (the scheduler then only polls).
+    async def watch_schedules(self, changed: Callable[[int | None], Awaitable[None]]) -> bool: ...
 
     # -- Slack installations (OAuth) and their one-time states
     async def save_slack_installation(

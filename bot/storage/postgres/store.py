@@ -29,6 +29,7 @@ from bot.models import (
 )
 from bot.storage.errors import BackupRefused, StorageError
 from bot.storage.postgres import answers, communities, posts, schema, slack_installs
+from bot.storage.postgres.listener import Changed, ScheduleListener
 from bot.storage.scores import ALL_CHANNELS
 
 T = TypeVar("T")
@@ -65,6 +66,7 @@ class PostgresStorage:
         self._pool = pool
         self.url = url
         self.path = without_password(url)  # what messages show, as SqliteStorage.path
+        self._listener: ScheduleListener | None = None
 
     @classmethod
     async def open(cls, url: str, *, pool_size: int = POOL_SIZE) -> PostgresStorage:
@@ -120,6 +122,8 @@ class PostgresStorage:
         """Nothing waits in this process: every call is done when it returns."""
 
     async def close(self) -> None:
+        if self._listener is not None:
+            await self._listener.close()
         await self._pool.close()
 
     async def ping(self) -> bool:
@@ -171,6 +175,14 @@ class PostgresStorage:
         self, platform: str, community_platform_id: str, channel_platform_id: str | None = None
     ) -> list[tuple[Community, Channel, Schedule]]:
         return await self._run(communities.schedules_in, platform, community_platform_id, channel_platform_id)
+
+    async def watch_schedules(self, changed: Changed) -> bool:
+        """`changed(channel_id)` whenever any process saves or switches off a schedule (LISTEN/NOTIFY),
+        and `changed(None)` after each (re)connection of the listening connection: read them all."""
+        if self._listener is None:
+            self._listener = ScheduleListener(self.url, changed, self.path)
+            self._listener.start()
+        return True
 
     # -- Slack installations (OAuth)
 

@@ -13,7 +13,7 @@ import contextlib
 import logging
 import sqlite3
 import time as clock
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -230,6 +230,11 @@ class SqliteStorage:
         """The enabled schedules of a community (or of one of its channels), by platform ids: what an
         uninstall, revoked tokens or a lost channel switch off. Creates nothing."""
         return await self._run(communities.schedules_in, platform, community_platform_id, channel_platform_id)
+
+    async def watch_schedules(self, changed: Callable[[int | None], Awaitable[None]]) -> bool:
+        """SQLite cannot tell another process's change: False, and the scheduler's sweep re-reads the
+        schedules (every 30 s) instead."""
+        return False
 
     # -- Slack installations (OAuth)
 
