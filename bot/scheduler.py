@@ -132,7 +132,7 @@ class DailyScheduler:
 
     async def _catch_up(self, channel_id: int, day: str) -> None:
         result = await self.run_daily(channel_id)
-        if result in ("daily.posted", "daily.already"):
+        if result in ("daily.posted", "daily.already", "daily.elsewhere"):
             if len(self._posted) > 100_000:  # yesterday's are of no use any more
                 self._posted.clear()
             self._posted.add((channel_id, day))

@@ -230,8 +230,8 @@ class PostgresStorage:
     async def mark_post_failed(self, post_id: int, error: str) -> None:
         await self._run(posts.mark_post_failed, post_id, error)
 
-    async def postpone_post(self, post_id: int, retry_at: float, error: str, lease: float) -> None:
-        await self._run(posts.postpone_post, post_id, retry_at, error, lease)
+    async def postpone_post(self, post_id: int, retry_at: float, error: str, lease: float, tried: bool = True) -> None:
+        await self._run(posts.postpone_post, post_id, retry_at, error, lease, tried)
 
     async def renew_claims(self, token: str, now: float) -> int:
         return await self._run(posts.renew_claims, token, now)
