@@ -72,6 +72,8 @@ class Settings:
     lease_seconds: float = 90.0
     # /healthz fails below this much free space on the database's disk, while the bot can still say so
     min_free_mb: int = 64
+    # Seconds the bot keeps trying, at start, a PostgreSQL server it cannot reach yet (down, starting up)
+    database_wait: float = 60.0
     # "normal": an acknowledged answer survives the process being killed, not a power cut (the last
     # commits may still be in the OS's cache). "full": fsync at every commit, so it survives both.
     durability: str = "normal"
@@ -122,6 +124,7 @@ _ENV = {
     "lease_seconds": "STUDYBOT_LEASE_SECONDS",
     "min_free_mb": "STUDYBOT_MIN_FREE_MB",
     "durability": "STUDYBOT_DURABILITY",
+    "database_wait": "STUDYBOT_DATABASE_WAIT",
 }
 
 
@@ -141,6 +144,7 @@ NUMBERS: dict[str, tuple[type, float, float, str]] = {  # name: (type, lowest, h
     "http_max_connections": (int, 0, 10**6, "a whole number"),
     "http_header_timeout": (float, 0.1, 600, "a number of seconds"),
     "lease_seconds": (float, 1, 3600, "a number of seconds"),
+    "database_wait": (float, 0, 3600, "a number of seconds"),
     "slack_ack_seconds": (float, 0, 2.5, "a number of seconds, at most 2.5 (Slack waits 3 s for the ack)"),
 }
 CHOICES = {"locale": LOCALES, "durability": ("normal", "full")}
