@@ -78,3 +78,32 @@ async def test_a_change_made_while_the_listener_was_cut_off_is_read_when_it_is_b
     finally:
         await admin.close()
     await wait_for(other, schedule.channel_id, backend, (time(10, 15), "Asia/Tokyo"))
+
+
+async def test_the_sweep_runs_by_itself_and_catches_up_a_schedule_another_process_set(
+    settings, clock, content, platform
+):
+    """No sweep() called by hand: the scheduler's own interval job (a third of a 1.5 s lease) finds the
+    schedule set through the other process, whose time has passed today, and posts it once."""
+    from dataclasses import replace
+
+    from tests.conftest import RecordingPlatform
+
+    quick = replace(settings, lease_seconds=1.5)
+    poster, setter = await make_bot(quick, clock, content, platform), await make_bot(quick, clock, content)
+    scheduler = DailyScheduler(poster)
+    await scheduler.start()
+    try:
+        await setter.set_daily(ADMIN, parse_daily_set(["07:00"]))  # 08:00 now: missed today
+        async with asyncio.timeout(10):
+            while True:
+                if platform.sent:
+                    break
+                await asyncio.sleep(0.05)
+        await asyncio.sleep(1.2)  # more sweeps: no second post
+        assert len(platform.sent) == 1
+        assert isinstance(setter.platforms["test"], RecordingPlatform) and not setter.platforms["test"].sent
+    finally:
+        await scheduler.stop()
+        await poster.close()
+        await setter.close()
