@@ -39,6 +39,9 @@ class Settings:
     discord_token: str | None = None
     discord_guild_id: str | None = None  # sync commands to this server only: instant, for trying things out
     discord_api_url: str | None = None  # a proxy or a test's fake Discord instead of https://discord.com/api/v10
+    # This process's share of the gateway shards, (shard ids, shard count), from "0-1/4"; None: all of
+    # them, as many as Discord recommends. Each process posts only to the servers of its shards.
+    discord_shards: tuple[tuple[int, ...], int] | None = None
     slack_bot_token: str | None = None
     slack_app_token: str | None = None
     slack_signing_secret: str | None = None
@@ -69,6 +72,8 @@ class Settings:
     lease_seconds: float = 90.0
     # /healthz fails below this much free space on the database's disk, while the bot can still say so
     min_free_mb: int = 64
+    # Seconds the bot keeps trying, at start, a PostgreSQL server it cannot reach yet (down, starting up)
+    database_wait: float = 60.0
     # "normal": an acknowledged answer survives the process being killed, not a power cut (the last
     # commits may still be in the OS's cache). "full": fsync at every commit, so it survives both.
     durability: str = "normal"
@@ -100,6 +105,7 @@ _ENV = {
     "discord_token": "DISCORD_TOKEN",
     "discord_guild_id": "DISCORD_GUILD_ID",
     "discord_api_url": "DISCORD_API_URL",
+    "discord_shards": "STUDYBOT_DISCORD_SHARDS",
     "slack_bot_token": "SLACK_BOT_TOKEN",
     "slack_app_token": "SLACK_APP_TOKEN",
     "slack_signing_secret": "SLACK_SIGNING_SECRET",
@@ -122,6 +128,7 @@ _ENV = {
     "min_free_mb": "STUDYBOT_MIN_FREE_MB",
     "durability": "STUDYBOT_DURABILITY",
     "access_log": "STUDYBOT_ACCESS_LOG",
+    "database_wait": "STUDYBOT_DATABASE_WAIT",
 }
 
 
@@ -141,6 +148,7 @@ NUMBERS: dict[str, tuple[type, float, float, str]] = {  # name: (type, lowest, h
     "http_max_connections": (int, 0, 10**6, "a whole number"),
     "http_header_timeout": (float, 0.1, 600, "a number of seconds"),
     "lease_seconds": (float, 1, 3600, "a number of seconds"),
+    "database_wait": (float, 0, 3600, "a number of seconds"),
     "slack_ack_seconds": (float, 0, 2.5, "a number of seconds, at most 2.5 (Slack waits 3 s for the ack)"),
 }
 CHOICES = {"locale": LOCALES, "durability": ("normal", "full"), "access_log": ("off", "on")}
@@ -232,6 +240,11 @@ def _build(raw: dict[str, object], where: dict[str, str] | None = None) -> Setti
             if not low <= number <= high:
                 raise bad(name, f"between {low:g} and {high:g}")
             values[name] = number
+        elif name == "discord_shards":
+            shards = parse_shards(str(value))
+            if shards is None:
+                raise bad(name, "shard ids out of a count, such as 0-1/4 (shards 0 and 1 of 4) or 2,3/4")
+            values[name] = shards
         elif name in ("admins", "slack_response_hosts"):
             if not isinstance(value, str | list | tuple):
                 raise bad(name, "a comma-separated list of user ids")
@@ -247,6 +260,26 @@ def _build(raw: dict[str, object], where: dict[str, str] | None = None) -> Setti
         except ConfigError:
             raise bad("timezone", "an IANA time zone name such as Asia/Tokyo") from None
     return Settings(**values)  # type: ignore[arg-type]
+
+
+def parse_shards(text: str) -> tuple[tuple[int, ...], int] | None:
+    """ "0-1/4" -> ((0, 1), 4); "2,3/4" and "5/8" too. None when malformed or an id is not below the count."""
+    ids_text, slash, count_text = text.replace(" ", "").partition("/")
+    if not slash or not count_text.isdigit() or not ids_text:
+        return None
+    count = int(count_text)
+    ids: set[int] = set()
+    for part in ids_text.split(","):
+        low, dash, high = part.partition("-")
+        if not low.isdigit() or (dash and not high.isdigit()):
+            return None
+        first, last = int(low), int(high) if dash else int(low)
+        if first > last or count > 10**6:
+            return None
+        ids.update(range(first, last + 1))
+    if not 0 < count or max(ids) >= count:
+        return None
+    return tuple(sorted(ids)), count
 
 
 @cache

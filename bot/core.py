@@ -143,7 +143,10 @@ class StudyBot:
     async def create(cls, settings: Settings, **kwargs: object) -> StudyBot:
         content = await load_content_async(settings.content_dir, settings.seeds_dir)
         storage = await open_storage(
-            settings.database, durability=settings.durability, min_free_bytes=settings.min_free_mb * 2**20
+            settings.database,
+            durability=settings.durability,
+            min_free_bytes=settings.min_free_mb * 2**20,
+            wait=settings.database_wait,
         )
         return cls(settings, storage, content, **kwargs)  # type: ignore[arg-type]
 

@@ -63,6 +63,9 @@ class Platform(Protocol):
     An adapter may also provide `find_question(community, channel, post) -> str | None`: the reference
     of the message already sent for this post, found in the channel, or None when there is none (it
     raises when it cannot tell). Without it, a send that may have reached the platform is sent again.
+
+    And `serves(community) -> bool`: False for a community another process posts to (Discord: a server
+    on a shard this process does not run). Without it, the adapter serves every community.
     """
 
     name: str
@@ -77,9 +80,16 @@ class Platform(Protocol):
     ) -> None: ...
 
 
+def serves(platform: Platform, community: Community) -> bool:
+    check = getattr(platform, "serves", None)
+    return True if check is None else bool(check(community))
+
+
 @dataclass(frozen=True)
 class DailyResult:
-    key: str  # daily.posted | daily.already | daily.failed | daily.retrying | daily.no_question | daily.not_set
+    # daily.posted | daily.already | daily.failed | daily.retrying | daily.no_question | daily.not_set |
+    # daily.elsewhere (another process posts there: its platform or shard is not run here)
+    key: str
     post: Post | None = None
     error: str = ""  # shown to admins: a plain sentence, never a platform's raw answer or an address
 
@@ -115,6 +125,8 @@ class DailyPosts:
         if not forced and WEEKDAYS[local.weekday()] not in schedule.weekdays:
             return DailyResult("daily.not_set")
         platform = self.bot.platforms.get(community.platform)
+        if platform is not None and not serves(platform, community):
+            return DailyResult("daily.elsewhere")  # another process runs this server's shard
         if platform is None:
             log.info("no %s adapter running; channel %s waits for it", community.platform, channel.id)
             return DailyResult(
@@ -157,11 +169,16 @@ class DailyPosts:
                 await self.storage.mark_post_failed(post.id, "the day ended before it could be sent")
                 return DailyResult("daily.failed", post)
             platform = self.bot.platforms.get(community.platform)
-            if platform is None:  # not this process's platform: let the lease run out for another
+            if platform is None or not serves(platform, community):
+                # not this process's platform or shard: let the lease run out soon for another, untried
                 await self.storage.postpone_post(
-                    post.id, self.bot.now().timestamp() + 60, "no adapter here", self.bot.settings.lease_seconds
+                    post.id,
+                    self.bot.now().timestamp() + 5,
+                    "not this process's platform or shard",
+                    self.bot.settings.lease_seconds,
+                    tried=False,
                 )
-                return DailyResult("daily.retrying", post)
+                return DailyResult("daily.elsewhere", post)
             find = getattr(platform, "find_question", None)
             if find is not None:
                 try:

@@ -250,6 +250,11 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
     "lang.set": {"ja": "表示言語を日本語にしました。", "en": "The bot now speaks English here."},
     "lang.usage": {"ja": "使い方: {a}lang ja|en", "en": "Usage: {a}lang ja|en"},
+    # several processes on one database (issue 14): a server on a Discord shard another process runs
+    "daily.elsewhere": {
+        "ja": "このサーバーへの投稿は別の studybot プロセスが担当しています（別のシャード）。",
+        "en": "Another studybot process posts to this server (it runs its shard).",
+    },
 }
 
 

@@ -7,6 +7,10 @@ reveals punctual; the sweep (at start, then every SWEEP_SECONDS, in every proces
 database) makes them certain: it renews this process's leases, takes over the posts and reveals
 whose lease ran out (a process died or stalled), closes and reveals posts past their time, and
 catches up on a post missed while the local day lasts (downtime, a suspend, a clock jump).
+
+A schedule set or switched off in one process takes effect in the others without a restart: on
+PostgreSQL at once (the storage's watch_schedules, LISTEN/NOTIFY), and on any backend at the next sweep,
+which rebuilds the daily jobs from the schedules table (so within SWEEP_SECONDS, 30 s, at most).
 """
 
 from __future__ import annotations
@@ -45,6 +49,11 @@ def daily_trigger(schedule: Schedule) -> CronTrigger:
     )
 
 
+def _trigger_key(schedule: Schedule) -> tuple[object, ...]:
+    """What a daily job depends on: a schedule changed in anything else is read afresh at fire time."""
+    return (schedule.at, schedule.timezone, schedule.weekdays)
+
+
 class DailyScheduler:
     def __init__(self, bot: StudyBot):
         self.bot = bot
@@ -54,6 +63,7 @@ class DailyScheduler:
         self._tasks: set[asyncio.Task[object]] = set()
         self._sweeping: asyncio.Task[None] | None = None
         self._posted: set[tuple[int, str]] = set()  # (channel, local date) known to have its post
+        self._jobs: dict[int, tuple[object, ...]] = {}  # channel -> the trigger its daily job was made for
         bot.scheduler = self
 
     @property
@@ -63,8 +73,9 @@ class DailyScheduler:
     async def start(self) -> None:
         """Rebuild every job from the database, then sweep once: what was missed while down is done."""
         self.scheduler.start()
-        for schedule in await self.bot.storage.schedules():
-            self.add_daily(schedule)
+        self.sync_schedules(await self.bot.storage.schedules())
+        if await self.bot.storage.watch_schedules(self.schedule_changed):
+            log.info("schedule changes from other processes are applied as they are made")
         for post in await self.bot.storage.open_daily_posts():
             self.add_reveal(post)
         every = min(SWEEP_SECONDS, self.bot.settings.lease_seconds / 3)
@@ -84,7 +95,9 @@ class DailyScheduler:
 
     # -- the sweep
 
-    def _sweep_soon(self) -> None:
+    async def _sweep_soon(self) -> None:
+        """A coroutine function on purpose: APScheduler runs a plain function in a worker thread, where
+        there is no event loop to start the sweep on (and it failed there every time)."""
         if self._sweeping is None or self._sweeping.done():
             self._sweeping = asyncio.get_running_loop().create_task(self.sweep())
 
@@ -104,7 +117,9 @@ class DailyScheduler:
             for post_id in await storage.take_over_reveals(stamp, lease):
                 log.info("post %s: its reveal was not confirmed; finishing it", post_id)
                 work.append(self._track(self.bot.finish_reveal(post_id)))
-            for schedule in await storage.schedules():
+            schedules = await storage.schedules()
+            self.sync_schedules(schedules)  # changes made by other processes (the polling fallback)
+            for schedule in schedules:
                 day = now.astimezone(ZoneInfo(schedule.timezone)).date().isoformat()
                 if (schedule.channel_id, day) not in self._posted and self.missed_today(schedule, now):
                     work.append(self._track(self._catch_up(schedule.channel_id, day)))
@@ -117,7 +132,7 @@ class DailyScheduler:
 
     async def _catch_up(self, channel_id: int, day: str) -> None:
         result = await self.run_daily(channel_id)
-        if result in ("daily.posted", "daily.already"):
+        if result in ("daily.posted", "daily.already", "daily.elsewhere"):
             if len(self._posted) > 100_000:  # yesterday's are of no use any more
                 self._posted.clear()
             self._posted.add((channel_id, day))
@@ -130,7 +145,30 @@ class DailyScheduler:
 
     # -- jobs
 
+    def sync_schedules(self, schedules: list[Schedule]) -> None:
+        """The daily jobs made to match the enabled schedules in the database: new and changed ones
+        (re)made, the ones no longer there (switched off, by any process) removed."""
+        enabled = {s.channel_id: s for s in schedules if s.enabled}
+        for channel_id in set(self._jobs) - set(enabled):
+            self.remove_daily(channel_id)
+        for channel_id, schedule in enabled.items():
+            if self._jobs.get(channel_id) != _trigger_key(schedule):
+                self.add_daily(schedule)
+
+    async def schedule_changed(self, channel_id: int | None) -> None:
+        """Told by the storage that a process changed this channel's schedule (None: any schedule)."""
+        if channel_id is None:
+            self.sync_schedules(await self.bot.storage.schedules())
+            return
+        schedule = await self.bot.storage.schedule(channel_id)
+        if schedule is None or not schedule.enabled:
+            self.remove_daily(channel_id)
+        elif self._jobs.get(channel_id) != _trigger_key(schedule):
+            self.add_daily(schedule)
+            log.info("channel %s: its schedule was changed elsewhere; now %s", channel_id, daily_trigger(schedule))
+
     def add_daily(self, schedule: Schedule) -> None:
+        self._jobs[schedule.channel_id] = _trigger_key(schedule)
         self.scheduler.add_job(
             self._daily_job,
             daily_trigger(schedule),
@@ -141,6 +179,7 @@ class DailyScheduler:
         )
 
     def remove_daily(self, channel_id: int) -> None:
+        self._jobs.pop(channel_id, None)
         job = self.scheduler.get_job(f"daily:{channel_id}")
         if job is not None:
             job.remove()

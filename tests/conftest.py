@@ -120,20 +120,24 @@ BOTH_BACKENDS = {
     "test_interactions",
     "test_pacing",
     "test_shards",
+    "test_schedule_sync",
 }
 BACKENDS = ("sqlite", "postgresql")
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "sqlite_only: about SQLite itself, run on the SQLite backend only")
+    config.addinivalue_line("markers", "postgres_only: about PostgreSQL itself, run on the PostgreSQL backend only")
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "backend" not in metafunc.fixturenames:
         return
     module = metafunc.module.__name__.rsplit(".", 1)[-1]
-    if module in BOTH_BACKENDS and metafunc.definition.get_closest_marker("sqlite_only") is None:
-        metafunc.parametrize("backend", BACKENDS)
+    if module not in BOTH_BACKENDS or metafunc.definition.get_closest_marker("sqlite_only") is not None:
+        return
+    only_postgres = metafunc.definition.get_closest_marker("postgres_only") is not None
+    metafunc.parametrize("backend", ("postgresql",) if only_postgres else BACKENDS)
 
 
 @pytest.fixture

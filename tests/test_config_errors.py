@@ -88,3 +88,18 @@ def test_only_iana_time_zone_names_pass(name):
     with pytest.raises(ConfigError):
         check_timezone(name)
     assert check_timezone("America/Argentina/Buenos_Aires").key == "America/Argentina/Buenos_Aires"
+
+
+@pytest.mark.parametrize("value", ["4/4", "0-1", "1-0/4", "a/4", "0-1/0"])
+def test_a_malformed_shard_share_names_the_setting(tmp_path, value):
+    code, output = studybot(tmp_path, None, STUDYBOT_DISCORD_SHARDS=value)
+    assert code == 2
+    assert "discord_shards (set by STUDYBOT_DISCORD_SHARDS) must be shard ids out of a count" in output
+
+
+def test_a_shard_share_is_read_as_ids_and_a_count():
+    from bot.config import load_settings
+
+    assert load_settings(env={"STUDYBOT_DISCORD_SHARDS": "0-1/4"}).discord_shards == ((0, 1), 4)
+    assert load_settings(env={"STUDYBOT_DISCORD_SHARDS": "1,3,5-6/8"}).discord_shards == ((1, 3, 5, 6), 8)
+    assert load_settings(env={}).discord_shards is None

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 
 import asyncpg
+import pytest
 
 from bot.config import Settings
 from bot.models import AnswerRequest, AnswerStatus
@@ -208,3 +209,42 @@ async def test_nothing_is_stored_after_a_close_that_another_process_made(postgre
         assert 0 < recorded < len(users)  # the close did land in the middle of the answers
     finally:
         await close_all(storages)
+
+
+async def test_a_server_down_at_start_is_waited_for_with_backoff_and_a_wrong_name_is_not(caplog):
+    """Bot and database started together: the server is down when the bot opens it, and up a few
+    seconds later; the bot waits for it, saying so. A database that does not exist is not worth
+    waiting for: one clear error at once. A server still down when the wait is over: one clear error."""
+    import logging
+    import time
+
+    from bot.storage.errors import StorageError
+    from tests.postgres_server import start_server
+
+    server = await asyncio.to_thread(start_server)
+    try:
+        url = await asyncio.to_thread(server.database)
+        await asyncio.to_thread(server.halt)
+        started = time.monotonic()
+        with pytest.raises(StorageError, match="cannot open database"):
+            await asyncio.wait_for(open_storage(url, wait=1.5), 30)
+        assert 1.4 < time.monotonic() - started < 15
+
+        caplog.set_level(logging.WARNING, logger="studybot.storage")
+        opening = asyncio.create_task(open_storage(url, wait=60))
+        await asyncio.sleep(2.5)
+        assert not opening.done()
+        await asyncio.to_thread(server.resume)
+        storage = await asyncio.wait_for(opening, 30)
+        try:
+            assert await storage.ping()
+        finally:
+            await storage.close()
+        assert "trying again in" in caplog.text
+
+        started = time.monotonic()
+        with pytest.raises(StorageError, match='database "no_such_db" does not exist'):
+            await asyncio.wait_for(open_storage(server.url("no_such_db"), wait=60), 30)
+        assert time.monotonic() - started < 5
+    finally:
+        await asyncio.to_thread(server.stop)

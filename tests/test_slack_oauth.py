@@ -192,3 +192,30 @@ def test_manifest_covers_the_oauth_install():
     manifest = yaml.safe_load((PROJECT_ROOT / "adapters" / "slack" / "manifest.yaml").read_text(encoding="utf-8"))
     assert [u.rsplit("/", 2)[-2:] for u in manifest["oauth_config"]["redirect_urls"]] == [["slack", "oauth_redirect"]]
     assert set(manifest["oauth_config"]["scopes"]["bot"]) == set(BOT_SCOPES)
+
+
+async def test_two_replicas_share_installs_and_states_through_the_database(bot, settings, clock, content, fake):
+    """Replicas behind one address: the install page served by one, Slack's redirect landing on the
+    other (the state is in the database), and a workspace the page's replica had refused before the
+    install served by it right after (no refusal is remembered in memory)."""
+    from tests.conftest import make_bot
+
+    other = await make_bot(settings, clock, content)
+    overrides = {"slack_bot_token": None, "slack_client_id": fake.client_id, "slack_client_secret": fake.client_secret}
+    try:
+        async with (
+            running_slack(bot, settings, fake, **overrides) as (_, first),
+            running_slack(other, settings, fake, **overrides) as (_, second),
+        ):
+            async with asyncio.timeout(30):
+                early = second.as_team("TA")
+                status, _ = await early.post(early.command_body("stats", user="UA1"))
+                assert status == 200 and communities(settings.database) == []  # not installed yet: refused
+                state = await start_install(second)
+                status, page = await finish_install(first, fake.grant("TA"), state)
+                assert status == 200, page
+                reply = await second.as_team("TA").command("stats", user="UA1")
+                assert reply.get("text"), reply
+                assert communities(settings.database) == ["TA"]
+    finally:
+        await other.close()

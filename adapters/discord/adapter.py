@@ -65,6 +65,9 @@ class DiscordAdapter(discord.AutoShardedClient):
         intents = discord.Intents.none()
         intents.guilds = True
         self.pacer = pacer or RestPacer()
+        if settings.discord_shards is not None:  # this process's share (STUDYBOT_DISCORD_SHARDS)
+            shard_ids, shard_count = settings.discord_shards
+            options = {"shard_ids": list(shard_ids), "shard_count": shard_count, **options}
         super().__init__(
             intents=intents,
             allowed_mentions=discord.AllowedMentions.none(),
@@ -91,8 +94,9 @@ class DiscordAdapter(discord.AutoShardedClient):
     async def setup_hook(self) -> None:
         self.add_dynamic_items(AnswerButton, AnswerSelect)
         await self.tree.set_translator(StudyTranslator())
-        if not self.sync_commands:
-            return
+        shards = self.settings.discord_shards
+        if not self.sync_commands or (shards is not None and 0 not in shards[0]):
+            return  # split across processes: the one running shard 0 syncs the commands, once
         if self.settings.discord_guild_id:
             guild = discord.Object(id=int(self.settings.discord_guild_id))
             self.tree.copy_global_to(guild=guild)
@@ -105,6 +109,19 @@ class DiscordAdapter(discord.AutoShardedClient):
 
     def is_connected(self) -> bool:
         return self.is_ready() and not self.is_closed()
+
+    def serves(self, community: Community) -> bool:
+        """Whether this process posts to the server: the gateway routes a server's events to shard
+        (guild_id >> 22) % shard_count (docs/events/gateway.md#sharding), so only the process running
+        that shard hears its commands, and only it posts there. Every server, when not split."""
+        if self.settings.discord_shards is None:
+            return True
+        shard_ids, shard_count = self.settings.discord_shards
+        try:
+            guild_id = int(community.platform_id)
+        except ValueError:
+            return 0 in shard_ids  # a direct-message "community": no server, no shard; shard 0's process
+        return (guild_id >> 22) % shard_count in shard_ids
 
     # -- who is asking
 

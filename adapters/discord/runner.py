@@ -66,6 +66,13 @@ class DiscordRunner:
             except discord.ConnectionClosed as exc:
                 if exc.code != SHARDING_REQUIRED or self._closing:
                     raise
+                if self.settings.discord_shards is not None:
+                    log.error(
+                        "Discord requires more shards than the %s of STUDYBOT_DISCORD_SHARDS (close 4011): "
+                        "raise the count in every process's setting",
+                        self.settings.discord_shards[1],
+                    )
+                    raise
             delay = RESHARD_DELAYS[min(self.reshards, len(RESHARD_DELAYS) - 1)]
             self.reshards += 1
             log.warning("Discord requires more shards (close 4011): reconnecting in %.0f s", delay)

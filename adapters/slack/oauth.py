@@ -47,6 +47,10 @@ BOT_SCOPES = (
     "im:write",
 )
 CACHE = 10_000  # installations kept in memory (least recently used go first)
+# Seconds a found installation is served from memory. Replicas behind one address share the database,
+# not this cache: a reinstall or an uninstall made through another replica is seen here this much later
+# at most. A workspace not found is never cached, so an install through another replica works at once.
+CACHE_SECONDS = 60.0
 BOT_FIELDS = ("app_id", "enterprise_id", "enterprise_name", "team_id", "team_name", "bot_token", "bot_id")
 BOT_FIELDS += ("bot_user_id", "bot_scopes", "bot_refresh_token", "bot_token_expires_at", "is_enterprise_install")
 
@@ -64,7 +68,7 @@ class SlackInstallations(AsyncInstallationStore):
     def __init__(self, storage: Storage, client_id: str):
         self.storage = storage
         self.client_id = client_id
-        self._bots: OrderedDict[tuple[str, str], Bot | None] = OrderedDict()
+        self._bots: OrderedDict[tuple[str, str], tuple[float, Bot]] = OrderedDict()  # key -> (kept until, bot)
 
     @property
     def logger(self) -> logging.Logger:
@@ -100,15 +104,19 @@ class SlackInstallations(AsyncInstallationStore):
         self, *, enterprise_id: str | None, team_id: str | None, is_enterprise_install: bool | None = False
     ) -> Bot | None:
         key = (enterprise_id or "", "" if is_enterprise_install else team_id or "")
-        if key in self._bots:
+        cached = self._bots.get(key)
+        now = time.monotonic()
+        if cached is not None and cached[0] > now:
             self._bots.move_to_end(key)
-            return self._bots[key]
+            return cached[1]
         data = await self._data(enterprise_id, team_id, bool(is_enterprise_install))
-        bot = None
-        if data is not None and data.get("bot_token"):
-            fields = {k: v for k, v in data.items() if k in BOT_FIELDS}
-            bot = Bot(**fields, installed_at=data["installed_at"])  # type: ignore[arg-type]
-        self._bots[key] = bot
+        if data is None or not data.get("bot_token"):
+            self._bots.pop(key, None)
+            return None
+        fields = {k: v for k, v in data.items() if k in BOT_FIELDS}
+        bot = Bot(**fields, installed_at=data["installed_at"])  # type: ignore[arg-type]
+        self._bots[key] = (now + CACHE_SECONDS, bot)
+        self._bots.move_to_end(key)
         if len(self._bots) > CACHE:
             self._bots.popitem(last=False)
         return bot

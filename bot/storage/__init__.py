@@ -24,10 +24,11 @@ __all__ = [
 
 
 async def open_storage(
-    database: str | Path, *, durability: str = "normal", min_free_bytes: int = MIN_FREE_BYTES
+    database: str | Path, *, durability: str = "normal", min_free_bytes: int = MIN_FREE_BYTES, wait: float = 0.0
 ) -> Storage:
     """The backend for a database setting: a postgresql:// URL, else a SQLite file path (or :memory:).
-    PostgreSQL keeps its durability in the server's settings (synchronous_commit) and has no disk floor."""
+    PostgreSQL keeps its durability in the server's settings (synchronous_commit) and has no disk floor;
+    `wait`: seconds to keep trying a PostgreSQL server that cannot be reached yet."""
     if is_postgres_url(database):
-        return await PostgresStorage.open(str(database))
+        return await PostgresStorage.open(str(database), wait=wait)
     return await SqliteStorage.open(database, durability=durability, min_free_bytes=min_free_bytes)

@@ -55,7 +55,7 @@ async def command(fake: FakeDiscord, name: str, options: list[dict[str, Any]], *
 
 async def admin(fake: FakeDiscord, *words: str, **values: Any) -> dict[str, Any]:
     """`/study-admin daily <words[0]> ...` or `/study-admin lang ...`, as a Manage Server user."""
-    who = {k: values.pop(k) for k in ("app_permissions", "guild_locale", "guild_id") if k in values}
+    who = {k: values.pop(k) for k in ("app_permissions", "guild_locale", "guild_id", "channel_id") if k in values}
     group = (
         [{"name": "daily", "type": 2, "options": sub(words[0], **values)}]
         if words[0] != "lang"

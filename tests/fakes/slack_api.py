@@ -33,7 +33,7 @@ BOT_USER = "U0BOT"
 class Call:
     method: str
     body: dict[str, Any]
-    token: str = ""  # the bearer token the call was made with
+    token: str = ""  # the bearer token the call was made with (a reply: its response_url token)
 
 
 DROP = "drop"  # in after_storing: close the connection instead of answering
@@ -217,7 +217,7 @@ class FakeSlackAPI:
         return {"ok": True}
 
     async def _respond(self, request: web.Request) -> web.Response:
-        call = Call("respond", json.loads(await request.text()))
+        call = Call("respond", json.loads(await request.text()), token=request.match_info["token"])
         refusal = check_message(call.body)
         if refusal is not None:
             # A response_url answers a refused body with HTTP 400 and the error code as plain text (the

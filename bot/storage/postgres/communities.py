@@ -89,22 +89,28 @@ async def user_by_id(conn: asyncpg.Connection, user_id: int) -> User | None:
     return user_row(row) if row else None
 
 
+# The channel every process LISTENs on (bot/storage/postgres/listener.py): a schedule saved or switched
+# off here is told to the others in the same statement, so it is sent exactly when the change commits.
+SCHEDULES_CHANNEL = "studybot_schedules"
+
+
 async def save_schedule(conn: asyncpg.Connection, s: Schedule) -> None:
     await conn.execute(
-        "INSERT INTO schedules (channel_id, at, timezone, weekdays, exam, service, reveal_minutes, enabled,"
-        " created_by, disabled_reason) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, NULL)"
+        "WITH saved AS (INSERT INTO schedules (channel_id, at, timezone, weekdays, exam, service, reveal_minutes,"
+        " enabled, created_by, disabled_reason) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, NULL)"
         " ON CONFLICT (channel_id) DO UPDATE SET at = excluded.at, timezone = excluded.timezone,"
         " weekdays = excluded.weekdays, exam = excluded.exam, service = excluded.service,"
         " reveal_minutes = excluded.reveal_minutes, enabled = excluded.enabled,"
-        " created_by = excluded.created_by, disabled_reason = NULL",
+        " created_by = excluded.created_by, disabled_reason = NULL RETURNING channel_id)"
+        f" SELECT pg_notify('{SCHEDULES_CHANNEL}', channel_id::text) FROM saved",
         *schedule_values(s),
     )
 
 
 async def disable_schedule(conn: asyncpg.Connection, channel_id: int, reason: str) -> bool:
     row = await conn.fetchrow(
-        "UPDATE schedules SET enabled = 0, disabled_reason = $1 WHERE channel_id = $2 AND enabled = 1"
-        " RETURNING channel_id",
+        "WITH off AS (UPDATE schedules SET enabled = 0, disabled_reason = $1 WHERE channel_id = $2 AND enabled = 1"
+        f" RETURNING channel_id) SELECT channel_id, pg_notify('{SCHEDULES_CHANNEL}', channel_id::text) FROM off",
         reason,
         channel_id,
     )

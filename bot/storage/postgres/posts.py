@@ -65,13 +65,16 @@ async def mark_post_failed(conn: asyncpg.Connection, post_id: int, error: str) -
     await conn.execute("UPDATE posts SET status = 'failed', error = $1 WHERE id = $2", error[:500], post_id)
 
 
-async def postpone_post(conn: asyncpg.Connection, post_id: int, retry_at: float, error: str, lease: float) -> None:
+async def postpone_post(
+    conn: asyncpg.Connection, post_id: int, retry_at: float, error: str, lease: float, tried: bool = True
+) -> None:
     await conn.execute(
-        "UPDATE posts SET claim_token = NULL, claimed_at = $1, attempts = attempts + 1, error = $2"
+        "UPDATE posts SET claim_token = NULL, claimed_at = $1, attempts = attempts + $4, error = $2"
         " WHERE id = $3 AND status = 'claimed'",
         retry_at - lease,
         error[:500],
         post_id,
+        int(tried),
     )
 
 

@@ -5,6 +5,7 @@ build: the server runs many transactions at once and syncs their commits togethe
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import time as clock
 from collections.abc import Awaitable, Callable
@@ -29,11 +30,13 @@ from bot.models import (
 )
 from bot.storage.errors import BackupRefused, StorageError
 from bot.storage.postgres import answers, communities, posts, schema, slack_installs
+from bot.storage.postgres.listener import Changed, ScheduleListener
 from bot.storage.scores import ALL_CHANNELS
 
 T = TypeVar("T")
 CONNECT_TIMEOUT = 10.0  # seconds to reach the server at open, then a clear error
 PROBE_TIMEOUT = 5.0  # seconds /healthz waits for the server
+START_RETRY_DELAYS = (1.0, 2.0, 5.0, 10.0)  # seconds between tries to reach the server at start
 POOL_SIZE = 20  # connections per process: enough for a burst of answers, far below max_connections
 log = logging.getLogger("studybot.storage")
 
@@ -42,6 +45,10 @@ PG_DUMP_HINT = (
     " SQLite files): for example `pg_dump --format=custom --file=studybot.dump 'postgresql://…'`,"
     " restored with `pg_restore --dbname='postgresql://…' studybot.dump`"
 )
+
+
+class _NotYet(Exception):
+    """The server cannot be reached now, but may be in a moment: worth another try."""
 
 
 def is_postgres_url(database: str | Path) -> bool:
@@ -65,20 +72,27 @@ class PostgresStorage:
         self._pool = pool
         self.url = url
         self.path = without_password(url)  # what messages show, as SqliteStorage.path
+        self._listener: ScheduleListener | None = None
 
     @classmethod
-    async def open(cls, url: str, *, pool_size: int = POOL_SIZE) -> PostgresStorage:
-        """Connect and bring the schema up to date; a server that cannot be reached is one clear error."""
+    async def open(cls, url: str, *, pool_size: int = POOL_SIZE, wait: float = 0.0) -> PostgresStorage:
+        """Connect and bring the schema up to date. A server that cannot be reached yet (down, starting,
+        full) is tried again with backoff for `wait` seconds, a line logged for each try (a bot and its
+        database started together); then, or at once for a wrong URL, password or database name, one
+        clear error."""
         shown = without_password(url)
-        try:
-            pool = await asyncio.wait_for(
-                asyncpg.create_pool(url, min_size=1, max_size=pool_size, timeout=CONNECT_TIMEOUT),
-                CONNECT_TIMEOUT + 1,
-            )
-        except TimeoutError:
-            raise StorageError(f"cannot open database {shown}: no answer within {CONNECT_TIMEOUT:.0f} s") from None
-        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, ValueError) as exc:
-            raise StorageError(f"cannot open database {shown}: {exc}") from exc
+        deadline = asyncio.get_running_loop().time() + wait
+        for attempt in itertools.count():
+            try:
+                pool = await cls._connect(url, pool_size, shown)
+                break
+            except _NotYet as exc:
+                delay = START_RETRY_DELAYS[min(attempt, len(START_RETRY_DELAYS) - 1)]
+                left = deadline - asyncio.get_running_loop().time()
+                if left <= 0:
+                    raise StorageError(str(exc)) from exc.__cause__
+                log.warning("%s; trying again in %.0f s (waiting up to %.0f s more)", exc, min(delay, left), left)
+                await asyncio.sleep(min(delay, left))
         try:
             async with pool.acquire() as conn:
                 await schema.migrate(conn)
@@ -88,6 +102,20 @@ class PostgresStorage:
                 raise
             raise StorageError(f"cannot migrate database {shown}: {exc}") from exc
         return cls(pool, url)
+
+    @staticmethod
+    async def _connect(url: str, pool_size: int, shown: str) -> asyncpg.Pool:
+        try:
+            return await asyncio.wait_for(
+                asyncpg.create_pool(url, min_size=1, max_size=pool_size, timeout=CONNECT_TIMEOUT),
+                CONNECT_TIMEOUT + 1,
+            )
+        except TimeoutError:
+            raise _NotYet(f"cannot open database {shown}: no answer within {CONNECT_TIMEOUT:.0f} s") from None
+        except (OSError, asyncpg.CannotConnectNowError, asyncpg.TooManyConnectionsError) as exc:
+            raise _NotYet(f"cannot open database {shown}: {exc}") from exc  # down, starting up, or full
+        except (asyncpg.PostgresError, asyncpg.InterfaceError, ValueError) as exc:
+            raise StorageError(f"cannot open database {shown}: {exc}") from exc  # waiting would not help
 
     async def _run(self, fn: Callable[..., Awaitable[T]], *args: Any) -> T:
         async with self._pool.acquire() as conn:
@@ -120,6 +148,8 @@ class PostgresStorage:
         """Nothing waits in this process: every call is done when it returns."""
 
     async def close(self) -> None:
+        if self._listener is not None:
+            await self._listener.close()
         await self._pool.close()
 
     async def ping(self) -> bool:
@@ -172,6 +202,14 @@ class PostgresStorage:
     ) -> list[tuple[Community, Channel, Schedule]]:
         return await self._run(communities.schedules_in, platform, community_platform_id, channel_platform_id)
 
+    async def watch_schedules(self, changed: Changed) -> bool:
+        """`changed(channel_id)` whenever any process saves or switches off a schedule (LISTEN/NOTIFY),
+        and `changed(None)` after each (re)connection of the listening connection: read them all."""
+        if self._listener is None:
+            self._listener = ScheduleListener(self.url, changed, self.path)
+            self._listener.start()
+        return True
+
     # -- Slack installations (OAuth)
 
     async def save_slack_installation(
@@ -218,8 +256,8 @@ class PostgresStorage:
     async def mark_post_failed(self, post_id: int, error: str) -> None:
         await self._run(posts.mark_post_failed, post_id, error)
 
-    async def postpone_post(self, post_id: int, retry_at: float, error: str, lease: float) -> None:
-        await self._run(posts.postpone_post, post_id, retry_at, error, lease)
+    async def postpone_post(self, post_id: int, retry_at: float, error: str, lease: float, tried: bool = True) -> None:
+        await self._run(posts.postpone_post, post_id, retry_at, error, lease, tried)
 
     async def renew_claims(self, token: str, now: float) -> int:
         return await self._run(posts.renew_claims, token, now)

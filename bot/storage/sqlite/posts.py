@@ -55,12 +55,15 @@ def mark_post_failed(conn: sqlite3.Connection, post_id: int, error: str) -> None
     conn.execute("UPDATE posts SET status = 'failed', error = ? WHERE id = ?", (error[:500], post_id))
 
 
-def postpone_post(conn: sqlite3.Connection, post_id: int, retry_at: float, error: str, lease: float) -> None:
-    # The lease is let go so that it runs out at retry_at; whoever then takes it over asks first.
+def postpone_post(
+    conn: sqlite3.Connection, post_id: int, retry_at: float, error: str, lease: float, tried: bool = True
+) -> None:
+    # The lease is let go so that it runs out at retry_at; whoever then takes it over asks first. A post
+    # handed on untried (not this process's platform or shard) keeps its count of tries.
     conn.execute(
-        "UPDATE posts SET claim_token = NULL, claimed_at = ?, attempts = attempts + 1, error = ?"
+        "UPDATE posts SET claim_token = NULL, claimed_at = ?, attempts = attempts + ?, error = ?"
         " WHERE id = ? AND status = 'claimed'",
-        (retry_at - lease, error[:500], post_id),
+        (retry_at - lease, int(tried), error[:500], post_id),
     )
 
 

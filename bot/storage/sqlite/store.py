@@ -13,7 +13,7 @@ import contextlib
 import logging
 import sqlite3
 import time as clock
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -231,6 +231,11 @@ class SqliteStorage:
         uninstall, revoked tokens or a lost channel switch off. Creates nothing."""
         return await self._run(communities.schedules_in, platform, community_platform_id, channel_platform_id)
 
+    async def watch_schedules(self, changed: Callable[[int | None], Awaitable[None]]) -> bool:
+        """SQLite cannot tell another process's change: False, and the scheduler's sweep re-reads the
+        schedules (every 30 s) instead."""
+        return False
+
     # -- Slack installations (OAuth)
 
     async def save_slack_installation(
@@ -282,10 +287,11 @@ class SqliteStorage:
     async def mark_post_failed(self, post_id: int, error: str) -> None:
         await self._run(posts.mark_post_failed, post_id, error)
 
-    async def postpone_post(self, post_id: int, retry_at: float, error: str, lease: float) -> None:
+    async def postpone_post(self, post_id: int, retry_at: float, error: str, lease: float, tried: bool = True) -> None:
         """A send that failed, or may not have: the claim (a `lease` of seconds) runs out at retry_at,
-        when whoever takes it over asks the platform whether the message got there before sending again."""
-        await self._run(posts.postpone_post, post_id, retry_at, error, lease)
+        when whoever takes it over asks the platform whether the message got there before sending again.
+        `tried=False`: handed on to another process without trying (the count of tries stays)."""
+        await self._run(posts.postpone_post, post_id, retry_at, error, lease, tried)
 
     async def renew_claims(self, token: str, now: float) -> int:
         return await self._run(posts.renew_claims, token, now)
