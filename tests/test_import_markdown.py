@@ -262,3 +262,39 @@ B. 名前が違う
     (q,) = questions(write(tmp_path, text))
     assert "# not a heading" in q["prompt"]
     assert [c["text"] for c in q["choices"]] == ["型が違う", "名前が違う"]
+
+
+def test_answer_under_its_own_heading_or_in_the_summary(tmp_path):
+    text = """
+## Amazon SQS
+
+### 問題 1
+全角の選択肢はどれですか。
+
+Ａ．ひとつめ
+Ｂ．ふたつめ
+
+#### 正解
+
+Ｂ
+
+#### 解説
+
+全角でも読めます。
+
+### 問題 2
+要約に答えがある問題はどれですか。
+
+- A. ひとつめ
+- B. ふたつめ
+
+<details><summary>解答: A</summary>
+
+解説: summary に書かれた答えです。
+
+</details>
+"""
+    first, second = questions(write(tmp_path, text))
+    assert [c["text"] for c in first["choices"]] == ["ひとつめ", "ふたつめ"]
+    assert first["answer"] == ["b"] and first["explanation"] == "全角でも読めます。"
+    assert second["answer"] == ["a"] and second["explanation"] == "summary に書かれた答えです。"
