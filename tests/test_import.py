@@ -3,6 +3,7 @@ stable ids across re-imports, nothing half written, and bad input refused with i
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import shutil
@@ -438,3 +439,18 @@ def test_invisible_characters_are_removed_from_imported_text(content, tmp_path):
     (q,) = pack_questions(content, "team").values()
     assert q["prompt"] == "SQS の質問ですか。" and q["choices"][0]["text"] == "はい"
     assert q["explanation"] == "制御文字は消えます。"
+
+
+def test_two_imports_into_one_pack_do_not_run_at_once(content, tmp_path):
+    (path,) = copy_fixtures(tmp_path, "saa-questions-en.md")
+    (content / ".import").mkdir()
+    with (content / ".import" / "team.lock").open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # as a running import holds it
+        done = studybot(content, "content", "import", str(path), "--pack", "team", *LICENCE)
+    assert done.returncode == 2 and "another import into pack 'team' is running" in done.stderr
+    assert not (content / "packs" / "team").exists()
+    done = studybot(content, "content", "import", str(path), "--pack", "team", "--title", "Our SAA set", *LICENCE)
+    assert done.returncode == 0, done.stderr
+    meta = yaml.safe_load((content / "packs" / "team" / "pack.yaml").read_text(encoding="utf-8"))
+    assert meta["language"] == "en" and meta["title"] == "Our SAA set"
+    assert meta["sources"] == [{"id": "saa-questions-en.md", "title": "Our SAA set"}]

@@ -184,7 +184,6 @@ def _merged_meta(name: str, old: dict[str, Any], given: dict[str, str], *, exist
             f"a new pack needs {flags}: say under which licence the material may be used and where it comes from"
         )
     meta["title"] = meta.get("title") or name
-    meta["language"] = meta.get("language") or "ja"
     meta["imported"] = True
     sources = old.get("sources") if isinstance(old.get("sources"), list) else []
     meta["sources"] = [s for s in sources if isinstance(s, dict)]
@@ -335,6 +334,10 @@ def _exam_in(name: str) -> str | None:
 def _write(staging: Staging, parsed: list[_Parsed], meta: dict[str, Any]) -> None:
     """Each imported file becomes its own YAML in the pack (replacing what it gave before); a file
     refused whole, or with nothing importable, leaves its earlier YAML alone."""
+    langs = [q["lang"] for item in parsed for q in item.questions]
+    meta["language"] = meta.get("language") or max(("ja", "en"), key=langs.count)  # ties: ja
+    for source in meta["sources"]:
+        source["title"] = meta["title"]  # the pack's title is what a reveal names as the source
     cited = {s.get("id") for s in meta["sources"]}
     for item in parsed:
         slug = file_slug(item.path.name)
