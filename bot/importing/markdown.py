@@ -33,7 +33,7 @@ from bot.importing.text import read_text
 
 LETTERS = "ABCDEF"
 QUESTION_HEAD = re.compile(
-    r"^(?:第\s*)?(?:問題|問|設問|Question|Q)\s*[0-9０-９]+\s*(?:問)?\s*(?:[:：.．、)）\-–—]\s*(?P<title>.*))?$",
+    r"^(?:第\s*)?(?:問題|問|設問|質問|Question|Q|No\.?)\s*[#＃]?\s*[0-9０-９]+\s*(?:問)?\s*(?:(?:[:：.．、)）\-–—]|\s)\s*(?P<title>.*))?$",
     re.IGNORECASE | re.DOTALL,
 )
 LABEL = r"(?:\*\*|__)?"
@@ -146,7 +146,7 @@ def _questions(blocks: list[Block]) -> list[_Question]:
             level = block.level if block.kind == "heading" else 99
             if block.kind == "para":
                 rest = block.lines[1:]
-                if head and not QUESTION_HEAD.match(head or ""):
+                if rest and head:  # "**問題1：…**" with the question's text under it in one paragraph
                     current.prompt.append(head)
                     current.title = ""
                 for n, line in rest:
@@ -236,7 +236,7 @@ def _item(q: _Question, block: Block) -> None:
         if m := CHOICE.match(text) or CHOICE.match(_plain(text)):
             _add_choice(q, m.group("letter").upper(), m.group("text"), block.line, marked, lettered=True)
             return
-        if (q.prompt or q.choices) and (q.from_bullets or not q.choices):
+        if (q.prompt or q.title or q.choices) and (q.from_bullets or not q.choices):
             # plain bullets after the prompt are the choices, lettered in order (unless lettered ones follow)
             q.from_bullets = True
             _add_choice(q, LETTERS[len(q.choices)] if len(q.choices) < 6 else "?", text, block.line, marked)
@@ -302,7 +302,7 @@ def _line(q: _Question, line: str, n: int, depth: int) -> None:
             q.answer, trailing = [], ""
             q.answer_text = value
         q.state = "answer"
-        if trailing and not any(_same(trailing, c[1]) for c in q.choices):
+        if trailing and re.search(r"\w", trailing) and not any(_same(trailing, c[1]) for c in q.choices):
             q.explanation.append(trailing)
         return
     if m := EXPLANATION.match(_plain(line)):
