@@ -368,3 +368,30 @@ FIFO キューの 1 秒あたりの上限を上げる機能はどれですか。
     assert first["answer"] == ["a"] and first["explanation"] == "標準キューは少なくとも 1 回の配信です。"
     assert first["prompt"].startswith("SQS の標準キューで") and first["source"] == {"section": "トピック2"}
     assert second["choices"][0]["text"] == "高スループットモード"
+
+
+def test_questions_run_together_without_openers_or_rules(tmp_path):
+    text = """
+## Amazon SQS
+
+SQS の標準キューの配信はどれですか。
+
+A. 少なくとも 1 回
+B. ちょうど 1 回
+
+解答: A
+
+解説: 重複があり得ます。
+
+FIFO キューの配信はどれですか。
+
+A. ちょうど 1 回の処理
+B. 順序なし
+
+解答: A
+
+解説: 重複排除と順序があります。
+"""
+    first, second = questions(write(tmp_path, text))
+    assert first["prompt"] == "SQS の標準キューの配信はどれですか。" and first["explanation"] == "重複があり得ます。"
+    assert second["prompt"] == "FIFO キューの配信はどれですか。" and second["answer"] == ["a"]

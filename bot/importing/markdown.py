@@ -129,7 +129,7 @@ def _questions(blocks: list[Block]) -> list[_Question]:
         exam = next((_exam(m.group(1)) for t in reversed(names) if (m := EXAM_CODE.search(t))), None)
         return (names[-1] if names else ""), exam
 
-    for block in blocks:
+    for index, block in enumerate(blocks):
         if block.kind == "details_open":
             details += 1
             if current is not None and block.summary and ANSWER.match(block.summary):
@@ -164,6 +164,8 @@ def _questions(blocks: list[Block]) -> list[_Question]:
             headings = [(lvl, t) for lvl, t in headings if lvl < block.level] + [(block.level, block.text)]
             continue
         target = current
+        if target is None and loose is not None and _next_question_starts(loose, block, blocks[index + 1 : index + 2]):
+            close()  # a run of questions without openers or rules: a new one after the last answer
         if target is None:
             if loose is None:
                 t, exam = topic()
@@ -172,6 +174,22 @@ def _questions(blocks: list[Block]) -> list[_Question]:
         _block(target, block)
     close()
     return found
+
+
+ASKS = re.compile(r"([？?]|ですか。?|ますか。?|ください。?|どれか。?|選べ。?)\s*$")
+
+
+def _next_question_starts(q: _Question, block: Block, following: list[Block]) -> bool:
+    """After a question's answer, a paragraph that asks something and is followed by an "A" choice is
+    the next question (files that run questions together with no heading or --- between them)."""
+    if q.state not in ("answer", "explanation") or block.kind != "para" or not following or not block.lines:
+        return False
+    if not ASKS.search(block.lines[-1][1]):
+        return False
+    nxt = following[0]
+    first = (nxt.text.split("\n")[0] if nxt.kind == "item" else nxt.lines[0][1] if nxt.lines else "").strip()
+    m = CHOICE.match(TASK.sub("", _plain(first)))
+    return bool(m and m.group("letter").upper() == "A")
 
 
 def _is_part_label(text: str) -> bool:
