@@ -37,6 +37,7 @@ from bot.models import (
     User,
 )
 from bot.periods import period_key, period_keys
+from bot.reminders import Reminders
 from bot.snapshots import dump_question, load_question, shuffled
 from bot.stats import UserStats, compute_stats
 from bot.storage import Storage, open_storage
@@ -130,6 +131,7 @@ class StudyBot:
         self._questions: dict[int, Question] = {}  # post id -> the question as posted
         self._channel_ids: dict[int, str] = {}  # channel id -> its platform id
         self.posts = DailyPosts(self)
+        self.reminders = Reminders(self)
 
     @property
     def reveal_retry_delays(self) -> tuple[float, ...]:

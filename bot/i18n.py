@@ -233,8 +233,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "One of the options has a value that is not valid.",
     },
     "help": {
-        "ja": "使えるコマンド:\n{p}quiz [試験|サービス] 練習問題\n{p}lookup <用語> 用語を調べる\n{p}leaderboard [week|month|all] [channel] ランキング\n{p}stats 自分の成績\n{a}daily set HH:MM [タイムゾーン] [曜日] [試験/サービス] [reveal=8h] | {a}daily off | {a}daily now（管理者）\n{a}lang ja|en 表示言語（管理者）",
-        "en": "Commands:\n{p}quiz [exam|service] a practice question\n{p}lookup <term> look up a term\n{p}leaderboard [week|month|all] [channel] rankings\n{p}stats your stats\n{a}daily set HH:MM [timezone] [days] [exam/service] [reveal=8h] | {a}daily off | {a}daily now (admins)\n{a}lang ja|en bot language (admins)",
+        "ja": "使えるコマンド:\n{p}quiz [試験|サービス] 練習問題\n{p}lookup <用語> 用語を調べる\n{p}leaderboard [week|month|all] [channel] ランキング\n{p}stats 自分の成績\n{p}remind HH:MM [タイムゾーン] | {p}remind off 復習リマインダー（DM）\n{a}daily set HH:MM [タイムゾーン] [曜日] [試験/サービス] [reveal=8h] | {a}daily off | {a}daily now（管理者）\n{a}lang ja|en 表示言語（管理者）",
+        "en": "Commands:\n{p}quiz [exam|service] a practice question\n{p}lookup <term> look up a term\n{p}leaderboard [week|month|all] [channel] rankings\n{p}stats your stats\n{p}remind HH:MM [timezone] | {p}remind off a daily review reminder (DM)\n{a}daily set HH:MM [timezone] [days] [exam/service] [reveal=8h] | {a}daily off | {a}daily now (admins)\n{a}lang ja|en bot language (admins)",
     },
     "unknown_command": {
         "ja": "「{command}」というコマンドはありません。{p}help で一覧を表示します。",
@@ -250,6 +250,37 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
     "lang.set": {"ja": "表示言語を日本語にしました。", "en": "The bot now speaks English here."},
     "lang.usage": {"ja": "使い方: {a}lang ja|en", "en": "Usage: {a}lang ja|en"},
+    # reminders (bot/reminders.py): the learner's own daily review reminder by direct message
+    "reminder.set": {
+        "ja": "毎日 {time}（{timezone}）に、復習する問題があればDMでお知らせします。次回: {next}。止めるには {p}remind off",
+        "en": "Every day at {time} ({timezone}) you get a direct message when reviews are due. Next: {next}. Stop it with {p}remind off",
+    },
+    "reminder.status": {
+        "ja": "リマインダー: 毎日 {time}（{timezone}）。次回: {next}。止めるには {p}remind off",
+        "en": "Reminder: every day at {time} ({timezone}). Next: {next}. Stop it with {p}remind off",
+    },
+    "reminder.off": {"ja": "復習リマインダーを止めました。", "en": "Your review reminder is off."},
+    "reminder.not_set": {
+        "ja": "リマインダーは設定されていません。{p}remind HH:MM [タイムゾーン] で設定できます（例: {p}remind 07:30）。",
+        "en": "No reminder is set. Set one with {p}remind HH:MM [timezone] (e.g. {p}remind 07:30).",
+    },
+    "reminder.usage": {
+        "ja": "使い方: {p}remind HH:MM [タイムゾーン] | {p}remind off",
+        "en": "Usage: {p}remind HH:MM [timezone] | {p}remind off",
+    },
+    "reminder.dm": {
+        "ja": "📚 {community} で復習する問題が {count} 問あります。忘れかけた頃の今が復習のチャンスです。",
+        "en": "📚 You have {count} review(s) due in {community}. Now is the right moment to review them.",
+    },
+    "reminder.button": {"ja": "復習を始める", "en": "Start reviewing"},
+    "reminder.footer": {
+        "ja": "毎日 {time} のリマインダー。止めるには {p}remind off",
+        "en": "Your daily {time} reminder. Stop it with {p}remind off",
+    },
+    "reminder.review_elsewhere": {
+        "ja": "{p}review で復習を始めてください。",
+        "en": "Start your review with {p}review.",
+    },
 }
 
 

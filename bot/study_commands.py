@@ -16,6 +16,7 @@ from bot.core import Actor, DailyResult, Leaderboard, QuestionView, StudyBot
 from bot.i18n import t
 from bot.lookup import LookupResult
 from bot.models import Schedule
+from bot.reminders import ReminderStatus, RemindRequest, parse_remind
 from bot.stats import UserStats
 from bot.storage.errors import STORAGE_FAILURES
 
@@ -61,7 +62,7 @@ class DailyReply:
 Reply = Message | QuestionReply | LookupReply | BoardReply | StatsReply | ScheduleReply | DailyReply
 log = logging.getLogger("studybot.commands")
 ADMIN_COMMANDS = ("daily", "lang", "reload")
-KNOWN_COMMANDS = {"help", "quiz", "lookup", "leaderboard", "stats", "daily", "lang", "reload"}
+KNOWN_COMMANDS = {"help", "quiz", "lookup", "leaderboard", "stats", "daily", "lang", "reload", "remind"}
 
 
 class StudyCommands:
@@ -95,6 +96,29 @@ class StudyCommands:
 
     async def daily_now(self) -> Reply:
         return DailyReply(await self.bot.daily_now(self.actor), self.locale)
+
+    async def remind(self, request: RemindRequest) -> Reply:
+        """The learner's own daily review reminder: set, off, or what is set."""
+        reminders = self.bot.reminders
+        if request.off:
+            stopped = await reminders.off(self.actor)
+            return Message(t(self.locale, "reminder.off" if stopped else "reminder.not_set", **self.prefixes))
+        if request.at is not None:
+            return Message(
+                self._reminder_text("reminder.set", await reminders.set(self.actor, request.at, request.timezone))
+            )
+        status = await reminders.status(self.actor)
+        if status.next_at is None:
+            return Message(t(self.locale, "reminder.not_set", **self.prefixes))
+        return Message(self._reminder_text("reminder.status", status))
+
+    def _reminder_text(self, key: str, status: ReminderStatus) -> str:
+        from bot.render import local_time  # render imports this module
+
+        assert status.reminder is not None and status.next_at is not None
+        when = local_time(status.next_at.timestamp(), status.timezone, since=self.bot.now().timestamp())
+        at = status.reminder.at.strftime("%H:%M")
+        return t(self.locale, key, time=at, timezone=status.timezone, next=when, **self.prefixes)
 
     async def lang(self, locale: str) -> Reply:
         if locale not in ("ja", "en"):
@@ -173,6 +197,8 @@ async def _dispatch(c: StudyCommands, command: str, args: list[str]) -> Reply:
         raise UserError("daily.usage")
     if command == "reload":
         return await c.reload()
+    if command in ("remind", "reminder", "リマインダー"):
+        return await c.remind(parse_remind(args))
     if command in ("lang", "locale"):
         return await c.lang(args[0] if args else "")
     return Message(t(c.locale, "unknown_command", command=f"{c.prefixes['p']}{command}", **c.prefixes))

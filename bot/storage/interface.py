@@ -7,6 +7,8 @@ What each method promises that a backend must keep:
   processes asking at once, exactly one gets the row.
 - record_answer stores at most one answer per (post, user), refuses answers to a closed post or one
   past its reveal time, and keeps the user's streak with the answer, in one transaction.
+- advance_reminders moves a reminder only if its next_at is still the one read: of several processes
+  sweeping at once, exactly one claims each reminder.
 - writes that cannot be stored raise (errors.STORAGE_FAILURES); nothing is acknowledged unstored.
 """
 
@@ -21,9 +23,12 @@ from bot.models import (
     AnswerRequest,
     Channel,
     Community,
+    DueReminder,
     HistoryItem,
     Post,
     PostResults,
+    Reminder,
+    ReminderMove,
     Schedule,
     ScoreRow,
     Streak,
@@ -114,3 +119,10 @@ class Storage(Protocol):
     async def rank_of(
         self, community_id: int, channel_id: int | None, period: str, user_id: int
     ) -> ScoreRow | None: ...
+
+    # -- learners' daily reminders (bot/reminders.py)
+    async def save_reminder(self, reminder: Reminder) -> None: ...
+    async def reminder(self, user_id: int, community_id: int) -> Reminder | None: ...
+    async def disable_reminder(self, user_id: int, community_id: int, reason: str) -> bool: ...
+    async def due_reminders(self, now: float, limit: int = 5000) -> list[DueReminder]: ...
+    async def advance_reminders(self, moves: list[ReminderMove]) -> list[tuple[int, int]]: ...

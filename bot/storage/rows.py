@@ -6,7 +6,18 @@ from collections.abc import Mapping
 from datetime import time
 from typing import Any
 
-from bot.models import Channel, Community, Post, PostKind, PostStatus, Schedule, ScoreRow, User
+from bot.models import (
+    Channel,
+    Community,
+    DueReminder,
+    Post,
+    PostKind,
+    PostStatus,
+    Reminder,
+    Schedule,
+    ScoreRow,
+    User,
+)
 
 Row = Mapping[str, Any]
 
@@ -76,3 +87,31 @@ def score_row(rank: int, user_id: int, row: Row, streak: int) -> ScoreRow:
 
 def user_row(row: Row) -> User:
     return User(row["id"], row["platform"], row["platform_id"], row["name"])
+
+
+def reminder_row(row: Row) -> Reminder:
+    return Reminder(
+        user_id=row["user_id"],
+        community_id=row["community_id"],
+        at=time.fromisoformat(row["at"]),
+        timezone=row["timezone"],
+        next_at=int(row["next_at"]),
+        enabled=bool(row["enabled"]),
+        last_sent_at=row["last_sent_at"],
+    )
+
+
+def due_reminder_row(row: Row) -> DueReminder:
+    """A row of reminders joined with its community (c_ columns) and user (u_ columns)."""
+    community = Community(
+        row["community_id"], row["c_platform"], row["c_platform_id"], row["c_name"], row["c_locale"], row["c_timezone"]
+    )
+    user = User(row["user_id"], row["u_platform"], row["u_platform_id"], row["u_name"])
+    return DueReminder(reminder_row(row), community, user)
+
+
+# The columns due_reminder_row reads, for both backends' sweep query (r: reminders, c, u).
+DUE_REMINDER_COLUMNS = (
+    "r.*, c.platform AS c_platform, c.platform_id AS c_platform_id, c.name AS c_name, c.locale AS c_locale,"
+    " c.timezone AS c_timezone, u.platform AS u_platform, u.platform_id AS u_platform_id, u.name AS u_name"
+)

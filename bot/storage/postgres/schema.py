@@ -136,6 +136,20 @@ MIGRATIONS: list[str] = [
         state TEXT PRIMARY KEY,
         expires_at DOUBLE PRECISION NOT NULL
     );
+    """,  # 3: learners' daily reminders, as SQLite's migration 5.
+    """
+    CREATE TABLE reminders (
+        user_id BIGINT NOT NULL REFERENCES users(id),
+        community_id BIGINT NOT NULL REFERENCES communities(id),
+        at TEXT NOT NULL,
+        timezone TEXT,
+        enabled INTEGER NOT NULL DEFAULT 1,
+        next_at BIGINT NOT NULL,
+        last_sent_at DOUBLE PRECISION,
+        disabled_reason TEXT,
+        PRIMARY KEY (user_id, community_id)
+    );
+    CREATE INDEX reminders_due ON reminders (next_at) WHERE enabled = 1;
     """,
 ]
 

@@ -19,16 +19,19 @@ from bot.models import (
     AnswerRequest,
     Channel,
     Community,
+    DueReminder,
     HistoryItem,
     Post,
     PostResults,
+    Reminder,
+    ReminderMove,
     Schedule,
     ScoreRow,
     Streak,
     User,
 )
 from bot.storage.errors import BackupRefused, StorageError
-from bot.storage.postgres import answers, communities, posts, schema, slack_installs
+from bot.storage.postgres import answers, communities, posts, reminders, schema, slack_installs
 from bot.storage.scores import ALL_CHANNELS
 
 T = TypeVar("T")
@@ -278,6 +281,27 @@ class PostgresStorage:
 
     async def rank_of(self, community_id: int, channel_id: int | None, period: str, user_id: int) -> ScoreRow | None:
         return await self._run(answers.rank_of, community_id, channel_id or ALL_CHANNELS, period, user_id)
+
+    # -- learners' daily reminders
+
+    async def save_reminder(self, reminder: Reminder) -> None:
+        """Set (or turn back on) a learner's reminder; when its last one went out is kept."""
+        await self._run(reminders.save_reminder, reminder)
+
+    async def reminder(self, user_id: int, community_id: int) -> Reminder | None:
+        return await self._run(reminders.reminder, user_id, community_id)
+
+    async def disable_reminder(self, user_id: int, community_id: int, reason: str) -> bool:
+        return await self._run(reminders.disable_reminder, user_id, community_id, reason)
+
+    async def due_reminders(self, now: float, limit: int = 5000) -> list[DueReminder]:
+        """Enabled reminders whose next_at has come, oldest first, with their community and user."""
+        return await self._run(reminders.due_reminders, now, limit)
+
+    async def advance_reminders(self, moves: list[ReminderMove]) -> list[tuple[int, int]]:
+        """Apply each move whose reminder still fires at the time it was read (one transaction); the
+        (user_id, community_id) of those applied. A claimed one is this caller's to send."""
+        return await self._run(reminders.advance_reminders, moves)
 
 
 async def _ping(conn: asyncpg.Connection) -> bool:

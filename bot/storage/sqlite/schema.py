@@ -163,6 +163,23 @@ MIGRATIONS: list[str] = [
         state TEXT PRIMARY KEY,
         expires_at REAL NOT NULL
     ) WITHOUT ROWID;
+    """,  # 5: learners' opt-in daily reminders (bot/reminders.py), one per learner and community. next_at is
+    # when it fires next (whole seconds, UTC), found by the sweep through the partial index; a sweep
+    # claims a reminder by moving next_at on only if it still holds the value it read, so of several
+    # processes exactly one sends it. last_sent_at keeps "one a local day" across time-zone changes.
+    """
+    CREATE TABLE reminders (
+        user_id INTEGER NOT NULL REFERENCES users(id),
+        community_id INTEGER NOT NULL REFERENCES communities(id),
+        at TEXT NOT NULL,
+        timezone TEXT,
+        enabled INTEGER NOT NULL DEFAULT 1,
+        next_at INTEGER NOT NULL,
+        last_sent_at REAL,
+        disabled_reason TEXT,
+        PRIMARY KEY (user_id, community_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX reminders_due ON reminders (next_at) WHERE enabled = 1;
     """,
 ]
 
