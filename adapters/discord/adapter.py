@@ -19,8 +19,23 @@ import discord
 from discord import app_commands
 
 from adapters.discord.commands import AdminGroup, StudyGroup, StudyTranslator
-from adapters.discord.components import AnswerButton, AnswerSelect, is_ours, names_post, question_view
-from adapters.discord.embeds import leaderboard_embed, lookup_embed, question_embed, reveal_embed, stats_embed
+from adapters.discord.components import (
+    AnswerButton,
+    AnswerSelect,
+    ReviewButton,
+    is_ours,
+    names_post,
+    question_view,
+    reminder_view,
+)
+from adapters.discord.embeds import (
+    inert,
+    leaderboard_embed,
+    lookup_embed,
+    question_embed,
+    reveal_embed,
+    stats_embed,
+)
 from adapters.discord.pacing import RestPacer
 from bot.commands import UserError
 from bot.config import Settings
@@ -29,6 +44,7 @@ from bot.core import Actor, StudyBot
 from bot.daily_posts import ChannelUnavailable
 from bot.i18n import t
 from bot.models import Channel, Community, Post, PostResults, User
+from bot.reminders import RecipientUnavailable
 from bot.render import feedback_text, reply_text
 from bot.study_commands import BoardReply, LookupReply, Message, QuestionReply, Reply, StatsReply, StudyCommands
 from bot.study_commands import run_typed as run_study_command
@@ -54,6 +70,10 @@ DEFER_CLICK_AFTER = 2.0
 # What the bot needs in a channel to post there (docs/topics/permissions.md); the history is read to
 # find out whether a send whose answer was lost reached the channel.
 NEEDED_PERMISSIONS = ("view_channel", "send_messages", "embed_links", "read_message_history")
+# A direct message Discord refuses for good (docs/topics/opcodes-and-status-codes.md, "JSON Error Codes"):
+# 50007 "Cannot send messages to this user" (their DMs are closed to the bot, or it shares no server
+# with them any more) and 10013 "Unknown User".
+DM_REFUSED = {50007, 10013}
 # Messages read back looking for one; a question is found among the first posted after its claim.
 HISTORY_LIMIT = 100
 
@@ -89,7 +109,7 @@ class DiscordAdapter(discord.AutoShardedClient):
             self.on_first_ready()
 
     async def setup_hook(self) -> None:
-        self.add_dynamic_items(AnswerButton, AnswerSelect)
+        self.add_dynamic_items(AnswerButton, AnswerSelect, ReviewButton)
         await self.tree.set_translator(StudyTranslator())
         if not self.sync_commands:
             return
@@ -299,3 +319,29 @@ class DiscordAdapter(discord.AutoShardedClient):
                 await dm.send(text)
         except discord.HTTPException as exc:
             log.warning("could not tell admin %s that channel %s stopped: %s", admin.platform_id, channel.id, exc)
+
+    # -- reminders (bot/reminders.py)
+
+    async def send_reminder(self, community: Community, user: User, due: int) -> None:
+        """A direct message: how many reviews are due, and a button that starts them (it names the
+        community, which a click in a DM does not carry)."""
+        locale = community.locale
+        text = t(locale, "reminder.dm", count=due, community=inert(community.name or community.platform_id))
+        try:
+            async with self._in_flight:
+                dm = await self.create_dm(discord.Object(id=int(user.platform_id)))
+                await dm.send(text[:2000], view=reminder_view(community.id, locale))
+        except (discord.Forbidden, discord.NotFound) as exc:
+            if exc.code in DM_REFUSED:
+                raise RecipientUnavailable(f"Discord {exc.status} {exc.code}: {exc.text}") from exc
+            raise
+
+    async def review_from_reminder(self, interaction: discord.Interaction, community_id: int) -> None:
+        """The reminder's button, clicked in a DM: the review starts in the community it names, as the
+        person who clicked (a forged id reaches only a community that exists, and only their own cards)."""
+        community = await self.core.storage.community_by_id(community_id)
+        if community is None or community.platform != PLATFORM:
+            locale = self.settings.locale_for(interaction.locale.value if interaction.locale else None)
+            await self.reply_privately(interaction, t(locale, "button.stale"))
+            return
+        await self.reply_privately(interaction, t(community.locale, "reminder.review_elsewhere", p=PREFIX))

@@ -29,6 +29,8 @@ ANSWER_ACTION = re.compile(r"^sb:a:(?P<post>\d{1,18}):(?P<choice>[a-f])$")
 PICK_ACTION = re.compile(r"^sb:pick:(?P<post>\d{1,18})$")
 SUBMIT_ACTION = re.compile(r"^sb:submit:(?P<post>\d{1,18})$")
 LOOKUP_ACTION = re.compile(r"^sb:lookup:(?P<entry>[a-z0-9-]{1,60})$")
+# A reminder's "start reviewing" button: the community (its id in our database) whose reviews are due.
+REVIEW_ACTION = re.compile(r"^sb:rv:(?P<community>\d{1,18})$")
 
 
 def markup(text: str) -> Block:
@@ -156,3 +158,14 @@ def leaderboard_blocks(board: Leaderboard) -> list[Block]:
 def stats_blocks(stats: UserStats) -> list[Block]:
     title, *rest = stats_text(stats).split("\n")
     return [markup(bold(title)), *plain("\n".join(rest))]
+
+
+def reminder_blocks(community_id: int, text: str, footer: str, locale: str) -> list[Block]:
+    """A reminder's direct message: the count, a button that starts the review, how to stop it."""
+    button = {
+        "type": "button",
+        "text": {"type": "plain_text", "text": fit(t(locale, "reminder.button"), BUTTON_TEXT), "emoji": False},
+        "action_id": f"sb:rv:{community_id}",
+        "style": "primary",
+    }
+    return [section(text), {"type": "actions", "elements": [button]}, context(footer)]
