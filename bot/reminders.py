@@ -123,21 +123,24 @@ class Reminders:
 
     async def sweep(self) -> Counter[str]:
         """Claim every reminder whose time has come and start sending the claimed ones (settle() waits
-        for the sends). Counts what it did: sent is claimed for sending, skipped too late, moved on
-        without sending (its zone changed, or a day was missed)."""
+        for the sends). Counts what it did: sent (or late, after downtime) claimed for sending; skipped
+        moved on without sending (missed by more than the window, or its zone moved it later); taken
+        claimed first by another process."""
         counts: Counter[str] = Counter()
         now = self.bot.now()
         try:
             while True:
                 due = await self.bot.storage.due_reminders(now.timestamp(), SWEEP_BATCH)
-                moves, slots = self._plan(due, now, counts)
+                moves, kinds = self._plan(due, now)
                 claimed = set(await self.bot.storage.advance_reminders(moves))
                 for item in due:
                     key = (item.reminder.user_id, item.reminder.community_id)
-                    if key in claimed and key in slots:
-                        self._track(self._deliver(item, now))
-                    elif key not in claimed:
+                    if key not in claimed:
                         counts["taken"] += 1  # another process moved it first
+                        continue
+                    counts[kinds[key]] += 1
+                    if kinds[key] != "skipped":
+                        self._track(self._deliver(item, now))
                 if len(due) < SWEEP_BATCH:
                     break
         except STORAGE_FAILURES as exc:
@@ -146,13 +149,11 @@ class Reminders:
             log.exception("the reminder sweep failed; it runs again in a minute")
         return counts
 
-    def _plan(
-        self, due: list[DueReminder], now: datetime, counts: Counter[str]
-    ) -> tuple[list[ReminderMove], set[tuple[int, int]]]:
+    def _plan(self, due: list[DueReminder], now: datetime) -> tuple[list[ReminderMove], dict[tuple[int, int], str]]:
         """For each due reminder, the slot it stands for today (the first time, in the zone now in force,
         that is not older than the catch-up window, on a day after the last one sent) and its move."""
         moves: list[ReminderMove] = []
-        slots: set[tuple[int, int]] = set()
+        kinds: dict[tuple[int, int], str] = {}
         earliest = now - timedelta(seconds=self.catch_up_seconds)
         for item in due:
             r = item.reminder
@@ -163,12 +164,11 @@ class Reminders:
                 moves.append(
                     ReminderMove(r.user_id, r.community_id, r.next_at, int(after.timestamp()), slot.timestamp())
                 )
-                slots.add((r.user_id, r.community_id))
-                counts["sent" if now - slot < timedelta(minutes=2) else "late"] += 1
+                kinds[(r.user_id, r.community_id)] = "sent" if now - slot < timedelta(minutes=2) else "late"
             else:  # missed by more than the window, or its zone moved it later: not today, or later today
                 moves.append(ReminderMove(r.user_id, r.community_id, r.next_at, int(slot.timestamp()), None))
-                counts["skipped"] += 1
-        return moves, slots
+                kinds[(r.user_id, r.community_id)] = "skipped"
+        return moves, kinds
 
     async def _deliver(self, item: DueReminder, now: datetime) -> None:
         community, user = item.community, item.user

@@ -1,0 +1,186 @@
+"""Reminders through the core on both backends: set and off, the sweep on time, across a time-zone
+change, a DST gap and a restart, two processes on one database, a learner whose DMs are closed."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import pytest
+
+from bot.models import Community, User
+from bot.reminders import RecipientUnavailable
+from bot.scheduler import DailyScheduler
+from bot.study_commands import Message, run_command
+from tests.conftest import RecordingPlatform, actor, fetch_row, make_bot
+
+
+@dataclass
+class DmPlatform(RecordingPlatform):
+    """A platform that also takes direct messages, and can be told whose are closed."""
+
+    dms: list[tuple[Community, User, int]] = field(default_factory=list)
+    closed: set[str] = field(default_factory=set)
+
+    async def send_reminder(self, community: Community, user: User, due: int) -> None:
+        if user.platform_id in self.closed:
+            raise RecipientUnavailable("dms closed")
+        self.dms.append((community, user, due))
+
+    def to(self, user: str) -> list[int]:
+        return [due for _, u, due in self.dms if u.platform_id == user]
+
+
+@pytest.fixture
+async def platform() -> DmPlatform:
+    return DmPlatform()
+
+
+async def command(bot, user: str, *words: str) -> str:
+    reply = await run_command(bot, actor(user), list(words))
+    assert isinstance(reply, Message), reply
+    return reply.text
+
+
+async def sweep(bot) -> dict[str, int]:
+    counts = await bot.reminders.sweep()
+    await asyncio.wait_for(bot.reminders.settle(), 10)
+    return dict(counts)
+
+
+async def test_remind_set_status_and_off(bot, clock):
+    text = await command(bot, "u1", "remind", "07:30")
+    assert "07:30（Asia/Tokyo）" in text and "11/24 07:30" in text  # 08:00 on the 23rd: tomorrow's
+    assert "07:30" in await command(bot, "u1", "remind")
+    assert await command(bot, "u1", "remind", "off") == "復習リマインダーを止めました。"
+    assert "設定されていません" in await command(bot, "u1", "remind")
+    assert "設定されていません" in await command(bot, "u1", "remind", "off")
+
+
+async def test_bad_remind_input_gets_a_clear_reply_and_changes_nothing(bot):
+    assert "読めません" in await command(bot, "u1", "remind", "25:00")
+    assert "不明" in await command(bot, "u1", "remind", "07:30", "Mars/Olympus")
+    assert "使い方" in await command(bot, "u1", "remind", "07:30", "UTC", "extra")
+    assert "設定されていません" in await command(bot, "u1", "remind")
+
+
+async def test_a_reminder_is_claimed_once_a_day_at_its_local_time(bot, clock):
+    await command(bot, "u1", "remind", "07:30")
+    clock.set("2026-11-24T07:29")
+    assert await sweep(bot) == {}
+    clock.set("2026-11-24T07:30")
+    assert (await sweep(bot)).get("sent") == 1
+    assert (await sweep(bot)) == {}  # the same minute again: nothing
+    clock.set("2026-11-24T21:00")
+    assert (await sweep(bot)) == {}
+    clock.set("2026-11-25T07:30")
+    assert (await sweep(bot)).get("sent") == 1
+
+
+async def test_setting_a_later_time_the_same_day_does_not_bring_a_second_one(bot, clock):
+    await command(bot, "u1", "remind", "08:01")
+    clock.set("2026-11-23T08:01")
+    assert (await sweep(bot)).get("sent") == 1
+    text = await command(bot, "u1", "remind", "09:00")
+    assert "11/24 09:00" in text  # not today's 09:00
+    clock.set("2026-11-23T09:00")
+    assert await sweep(bot) == {}
+
+
+async def test_the_learners_own_time_zone_and_a_change_of_it(bot, clock):
+    """Set in Tokyo, reminded in Tokyo, then moved to Los Angeles: the next one comes at 07:30 there."""
+    await command(bot, "u1", "remind", "07:30")
+    clock.set("2026-11-24T07:30")
+    assert (await sweep(bot)).get("sent") == 1
+    text = await command(bot, "u1", "remind", "07:30", "America/Los_Angeles")
+    assert "America/Los_Angeles" in text
+    clock.set("2026-11-24T23:59")  # 06:59 in LA on the 24th
+    assert await sweep(bot) == {}
+    clock.set("2026-11-24T07:30", "America/Los_Angeles")
+    assert (await sweep(bot)).get("sent") == 1
+    row = await fetch_row(bot.settings.database, "SELECT timezone, next_at FROM reminders")
+    assert row is not None and row[0] == "America/Los_Angeles"
+    assert datetime.fromtimestamp(row[1], UTC) == datetime(2026, 11, 25, 15, 30, tzinfo=UTC)
+
+
+async def test_a_time_lost_to_daylight_saving_fires_once_at_the_next_valid_moment(bot, clock):
+    clock.set("2027-03-13T12:00", "America/New_York")
+    await command(bot, "u1", "remind", "02:30", "America/New_York")
+    clock.set("2027-03-14T01:59", "America/New_York")
+    assert await sweep(bot) == {}
+    clock.set("2027-03-14T03:00", "America/New_York")  # the gap swallowed 02:00-03:00
+    assert (await sweep(bot)).get("sent") == 1
+    clock.set("2027-03-14T03:30", "America/New_York")
+    assert await sweep(bot) == {}
+
+
+async def test_two_processes_on_one_database_claim_each_reminder_once(settings, clock, content):
+    bots = [await make_bot(settings, clock, content, DmPlatform()) for _ in range(2)]
+    try:
+        for n in range(40):
+            await command(bots[n % 2], f"u{n}", "remind", "07:30")
+        clock.set("2026-11-24T07:30")
+        results = await asyncio.gather(*(b.reminders.sweep() for b in bots for _ in range(3)))
+        for b in bots:
+            await asyncio.wait_for(b.reminders.settle(), 10)
+        assert sum(r.get("sent", 0) for r in results) == 40
+        row = await fetch_row(settings.database, "SELECT COUNT(*) FROM reminders WHERE last_sent_at IS NOT NULL")
+        assert row == (40,)
+    finally:
+        for b in bots:
+            await b.close()
+
+
+async def test_a_restart_catches_up_within_the_window_and_skips_an_older_one(settings, clock, content):
+    first = await make_bot(settings, clock, content, DmPlatform())
+    await command(first, "late", "remind", "07:30")
+    await command(first, "missed", "remind", "03:00")
+    await first.close()  # down from 08:00 on the 23rd
+
+    clock.set("2026-11-24T08:30")  # back an hour after 07:30, five and a half after 03:00
+    second = await make_bot(settings, clock, content, DmPlatform())
+    scheduler = DailyScheduler(second)
+    try:
+        await scheduler.start()
+        await asyncio.wait_for(second.reminders.settle(), 10)
+        late = await fetch_row(
+            settings.database,
+            "SELECT last_sent_at FROM reminders r JOIN users u ON u.id = r.user_id WHERE u.platform_id = 'late'",
+        )
+        missed = await fetch_row(
+            settings.database,
+            "SELECT last_sent_at, next_at FROM reminders r JOIN users u ON u.id = r.user_id WHERE u.platform_id = 'missed'",
+        )
+        assert late is not None and late[0] == datetime(2026, 11, 23, 22, 30, tzinfo=UTC).timestamp()
+        assert missed is not None and missed[0] is None  # skipped: tomorrow's 03:00 is next
+        assert datetime.fromtimestamp(missed[1], UTC) == datetime(2026, 11, 24, 18, 0, tzinfo=UTC)
+        # Restarting again the same day sends nothing more.
+        await scheduler.stop()
+        scheduler = DailyScheduler(second)
+        await scheduler.start()
+        assert await sweep(second) == {}
+    finally:
+        await scheduler.stop()
+        await second.close()
+
+
+async def test_a_reminder_turned_off_is_not_swept(bot, clock):
+    await command(bot, "u1", "remind", "07:30")
+    await command(bot, "u1", "remind", "off")
+    clock.set("2026-11-24T07:30")
+    assert await sweep(bot) == {}
+    await command(bot, "u1", "remind", "07:45")  # back on
+    clock.set("2026-11-24T07:45")
+    assert (await sweep(bot)).get("sent") == 1
+
+
+async def test_the_sweep_survives_a_database_error(bot, clock, caplog):
+    await command(bot, "u1", "remind", "07:30")
+    await bot.storage.close()
+    clock.set("2026-11-24T07:30")
+    with caplog.at_level(logging.ERROR, "studybot.reminders"):
+        counts = await bot.reminders.sweep()
+    assert counts == {} or "sent" not in counts
+    assert any("reminder sweep" in r.getMessage() for r in caplog.records)
