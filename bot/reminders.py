@@ -28,6 +28,7 @@ from bot.commands import UserError, parse_time, parse_timezone
 from bot.logs import log_context
 from bot.models import Community, DueReminder, Reminder, ReminderMove, User
 from bot.reminder_times import next_fire
+from bot.reviews import count_due
 from bot.storage.errors import STORAGE_FAILURES
 
 if TYPE_CHECKING:
@@ -179,7 +180,11 @@ class Reminders:
                 log.info("no %s adapter here for the reminder of user %s; skipped today", community.platform, user.id)
                 return
             try:
-                due = await count_due(self.bot.storage, user.id, community.id, now)
+                zone = item.reminder.timezone or community.timezone
+                # Due today in the learner's day; questions removed from the bank are not counted.
+                due = await count_due(
+                    self.bot.storage, user.id, community.id, now, bank=self.bot.content.questions, timezone=zone
+                )
             except Exception:
                 log.exception("user %s: could not count the reviews due; no reminder today", user.id)
                 return
@@ -213,10 +218,3 @@ class Reminders:
                     task.cancel()
                 await asyncio.wait(late)
                 return
-
-
-async def count_due(storage: object, user_id: int, community_id: int, now: datetime) -> int:
-    """How many reviews are due for the learner: the memory model's count (bot/reviews.py)."""
-    from bot import reviews  # type: ignore[attr-defined]
-
-    return await reviews.count_due(storage, user_id, community_id, now)

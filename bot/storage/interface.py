@@ -9,6 +9,8 @@ What each method promises that a backend must keep:
   past its reveal time, and keeps the user's streak with the answer, in one transaction.
 - advance_reminders moves a reminder only if its next_at is still the one read: of several processes
   sweeping at once, exactly one claims each reminder.
+- record_answer also records each stored answer as a review (the learner's FSRS card of the question
+  and a review log, bot/memory.py) in the same transaction, unless record_reviews is False.
 - writes that cannot be stored raise (errors.STORAGE_FAILURES); nothing is acknowledged unstored.
 """
 
@@ -18,6 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
 
+from bot.memory import CardState
 from bot.models import (
     AnswerOutcome,
     AnswerRequest,
@@ -29,6 +32,7 @@ from bot.models import (
     PostResults,
     Reminder,
     ReminderMove,
+    ReviewLogRow,
     Schedule,
     ScoreRow,
     Streak,
@@ -37,6 +41,8 @@ from bot.models import (
 
 
 class Storage(Protocol):
+    record_reviews: bool  # False only for bench/answers.py's baseline: answers are then not reviews
+
     # -- the database itself
     async def backup(self, target: str | Path, progress: Callable[[int, int], None] | None = None) -> int: ...
     async def health_checks(self) -> dict[str, str | None]: ...
@@ -126,3 +132,8 @@ class Storage(Protocol):
     async def disable_reminder(self, user_id: int, community_id: int, reason: str) -> bool: ...
     async def due_reminders(self, now: float, limit: int = 5000) -> list[DueReminder]: ...
     async def advance_reminders(self, moves: list[ReminderMove]) -> list[tuple[int, int]]: ...
+    # -- reviews (spaced repetition): the cards and logs record_answer writes
+    async def set_desired_retention(self, community_id: int, retention: float) -> None: ...
+    async def review_cards(self, user_id: int, community_id: int, due_by: float | None = None) -> list[CardState]: ...
+    async def due_review_count(self, user_id: int, community_id: int, due_by: float) -> int: ...
+    async def review_logs(self, user_id: int, community_id: int) -> list[ReviewLogRow]: ...

@@ -14,6 +14,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 
+from bot.memory import CardState
 from bot.models import (
     AnswerOutcome,
     AnswerRequest,
@@ -25,13 +26,14 @@ from bot.models import (
     PostResults,
     Reminder,
     ReminderMove,
+    ReviewLogRow,
     Schedule,
     ScoreRow,
     Streak,
     User,
 )
 from bot.storage.errors import BackupRefused, StorageError
-from bot.storage.postgres import answers, communities, posts, reminders, schema, slack_installs
+from bot.storage.postgres import answers, communities, posts, reminders, reviews, schema, slack_installs
 from bot.storage.scores import ALL_CHANNELS
 
 T = TypeVar("T")
@@ -68,6 +70,7 @@ class PostgresStorage:
         self._pool = pool
         self.url = url
         self.path = without_password(url)  # what messages show, as SqliteStorage.path
+        self.record_reviews = True  # each stored answer is a review too (False: bench/answers.py's baseline)
 
     @classmethod
     async def open(cls, url: str, *, pool_size: int = POOL_SIZE) -> PostgresStorage:
@@ -266,7 +269,7 @@ class PostgresStorage:
     # -- answers, streaks and leaderboards
 
     async def record_answer(self, request: AnswerRequest) -> AnswerOutcome:
-        return await self._run(answers.record_answer, request)
+        return await self._run(answers.record_answer, request, self.record_reviews)
 
     async def user_history(self, user_id: int, community_id: int) -> list[HistoryItem]:
         return await self._run(answers.user_history, user_id, community_id)
@@ -302,6 +305,22 @@ class PostgresStorage:
         """Apply each move whose reminder still fires at the time it was read (one transaction); the
         (user_id, community_id) of those applied. A claimed one is this caller's to send."""
         return await self._run(reminders.advance_reminders, moves)
+
+    # -- reviews (spaced repetition)
+
+    async def set_desired_retention(self, community_id: int, retention: float) -> None:
+        await self._run(reviews.set_desired_retention, community_id, retention)
+
+    async def review_cards(self, user_id: int, community_id: int, due_by: float | None = None) -> list[CardState]:
+        """The learner's FSRS cards in the community; with due_by, those due by then, soonest first."""
+        return await self._run(reviews.review_cards, user_id, community_id, due_by)
+
+    async def due_review_count(self, user_id: int, community_id: int, due_by: float) -> int:
+        return await self._run(reviews.due_review_count, user_id, community_id, due_by)
+
+    async def review_logs(self, user_id: int, community_id: int) -> list[ReviewLogRow]:
+        """Every review of the learner in the community, oldest first: what fsrs.Optimizer fits from."""
+        return await self._run(reviews.review_logs, user_id, community_id)
 
 
 async def _ping(conn: asyncpg.Connection) -> bool:
