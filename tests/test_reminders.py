@@ -14,7 +14,7 @@ from bot.models import Community, User
 from bot.reminders import RecipientUnavailable
 from bot.scheduler import DailyScheduler
 from bot.study_commands import Message, run_command
-from tests.conftest import RecordingPlatform, actor, fetch_row, make_bot
+from tests.conftest import RecordingPlatform, actor, fetch_row, make_bot, right_and_wrong
 
 
 @dataclass
@@ -44,6 +44,13 @@ async def command(bot, user: str, *words: str) -> str:
     return reply.text
 
 
+async def study(bot, user: str) -> None:
+    """One practice question answered wrong: FSRS brings it back the next day (a due review)."""
+    view = await bot.practice(actor(user))
+    _, wrong = right_and_wrong(view.question)
+    await bot.answer(actor(user), view.post.id, wrong)
+
+
 async def sweep(bot) -> dict[str, int]:
     counts = await bot.reminders.sweep()
     await asyncio.wait_for(bot.reminders.settle(), 10)
@@ -66,17 +73,56 @@ async def test_bad_remind_input_gets_a_clear_reply_and_changes_nothing(bot):
     assert "設定されていません" in await command(bot, "u1", "remind")
 
 
-async def test_a_reminder_is_claimed_once_a_day_at_its_local_time(bot, clock):
+async def test_a_reminder_goes_once_a_day_at_its_local_time_saying_how_many_are_due(bot, clock, platform):
+    await study(bot, "u1")
+    await study(bot, "u1")
     await command(bot, "u1", "remind", "07:30")
     clock.set("2026-11-24T07:29")
     assert await sweep(bot) == {}
     clock.set("2026-11-24T07:30")
     assert (await sweep(bot)).get("sent") == 1
+    assert platform.to("u1") == [2]
+    community, user, _ = platform.dms[0]
+    assert community.platform_id == "g1" and user.platform_id == "u1"
     assert (await sweep(bot)) == {}  # the same minute again: nothing
     clock.set("2026-11-24T21:00")
     assert (await sweep(bot)) == {}
     clock.set("2026-11-25T07:30")
     assert (await sweep(bot)).get("sent") == 1
+    assert platform.to("u1") == [2, 2]  # still not reviewed: still due
+
+
+async def test_nothing_is_sent_when_no_review_is_due(bot, clock, platform):
+    await command(bot, "fresh", "remind", "07:30")  # has never answered anything
+    await study(bot, "today")  # answered this morning: due tomorrow, not at 07:30 today
+    clock.set("2026-11-23T07:59")
+    await command(bot, "today", "remind", "08:00")
+    clock.set("2026-11-23T08:00")
+    assert await sweep(bot) == {"sent": 1}  # claimed for today, and nothing was due
+    clock.set("2026-11-24T07:30")
+    assert await sweep(bot) == {"sent": 1}
+    assert platform.to("fresh") == [] and platform.to("today") == []
+    clock.set("2026-11-24T08:00")
+    await sweep(bot)
+    assert platform.to("today") == [1]
+
+
+async def test_a_learner_whose_dms_are_closed_gets_the_reminder_switched_off_with_one_log_line(
+    bot, clock, platform, caplog
+):
+    await study(bot, "closed")
+    await command(bot, "closed", "remind", "07:30")
+    platform.closed.add("closed")
+    clock.set("2026-11-24T07:30")
+    with caplog.at_level(logging.INFO, "studybot.reminders"):
+        await sweep(bot)
+    lines = [r for r in caplog.records if r.name == "studybot.reminders"]
+    assert len(lines) == 1 and "switched off" in lines[0].getMessage() and lines[0].levelno == logging.WARNING
+    assert "設定されていません" in await command(bot, "closed", "remind")
+    row = await fetch_row(bot.settings.database, "SELECT enabled, disabled_reason FROM reminders")
+    assert row is not None and row[0] == 0 and "direct messages refused" in str(row[1])
+    clock.set("2026-11-25T07:30")
+    assert await sweep(bot) == {}
 
 
 async def test_setting_a_later_time_the_same_day_does_not_bring_a_second_one(bot, clock):
@@ -89,8 +135,9 @@ async def test_setting_a_later_time_the_same_day_does_not_bring_a_second_one(bot
     assert await sweep(bot) == {}
 
 
-async def test_the_learners_own_time_zone_and_a_change_of_it(bot, clock):
+async def test_the_learners_own_time_zone_and_a_change_of_it(bot, clock, platform):
     """Set in Tokyo, reminded in Tokyo, then moved to Los Angeles: the next one comes at 07:30 there."""
+    await study(bot, "u1")
     await command(bot, "u1", "remind", "07:30")
     clock.set("2026-11-24T07:30")
     assert (await sweep(bot)).get("sent") == 1
@@ -100,6 +147,7 @@ async def test_the_learners_own_time_zone_and_a_change_of_it(bot, clock):
     assert await sweep(bot) == {}
     clock.set("2026-11-24T07:30", "America/Los_Angeles")
     assert (await sweep(bot)).get("sent") == 1
+    assert platform.to("u1") == [1, 1]
     row = await fetch_row(bot.settings.database, "SELECT timezone, next_at FROM reminders")
     assert row is not None and row[0] == "America/Los_Angeles"
     assert datetime.fromtimestamp(row[1], UTC) == datetime(2026, 11, 25, 15, 30, tzinfo=UTC)
@@ -116,10 +164,13 @@ async def test_a_time_lost_to_daylight_saving_fires_once_at_the_next_valid_momen
     assert await sweep(bot) == {}
 
 
-async def test_two_processes_on_one_database_claim_each_reminder_once(settings, clock, content):
-    bots = [await make_bot(settings, clock, content, DmPlatform()) for _ in range(2)]
+async def test_two_processes_on_one_database_send_each_reminder_once(settings, clock, content):
+    platforms = [DmPlatform(), DmPlatform()]
+    bots = [await make_bot(settings, clock, content, p) for p in platforms]
     try:
         for n in range(40):
+            if n < 10:
+                await study(bots[n % 2], f"u{n}")
             await command(bots[n % 2], f"u{n}", "remind", "07:30")
         clock.set("2026-11-24T07:30")
         results = await asyncio.gather(*(b.reminders.sweep() for b in bots for _ in range(3)))
@@ -128,6 +179,8 @@ async def test_two_processes_on_one_database_claim_each_reminder_once(settings, 
         assert sum(r.get("sent", 0) for r in results) == 40
         row = await fetch_row(settings.database, "SELECT COUNT(*) FROM reminders WHERE last_sent_at IS NOT NULL")
         assert row == (40,)
+        received = sorted(u.platform_id for p in platforms for _, u, _ in p.dms)
+        assert received == sorted(f"u{n}" for n in range(10))  # the ten with a review due, once each
     finally:
         for b in bots:
             await b.close()
@@ -135,12 +188,15 @@ async def test_two_processes_on_one_database_claim_each_reminder_once(settings, 
 
 async def test_a_restart_catches_up_within_the_window_and_skips_an_older_one(settings, clock, content):
     first = await make_bot(settings, clock, content, DmPlatform())
+    for user in ("late", "missed"):
+        await study(first, user)
     await command(first, "late", "remind", "07:30")
     await command(first, "missed", "remind", "03:00")
     await first.close()  # down from 08:00 on the 23rd
 
     clock.set("2026-11-24T08:30")  # back an hour after 07:30, five and a half after 03:00
-    second = await make_bot(settings, clock, content, DmPlatform())
+    platform = DmPlatform()
+    second = await make_bot(settings, clock, content, platform)
     scheduler = DailyScheduler(second)
     try:
         await scheduler.start()
@@ -156,11 +212,13 @@ async def test_a_restart_catches_up_within_the_window_and_skips_an_older_one(set
         assert late is not None and late[0] == datetime(2026, 11, 23, 22, 30, tzinfo=UTC).timestamp()
         assert missed is not None and missed[0] is None  # skipped: tomorrow's 03:00 is next
         assert datetime.fromtimestamp(missed[1], UTC) == datetime(2026, 11, 24, 18, 0, tzinfo=UTC)
+        assert [u.platform_id for _, u, _ in platform.dms] == ["late"]
         # Restarting again the same day sends nothing more.
         await scheduler.stop()
         scheduler = DailyScheduler(second)
         await scheduler.start()
         assert await sweep(second) == {}
+        assert len(platform.dms) == 1
     finally:
         await scheduler.stop()
         await second.close()
