@@ -122,6 +122,7 @@ BOTH_BACKENDS = {
     "test_interactions",
     "test_pacing",
     "test_shards",
+    "test_discord_reminders",
 }
 BACKENDS = ("sqlite", "postgresql")
 
