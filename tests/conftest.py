@@ -115,6 +115,7 @@ BOTH_BACKENDS = {
     "test_shuffle",
     "test_content_hostile",
     "test_reminders",
+    "test_slack_reminders",
     "test_reviews",
     # tests/discord_adapter/
     "test_adapter",
