@@ -13,6 +13,7 @@ Two rules hold whatever the clocks do:
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 # Minutes a daylight saving gap may last and still be walked through (Lord Howe's is 30, most are 60;
@@ -26,6 +27,7 @@ def exists(moment: datetime) -> bool:
     return back.replace(tzinfo=None) == moment.replace(tzinfo=None)
 
 
+@lru_cache(maxsize=4096)  # a sweep asks the same few (day, time, zone) for thousands of learners
 def fire_at(day: date, at: time, timezone: str) -> datetime | None:
     """The moment (UTC) of the reminder set for `at` on the local `day`: the time itself, its first
     occurrence if it happens twice, or the first minute after a gap that swallowed it. None only when

@@ -19,20 +19,21 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import Counter
-from collections.abc import Coroutine
+from collections.abc import Awaitable, Callable, Collection, Coroutine
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from bot.commands import UserError, parse_time, parse_timezone
 from bot.logs import log_context
 from bot.models import Community, DueReminder, Reminder, ReminderMove, User
 from bot.reminder_times import next_fire
-from bot.reviews import count_due
+from bot.reviews import end_of_day
 from bot.storage.errors import STORAGE_FAILURES
 
 if TYPE_CHECKING:
     from bot.core import Actor, StudyBot
+    from bot.storage import Storage
 
 log = logging.getLogger("studybot.reminders")
 CATCH_UP_SECONDS = 3 * 3600  # a reminder missed by less than this (a restart, downtime) is sent late
@@ -95,6 +96,7 @@ class Reminders:
         self.catch_up_seconds = CATCH_UP_SECONDS
         self._sending = asyncio.Semaphore(SENDING)
         self._tasks: set[asyncio.Task[object]] = set()
+        self._counters: dict[str, Any] = {}
 
     # -- the learner's commands
 
@@ -134,6 +136,7 @@ class Reminders:
                 due = await self.bot.storage.due_reminders(now.timestamp(), SWEEP_BATCH)
                 moves, kinds = self._plan(due, now)
                 claimed = set(await self.bot.storage.advance_reminders(moves))
+                groups: dict[tuple[int, str], list[DueReminder]] = {}
                 for item in due:
                     key = (item.reminder.user_id, item.reminder.community_id)
                     if key not in claimed:
@@ -141,7 +144,10 @@ class Reminders:
                         continue
                     counts[kinds[key]] += 1
                     if kinds[key] != "skipped":
-                        self._track(self._deliver(item, now))
+                        zone = item.reminder.timezone or item.community.timezone
+                        groups.setdefault((item.community.id, zone), []).append(item)
+                for (_, zone), items in groups.items():
+                    self._track(self._deliver(items, zone, now))
                 if len(due) < SWEEP_BATCH:
                     break
         except STORAGE_FAILURES as exc:
@@ -156,53 +162,67 @@ class Reminders:
         moves: list[ReminderMove] = []
         kinds: dict[tuple[int, int], str] = {}
         earliest = now - timedelta(seconds=self.catch_up_seconds)
+        # Thousands of learners share a time and zone (and a last slot): each combination is worked out once.
+        plans: dict[tuple[time, str, float | None], tuple[int, int | None, str]] = {}
         for item in due:
             r = item.reminder
             zone = r.timezone or item.community.timezone
-            slot = next_fire(r.at, zone, earliest, r.last_sent_at)
-            if slot <= now:
-                after = next_fire(r.at, zone, now, slot.timestamp())
-                moves.append(
-                    ReminderMove(r.user_id, r.community_id, r.next_at, int(after.timestamp()), slot.timestamp())
-                )
-                kinds[(r.user_id, r.community_id)] = "sent" if now - slot < timedelta(minutes=2) else "late"
-            else:  # missed by more than the window, or its zone moved it later: not today, or later today
-                moves.append(ReminderMove(r.user_id, r.community_id, r.next_at, int(slot.timestamp()), None))
-                kinds[(r.user_id, r.community_id)] = "skipped"
+            plan = plans.get((r.at, zone, r.last_sent_at))
+            if plan is None:
+                slot = next_fire(r.at, zone, earliest, r.last_sent_at)
+                if slot <= now:  # today's (or, after downtime, a recent one): claimed for sending
+                    after = next_fire(r.at, zone, now, slot.timestamp())
+                    kind = "sent" if now - slot < timedelta(minutes=2) else "late"
+                    plan = (int(after.timestamp()), int(slot.timestamp()), kind)
+                else:  # missed by more than the window, or its zone moved it later: moved on, not sent
+                    plan = (int(slot.timestamp()), None, "skipped")
+                plans[(r.at, zone, r.last_sent_at)] = plan
+            next_at, sent_at, kinds[(r.user_id, r.community_id)] = plan
+            moves.append(ReminderMove(r.user_id, r.community_id, r.next_at, next_at, sent_at))
         return moves, kinds
 
-    async def _deliver(self, item: DueReminder, now: datetime) -> None:
-        community, user = item.community, item.user
+    async def _deliver(self, items: list[DueReminder], zone: str, now: datetime) -> None:
+        """The claimed reminders of one community and zone: their due reviews counted in one query,
+        then a message to each learner with any (nothing to the others)."""
+        community = items[0].community
         with log_context(community=community.id):
             platform = self.bot.platforms.get(community.platform)
             send = getattr(platform, "send_reminder", None)
             if send is None:
-                log.info("no %s adapter here for the reminder of user %s; skipped today", community.platform, user.id)
+                log.info("no %s adapter here for %s reminders; skipped today", community.platform, len(items))
                 return
+            users = [item.user.id for item in items]
             try:
-                zone = item.reminder.timezone or community.timezone
-                # Due today in the learner's day; questions removed from the bank are not counted.
-                due = await count_due(
-                    self.bot.storage, user.id, community.id, now, bank=self.bot.content.questions, timezone=zone
-                )
+                due = await count_due_many(self.bot.storage, community.id, users, now, self.bot.content.questions, zone)
             except Exception:
-                log.exception("user %s: could not count the reviews due; no reminder today", user.id)
+                log.exception("could not count the reviews due of %s learners; no reminder today", len(users))
                 return
-            if due == 0:
-                return  # nothing to review: nothing is sent
-            async with self._sending:
-                try:
-                    await send(community, user, due)
-                except RecipientUnavailable as exc:
-                    await self.bot.storage.disable_reminder(user.id, community.id, f"direct messages refused: {exc}")
-                    log.warning("user %s cannot get direct messages (%s): their reminder is switched off", user.id, exc)
-                    return
-                except Exception as exc:
-                    log.warning(
-                        "user %s: the reminder was not sent (%s: %s); not retried", user.id, type(exc).__name__, exc
-                    )
-                    return
-            self.bot.metrics.reminders.labels(community.platform).inc()
+            sends = [
+                self._send(send, community, item.user, due[item.user.id]) for item in items if due.get(item.user.id)
+            ]
+            if sends:
+                await asyncio.gather(*sends)
+
+    async def _send(self, send: Callable[..., Awaitable[None]], community: Community, user: User, due: int) -> None:
+        async with self._sending:
+            try:
+                await send(community, user, due)
+            except RecipientUnavailable as exc:
+                await self.bot.storage.disable_reminder(user.id, community.id, f"direct messages refused: {exc}")
+                log.warning("user %s cannot get direct messages (%s): their reminder is switched off", user.id, exc)
+                return
+            except Exception as exc:
+                log.warning(
+                    "user %s: the reminder was not sent (%s: %s); not retried", user.id, type(exc).__name__, exc
+                )
+                return
+        self._sent_counter(community.platform).inc()
+
+    def _sent_counter(self, platform: str) -> Any:
+        counter = self._counters.get(platform)
+        if counter is None:  # labels() validates and locks: once per platform, not per message
+            counter = self._counters[platform] = self.bot.metrics.reminders.labels(platform)
+        return counter
 
     def _track(self, work: Coroutine[object, object, object]) -> None:
         task = asyncio.get_running_loop().create_task(work)
@@ -218,3 +238,20 @@ class Reminders:
                     task.cancel()
                 await asyncio.wait(late)
                 return
+
+
+async def count_due_many(
+    storage: Storage, community_id: int, user_ids: list[int], now: datetime, bank: Collection[str], timezone: str
+) -> dict[int, int]:
+    """bot.reviews.count_due for many learners of one community and zone at once (one query per
+    batch instead of two per learner): due today in `timezone`, questions no longer in the bank left
+    out. tests/test_reminders.py holds the two to the same answers."""
+    due_by = end_of_day(now, timezone).timestamp()
+    counts: dict[int, int] = dict.fromkeys(user_ids, 0)
+    for start in range(0, len(user_ids), SWEEP_BATCH):
+        for user_id, question_id in await storage.due_questions(
+            community_id, user_ids[start : start + SWEEP_BATCH], due_by
+        ):
+            if question_id in bank:
+                counts[user_id] += 1
+    return counts

@@ -66,3 +66,16 @@ async def advance_reminders(conn: asyncpg.Connection, moves: list[ReminderMove])
         [m.sent_at for m in moves],
     )
     return [(r["user_id"], r["community_id"]) for r in rows]
+
+
+async def due_questions(
+    conn: asyncpg.Connection, community_id: int, user_ids: list[int], due_by: float
+) -> list[tuple[int, str]]:
+    rows = await conn.fetch(
+        "SELECT user_id, question_id FROM review_cards WHERE user_id = ANY($1::bigint[])"
+        " AND community_id = $2 AND due <= $3",
+        user_ids,
+        community_id,
+        due_by,
+    )
+    return [(r["user_id"], r["question_id"]) for r in rows]

@@ -306,6 +306,11 @@ class PostgresStorage:
         (user_id, community_id) of those applied. A claimed one is this caller's to send."""
         return await self._run(reminders.advance_reminders, moves)
 
+    async def due_questions(self, community_id: int, user_ids: list[int], due_by: float) -> list[tuple[int, str]]:
+        """(user_id, question_id) of every review card of these learners due by `due_by`: what a
+        reminder sweep counts for a whole batch at once (bot/reminders.py)."""
+        return await self._run(reminders.due_questions, community_id, user_ids, due_by)
+
     # -- reviews (spaced repetition)
 
     async def set_desired_retention(self, community_id: int, retention: float) -> None:

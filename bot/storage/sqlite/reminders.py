@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 
 from bot.models import DueReminder, Reminder, ReminderMove
@@ -43,14 +44,28 @@ def due_reminders(conn: sqlite3.Connection, now: float, limit: int) -> list[DueR
 
 
 def advance_reminders(conn: sqlite3.Connection, moves: list[ReminderMove]) -> list[tuple[int, int]]:
-    """Each move only if the reminder still fires at what was read: the one writer that moves it wins."""
-    done = []
-    for move in moves:
-        cur = conn.execute(
-            "UPDATE reminders SET next_at = ?, last_sent_at = COALESCE(?, last_sent_at)"
-            " WHERE user_id = ? AND community_id = ? AND enabled = 1 AND next_at = ?",
-            (move.next_at, move.sent_at, move.user_id, move.community_id, move.seen),
-        )
-        if cur.rowcount:
-            done.append((move.user_id, move.community_id))
-    return done
+    """All moves in one statement (the list as JSON), each only if the reminder still fires at what was
+    read: the one writer that moves it wins."""
+    if not moves:
+        return []
+    rows = conn.execute(
+        "UPDATE reminders SET next_at = m.next_at, last_sent_at = COALESCE(m.sent_at, reminders.last_sent_at)"
+        " FROM (SELECT value ->> 0 AS user_id, value ->> 1 AS community_id, value ->> 2 AS seen,"
+        " value ->> 3 AS next_at, value ->> 4 AS sent_at FROM json_each(?)) AS m"
+        " WHERE reminders.user_id = m.user_id AND reminders.community_id = m.community_id"
+        " AND reminders.enabled = 1 AND reminders.next_at = m.seen RETURNING reminders.user_id, reminders.community_id",
+        (json.dumps(moves),),
+    ).fetchall()
+    return [(r[0], r[1]) for r in rows]
+
+
+def due_questions(
+    conn: sqlite3.Connection, community_id: int, user_ids: list[int], due_by: float
+) -> list[tuple[int, str]]:
+    """(user, question) of every card due by `due_by` of these learners: a sweep's counts in one query."""
+    rows = conn.execute(
+        "SELECT user_id, question_id FROM review_cards WHERE user_id IN (SELECT value FROM json_each(?))"
+        " AND community_id = ? AND due <= ?",
+        (json.dumps(user_ids), community_id, due_by),
+    )
+    return [(r[0], r[1]) for r in rows]
