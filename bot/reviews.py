@@ -9,14 +9,17 @@ a question that comes back resumes where it was).
 
 from __future__ import annotations
 
-from collections.abc import Container
+import random
+from collections.abc import Container, Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from fsrs import Rating, ReviewLog
 
-from bot.memory import DEFAULT_RETENTION, CardState, retrievability
+from bot.commands import UserError
+from bot.memory import DEFAULT_RETENTION, MAX_RETENTION, MIN_RETENTION, CardState, retrievability
 from bot.models import ReviewLogRow
 
 if TYPE_CHECKING:
@@ -96,3 +99,52 @@ def optimizer_logs(rows: list[ReviewLogRow]) -> list[ReviewLog]:
         )
         for row in rows
     ]
+
+
+@dataclass(frozen=True)
+class ReviewPick:
+    """The next question of a review, and how many others are due today besides it."""
+
+    question_id: str
+    due_left: int
+    new: bool  # never reviewed: nothing was due
+
+
+def next_review(
+    cards: list[CardState],
+    candidates: Iterable[str],
+    now: float,
+    due_by: float,
+    rng: random.Random,
+    retention: float = DEFAULT_RETENTION,
+) -> ReviewPick | None:
+    """Due questions among `candidates` first (due_order), then a random one never reviewed; None when
+    nothing is due and every candidate has been reviewed."""
+    wanted = set(candidates)
+    due = due_order([c for c in cards if c.due <= due_by and c.question_id in wanted], now, retention)
+    if due:
+        return ReviewPick(due[0].question_id, len(due) - 1, False)
+    seen = {c.question_id for c in cards}
+    new = sorted(wanted - seen)
+    if not new:
+        return None
+    return ReviewPick(rng.choice(new), 0, True)
+
+
+def next_due_at(cards: list[CardState], candidates: Container[str]) -> float | None:
+    """When the next of these cards falls due (None: no card)."""
+    return min((c.due for c in cards if c.question_id in candidates), default=None)
+
+
+def parse_retention(text: str) -> float:
+    """An admin's desired retention: "0.85", "85" or "85%" -> 0.85, within MIN/MAX_RETENTION."""
+    raw = text.strip().rstrip("%").strip()
+    try:
+        value = float(raw)
+    except ValueError:
+        raise UserError("retention.usage", low=MIN_RETENTION, high=MAX_RETENTION) from None
+    if value > 1:
+        value /= 100
+    if not MIN_RETENTION <= value <= MAX_RETENTION or value != value:
+        raise UserError("retention.usage", low=MIN_RETENTION, high=MAX_RETENTION)
+    return round(value, 4)
