@@ -115,6 +115,8 @@ BOTH_BACKENDS = {
     "test_shuffle",
     "test_content_hostile",
     "test_reviews",
+    "test_review_queue",
+    "test_readiness",
     # tests/discord_adapter/
     "test_adapter",
     "test_command_upload",
