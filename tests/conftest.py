@@ -110,6 +110,7 @@ BOTH_BACKENDS = {
     "test_web",
     "test_admin_http",
     "test_slack",
+    "test_slack_reviews",
     "test_logs",
     "test_lookup",
     "test_shuffle",
@@ -123,6 +124,7 @@ BOTH_BACKENDS = {
     "test_interactions",
     "test_pacing",
     "test_shards",
+    "test_review_commands",
 }
 BACKENDS = ("sqlite", "postgresql")
 
