@@ -38,7 +38,7 @@ from bot.models import (
 )
 from bot.periods import period_key, period_keys
 from bot.readiness import readiness
-from bot.reviews import ReviewPick, due_order, end_of_day, next_due_at, next_review, parse_retention
+from bot.reviews import ReviewPick, due_queue, new_question, next_due_at, parse_retention
 from bot.snapshots import dump_question, load_question, shuffled
 from bot.stats import UserStats, compute_stats
 from bot.storage import Storage, open_storage
@@ -286,11 +286,8 @@ class StudyBot:
         candidates = self.content.matching(qfilter.exam, qfilter.service)
         question = None
         if filter_text.strip() and candidates:
-            now = self.now()
-            due_by = end_of_day(now, ctx.community.timezone).timestamp()
-            due = await self.storage.review_cards(ctx.user.id, ctx.community.id, due_by)
             wanted = {q.id for q in candidates}
-            ordered = due_order([c for c in due if c.question_id in wanted], now.timestamp())
+            ordered = await due_queue(self.storage, ctx.user.id, ctx.community, self.now(), wanted)
             if ordered:
                 question = self.content.questions[ordered[0].question_id]
         if question is None:
@@ -314,18 +311,19 @@ class StudyBot:
         one. Questions removed from the bank are skipped; their cards wait in case they return."""
         ctx = await self.context(actor)
         now = self.now()
-        due_by = end_of_day(now, ctx.community.timezone).timestamp()
-        cards = await self.storage.review_cards(ctx.user.id, ctx.community.id)
-        pick = next_review(
-            cards, self.content.questions, now.timestamp(), due_by, self.rng, ctx.community.desired_retention
-        )
-        if pick is None:
-            upcoming = next_due_at(cards, self.content.questions)
-            if upcoming is None:
-                raise UserError("quiz.empty")
-            zone = ctx.community.timezone
-            when = datetime.fromtimestamp(upcoming, UTC).astimezone(ZoneInfo(zone)).strftime("%m/%d %H:%M")
-            raise UserError("review.none_due", when=f"{when} ({zone})")
+        due = await due_queue(self.storage, ctx.user.id, ctx.community, now, self.content.questions)
+        if due:
+            pick = ReviewPick(due[0].question_id, len(due) - 1, False)
+        else:  # nothing due: a question never reviewed, which takes every card to know
+            cards = await self.storage.review_cards(ctx.user.id, ctx.community.id)
+            pick = new_question([c.question_id for c in cards], self.content.questions, self.rng)
+            if pick is None:
+                upcoming = next_due_at(cards, self.content.questions)
+                if upcoming is None:
+                    raise UserError("quiz.empty")
+                zone = ctx.community.timezone
+                when = datetime.fromtimestamp(upcoming, UTC).astimezone(ZoneInfo(zone)).strftime("%m/%d %H:%M")
+                raise UserError("review.none_due", when=f"{when} ({zone})")
         return await self._ask(ctx, self.content.questions[pick.question_id], pick)
 
     async def set_retention(self, actor: Actor, text: str) -> float:

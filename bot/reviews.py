@@ -19,8 +19,8 @@ from zoneinfo import ZoneInfo
 from fsrs import Rating, ReviewLog
 
 from bot.commands import UserError
-from bot.memory import DEFAULT_RETENTION, MAX_RETENTION, MIN_RETENTION, CardState, retrievability
-from bot.models import ReviewLogRow
+from bot.memory import DEFAULT_RETENTION, MAX_RETENTION, MIN_RETENTION, CardState, forgetting_curve
+from bot.models import Community, ReviewLogRow
 
 if TYPE_CHECKING:
     from bot.storage import Storage
@@ -64,28 +64,26 @@ async def count_due(
 
 def due_order(cards: list[CardState], now: float, retention: float = DEFAULT_RETENTION) -> list[CardState]:
     """Due cards in the order they are asked: most overdue (in whole days) first, then the lowest
-    retrievability (the likeliest to be forgotten), then the question id, so the order is stable."""
+    retrievability (the likeliest to be forgotten), then the question id, so the order is stable.
+    A queue can hold thousands of cards: the forgetting curve is inlined (memory.retrievability)."""
+    decay, factor = forgetting_curve(retention)
 
     def key(card: CardState) -> tuple[float, float, str]:
-        overdue_days = (now - card.due) // DAY
-        return (-overdue_days, retrievability(card, now, retention), card.question_id)
+        if card.stability is None or card.last_review is None:
+            recall = 0.0
+        else:
+            recall = (1 + factor * max(0, (now - card.last_review) // DAY) / card.stability) ** decay
+        return (-((now - card.due) // DAY), recall, card.question_id)
 
     return sorted(cards, key=key)
 
 
 async def due_queue(
-    storage: Storage,
-    user_id: int,
-    community_id: int,
-    now: datetime,
-    bank: Container[str],
-    *,
-    timezone: str | None = None,
+    storage: Storage, user_id: int, community: Community, now: datetime, bank: Container[str]
 ) -> list[CardState]:
-    """The learner's due questions still in the bank, in the order they are asked."""
-    zone, retention = await _zone(storage, community_id, timezone)
-    cards = await storage.review_cards(user_id, community_id, end_of_day(now, zone).timestamp())
-    return due_order([c for c in cards if c.question_id in bank], now.timestamp(), retention)
+    """The learner's questions due today and still in the bank, in the order they are asked."""
+    cards = await storage.review_cards(user_id, community.id, end_of_day(now, community.timezone).timestamp())
+    return due_order([c for c in cards if c.question_id in bank], now.timestamp(), community.desired_retention)
 
 
 def optimizer_logs(rows: list[ReviewLogRow]) -> list[ReviewLog]:
@@ -110,25 +108,10 @@ class ReviewPick:
     new: bool  # never reviewed: nothing was due
 
 
-def next_review(
-    cards: list[CardState],
-    candidates: Iterable[str],
-    now: float,
-    due_by: float,
-    rng: random.Random,
-    retention: float = DEFAULT_RETENTION,
-) -> ReviewPick | None:
-    """Due questions among `candidates` first (due_order), then a random one never reviewed; None when
-    nothing is due and every candidate has been reviewed."""
-    wanted = set(candidates)
-    due = due_order([c for c in cards if c.due <= due_by and c.question_id in wanted], now, retention)
-    if due:
-        return ReviewPick(due[0].question_id, len(due) - 1, False)
-    seen = {c.question_id for c in cards}
-    new = sorted(wanted - seen)
-    if not new:
-        return None
-    return ReviewPick(rng.choice(new), 0, True)
+def new_question(seen: Iterable[str], candidates: Iterable[str], rng: random.Random) -> ReviewPick | None:
+    """A random candidate the learner never reviewed (None: they have seen them all)."""
+    new = sorted(set(candidates) - set(seen))
+    return ReviewPick(rng.choice(new), 0, True) if new else None
 
 
 def next_due_at(cards: list[CardState], candidates: Container[str]) -> float | None:

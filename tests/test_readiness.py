@@ -82,3 +82,12 @@ async def test_stats_show_readiness_per_exam_studied(bot, clock):
         assert "試験の準備度（今日の予想正答率）" in text
         assert f"SAA-C03: {round(100 * recall)}%（1/1 問を学習済み）" in text
         assert "苦手: route53" in text
+
+
+def test_retrievability_is_the_librarys_for_any_card():
+    from bot.memory import retrievability
+
+    for stability in (0.2, 1.0, 2.3065, 17.0, 300.0):
+        for days_ago in (0, 0.4, 1, 1.9, 7, 45, 400):
+            ours = retrievability(card("q", stability, days_ago), NOW)
+            assert ours == pytest.approx(library_recall(stability, days_ago), rel=1e-12)
