@@ -105,18 +105,22 @@ def answer_duration_ms(posted_at: float, answered_at: float) -> int:
 
 
 def retrievability(card: CardState, now: float, retention: float = DEFAULT_RETENTION) -> float:
-    """The chance the learner recalls the card at `now` (FSRS's forgetting curve, whole days elapsed, as
-    the library counts them)."""
+    """The chance the learner recalls the card at `now`: the library's forgetting curve (its
+    Scheduler.get_card_retrievability, whole days elapsed), computed from the scheduler's own decay
+    parameter without building a Card, since a review queue or a readiness figure asks it of thousands
+    of cards (tests/test_readiness.py checks it against the library)."""
     if card.stability is None or card.last_review is None:
         return 0.0
-    stored = Card(
-        card_id=1,
-        state=State(card.state),
-        stability=card.stability,
-        due=_utc(card.due),
-        last_review=_utc(card.last_review),
-    )
-    return scheduler(retention).get_card_retrievability(stored, _utc(now))
+    decay, factor = forgetting_curve(retention)
+    elapsed = max(0, int((now - card.last_review) // DAY))
+    return (1 + factor * elapsed / card.stability) ** decay
+
+
+@functools.lru_cache(maxsize=64)
+def forgetting_curve(retention: float) -> tuple[float, float]:
+    """(decay, factor) of FSRS-6's power forgetting curve, from the scheduler's parameters[20]."""
+    decay = -scheduler(retention).parameters[20]
+    return decay, 0.9 ** (1 / decay) - 1
 
 
 def is_learning(state: int) -> bool:

@@ -51,8 +51,15 @@ async def test_remind_then_a_dm_whose_button_starts_the_review(bot, settings, cl
             assert [b["action_id"] for b in buttons] == [f"sb:rv:{community.id}"]
             assert not fake.rejected, fake.rejected
 
-            answer = await sender.click(f"sb:rv:{community.id}", user="U1", channel="DU1")
-            assert "/study review" in answer["text"]
+            review = await sender.click(f"sb:rv:{community.id}", user="U1", channel="DU1")
+            assert "🔁 復習" in review["text"] and review["response_type"] == "ephemeral"
+            actions = [e["action_id"] for b in review["blocks"] if b["type"] == "actions" for e in b["elements"]]
+            answer_ids = [a for a in actions if a.startswith("sb:a:")]
+            assert answer_ids, review["blocks"]
+            feedback = await sender.click(answer_ids[0], user="U1", channel="DU1")  # answered in the DM
+            assert "正解" in feedback["text"], feedback
+            ctx = await bot.context(learner("U1"))
+            assert len(await bot.storage.user_history(ctx.user.id, ctx.community.id)) == 2
 
             clock.set("2026-11-25T07:30")  # the next day: the DM channel is known, one call
             await sweep(bot)

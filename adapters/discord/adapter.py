@@ -173,7 +173,7 @@ class DiscordAdapter(discord.AutoShardedClient):
         match reply:
             case QuestionReply(view=view):
                 return {
-                    "embed": question_embed(view.post, view.question, view.locale),
+                    "embed": question_embed(view.post, view.question, view.locale, review=view.review),
                     "view": question_view(view.post, view.question, view.locale),
                 }
             case LookupReply(result=result, locale=locale):
@@ -201,8 +201,10 @@ class DiscordAdapter(discord.AutoShardedClient):
     async def answer(self, interaction: discord.Interaction, post_id: int, choices: list[str]) -> None:
         """A click: stored first, then answered privately within Discord's 3 s (deferred if the
         database is slow to take it, so the click is never left failing)."""
-        actor = self.actor(interaction)
         try:
+            actor = (
+                self.actor(interaction) if interaction.guild_id else await self._answering_in_dm(interaction, post_id)
+            )
             stored = asyncio.ensure_future(self.core.answer(actor, post_id, choices))
             done, _ = await asyncio.wait({stored}, timeout=DEFER_CLICK_AFTER)
             if not done:
@@ -216,6 +218,15 @@ class DiscordAdapter(discord.AutoShardedClient):
                 await interaction.response.send_message(text, ephemeral=True)
         except Exception as exc:
             await self.answer_failure(interaction, exc)
+
+    async def _answering_in_dm(self, interaction: discord.Interaction, post_id: int) -> Actor:
+        """A review started from a reminder is answered in the DM: the post says which community (the
+        core still checks the post is this person's own)."""
+        post = await self.core.storage.post(post_id) if 0 < post_id < 2**63 else None
+        community = await self.core.storage.community_by_id(post.community_id) if post else None
+        if community is None or community.platform != PLATFORM:
+            return self.actor(interaction)
+        return self.dm_actor(interaction, community)
 
     async def on_interaction(self, interaction: discord.Interaction) -> None:
         """A click on a component none of ours claims (an older version's button, a forged id) would
@@ -337,11 +348,29 @@ class DiscordAdapter(discord.AutoShardedClient):
             raise
 
     async def review_from_reminder(self, interaction: discord.Interaction, community_id: int) -> None:
-        """The reminder's button, clicked in a DM: the review starts in the community it names, as the
-        person who clicked (a forged id reaches only a community that exists, and only their own cards)."""
+        """The reminder's button, clicked in a DM: /study review's flow in the community it names, as
+        the person who clicked (a forged id reaches only a community that exists, and only their own
+        cards). The question comes privately in the DM; its answer buttons work there (answer())."""
         community = await self.core.storage.community_by_id(community_id)
         if community is None or community.platform != PLATFORM:
             locale = self.settings.locale_for(interaction.locale.value if interaction.locale else None)
             await self.reply_privately(interaction, t(locale, "button.stale"))
             return
-        await self.reply_privately(interaction, t(community.locale, "reminder.review_elsewhere", p=PREFIX))
+        try:
+            await interaction.response.defer(ephemeral=True, thinking=True)
+            actor = self.dm_actor(interaction, community)
+            reply = await run_study_command(self.core, actor, "review", lambda c: c.review(), PREFIX, ADMIN_PREFIX)
+            await interaction.followup.send(ephemeral=True, **self.render(reply))
+        except Exception as exc:
+            await self.answer_failure(interaction, exc)
+
+    def dm_actor(self, interaction: discord.Interaction, community: Community) -> Actor:
+        """Who clicks in a DM, as a member of `community` (a DM carries no server)."""
+        return Actor(
+            platform=PLATFORM,
+            community_id=community.platform_id,
+            user_id=str(interaction.user.id),
+            user_name=interaction.user.display_name,
+            channel_id=None,
+            community_name=community.name,
+        )

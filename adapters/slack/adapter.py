@@ -328,7 +328,7 @@ class SlackAdapter:
     def render(self, reply: Reply) -> dict[str, Any]:
         match reply:
             case QuestionReply(view=view):
-                blocks = question_blocks(view.post, view.question, view.locale)
+                blocks = question_blocks(view.post, view.question, view.locale, review=view.review)
             case LookupReply(result=result, locale=locale):
                 blocks = lookup_blocks(result, locale)
             case BoardReply(board=board):
@@ -525,8 +525,8 @@ class SlackAdapter:
         return channel
 
     async def on_review(self, ack: Any, body: dict[str, Any], action: dict[str, Any]) -> None:
-        """A reminder's button, clicked in the DM: the review of the community it names, for whoever
-        clicked (only in their own workspace's community)."""
+        """A reminder's button, clicked in the DM: /study review's flow in the community it names, for
+        whoever clicked (only their own workspace's community); its answer buttons work in the DM."""
         match = REVIEW_ACTION.match(action["action_id"])
         assert match is not None
         user = body.get("user", {})
@@ -536,8 +536,9 @@ class SlackAdapter:
             community = await self.bot.storage.community_by_id(int(match["community"]))
             if community is None or community.platform != PLATFORM or community.platform_id != team:
                 text = t(self._locales.get(team) or self.settings.locale_for(None), "button.stale")
-            else:
-                text = t(community.locale, "reminder.review_elsewhere", p=PREFIX)
-            return {"text": text, "blocks": plain(text)}
+                return {"text": text, "blocks": plain(text)}
+            name = self.known_name(user.get("id", ""), user.get("username") or user.get("name", ""), team)
+            actor = self.actor(team, user.get("id", ""), name, (body.get("channel") or {}).get("id"))
+            return self.render(await run_command(self.bot, actor, ["review"], prefix=PREFIX))
 
         await self._in_time(ack, team, body.get("response_url"), review())

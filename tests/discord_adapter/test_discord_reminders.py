@@ -50,10 +50,29 @@ async def test_remind_set_then_a_dm_with_a_review_button_that_works_in_the_dm(bo
     assert not fake.refused, fake.refused
 
     payload = fake.dm_click(button["custom_id"], message=fake.message(dm["id"]) or {}, user_id=LEARNER)
+    before = len(fake.followups)
     await fake.send_interaction(payload)
-    answer = await fake.wait_callback(payload["id"])
-    assert answer["type"] == 4 and answer["data"]["flags"] & 64
-    assert "/study review" in answer["data"]["content"]
+    deferred = await fake.wait_callback(payload["id"])
+    assert deferred["type"] == 5 and deferred["data"]["flags"] & 64
+    review = (await fake.wait_followups(before + 1))[-1]
+    assert "embeds" in review and "🔁 復習" in review["embeds"][0]["title"], review
+    assert "残り 0 問" in str(review["embeds"][0]), review  # the one due review is this one
+    assert not fake.refused, fake.refused
+
+    # Its answer buttons work in the DM: the answer counts in the server's community.
+    question_message = next(
+        m
+        for m in reversed(list(fake._messages.values()))
+        if m["channel_id"] == str(fake.dm_channels[LEARNER]) and "sb:a:" in str(m["components"])
+    )
+    custom_id = question_message["components"][0]["components"][0]["custom_id"]
+    click = fake.dm_click(custom_id, message=question_message, user_id=LEARNER)
+    await fake.send_interaction(click)
+    feedback = await fake.wait_callback(click["id"])
+    assert feedback["type"] == 4 and ("正解" in feedback["data"]["content"]), feedback
+    ctx = await bot.context(learner(LEARNER))
+    history = await bot.storage.user_history(ctx.user.id, ctx.community.id)
+    assert len(history) == 2  # the first practice answer and this review
 
 
 async def test_a_forged_review_button_is_told_it_is_stale(bot, discord_bot, fake):
