@@ -105,3 +105,63 @@ async def test_a_missing_im_write_scope_is_logged_and_keeps_the_reminder(bot, se
             assert "07:30" in (await sender.command("remind", user="U3"))["text"]
     finally:
         await fake.stop()
+
+
+async def test_the_fake_refuses_the_dms_slack_refuses():
+    from slack_sdk.errors import SlackApiError
+    from slack_sdk.web.async_client import AsyncWebClient
+
+    fake = await fake_api()
+    client = AsyncWebClient(token="xoxb-test", base_url=fake.base + "/api/")
+    fake.no_dm["UBOT2"] = "cannot_dm_bot"
+
+    async def error_of(call) -> str:
+        try:
+            await call
+        except SlackApiError as exc:
+            return str(exc.response["error"])
+        return "ok"
+
+    try:
+        assert await error_of(client.api_call("conversations.open", json={})) == "users_list_not_supplied"
+        assert await error_of(client.conversations_open(users="UBOT2")) == "cannot_dm_bot"
+        assert await error_of(client.chat_postMessage(channel="DNEVER", text="hi")) == "channel_not_found"
+        opened = await client.conversations_open(users="U9")
+        assert opened["channel"]["id"] == (await client.conversations_open(users="U9"))["channel"]["id"]
+        assert await error_of(client.chat_postMessage(channel=opened["channel"]["id"], text="hi")) == "ok"
+        fake.scopes.discard("im:write")
+        assert await error_of(client.conversations_open(users="U9")) == "missing_scope"
+    finally:
+        await fake.stop()
+
+
+async def test_count_due_many_agrees_with_count_due(bot, clock):
+    """The sweep's batch count and bot.reviews.count_due give each learner the same number."""
+    from bot.reminders import count_due_many
+    from bot.reviews import count_due
+
+    users = ["A1", "A2", "A3"]
+    await study(bot, "A1")
+    await study(bot, "A1")
+    await study(bot, "A2")
+    await bot.context(learner("A3"))
+    clock.set("2026-11-24T07:30")
+    ctxs = [await bot.context(learner(u)) for u in users]
+    community = ctxs[0].community.id
+    for zone in ("Asia/Tokyo", "America/Los_Angeles"):
+        many = await count_due_many(
+            bot.storage, community, [c.user.id for c in ctxs], clock(), bot.content.questions, zone
+        )
+        single = [
+            await count_due(bot.storage, c.user.id, community, clock(), bank=bot.content.questions, timezone=zone)
+            for c in ctxs
+        ]
+        assert [many[c.user.id] for c in ctxs] == single
+    assert [many[c.user.id] for c in ctxs] == [2, 1, 0]
+    # A question gone from the bank is due no more, in both.
+    removed = {q for q in bot.content.questions}
+    first_due = await bot.storage.due_questions(community, [ctxs[0].user.id], 2e9)
+    removed.discard(first_due[0][1])
+    many = await count_due_many(bot.storage, community, [ctxs[0].user.id], clock(), removed, "Asia/Tokyo")
+    single = await count_due(bot.storage, ctxs[0].user.id, community, clock(), bank=removed, timezone="Asia/Tokyo")
+    assert many[ctxs[0].user.id] == single == 1

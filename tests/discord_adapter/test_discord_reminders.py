@@ -108,3 +108,27 @@ async def test_a_user_whose_dms_are_closed_gets_the_reminder_switched_off(bot, d
     ctx = await bot.context(learner(1002))
     stored = await bot.storage.reminder(ctx.user.id, ctx.community.id)
     assert stored is not None and not stored.enabled
+
+
+async def test_the_fake_refuses_the_dms_discord_refuses(fake):
+    import aiohttp
+
+    fake.unknown_users.add(4040)
+    fake.closed_dms.add(4041)
+    headers = {"Authorization": "Bot fake-token"}
+    async with aiohttp.ClientSession(headers=headers) as http:
+
+        async def post(path: str, body: object) -> tuple[int, dict[str, Any]]:
+            async with http.post(fake.rest_base + path, json=body) as resp:
+                return resp.status, await resp.json(content_type=None)
+
+        status, body = await post("/users/@me/channels", {})
+        assert status == 400 and body["code"] == 50035
+        status, body = await post("/users/@me/channels", {"recipient_id": "4040"})
+        assert status == 404 and body["code"] == 10013
+        status, channel = await post("/users/@me/channels", {"recipient_id": "4041"})
+        assert status == 200 and channel["type"] == 1
+        status, body = await post(f"/channels/{channel['id']}/messages", {"content": "hi"})
+        assert status == 403 and body["code"] == 50007
+        status, again = await post("/users/@me/channels", {"recipient_id": "4042"})
+        assert status == 200 and again["id"] == (await post("/users/@me/channels", {"recipient_id": "4042"}))[1]["id"]
