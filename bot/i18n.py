@@ -274,8 +274,8 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
     "reminder.button": {"ja": "復習を始める", "en": "Start reviewing"},
     "reminder.footer": {
-        "ja": "毎日 {time} のリマインダー。止めるには {p}remind off",
-        "en": "Your daily {time} reminder. Stop it with {p}remind off",
+        "ja": "毎日のリマインダーです。止めるには {p}remind off",
+        "en": "Your daily reminder. Stop it with {p}remind off",
     },
     "reminder.review_elsewhere": {
         "ja": "{p}review で復習を始めてください。",

@@ -38,6 +38,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("studybot.reminders")
 CATCH_UP_SECONDS = 3 * 3600  # a reminder missed by less than this (a restart, downtime) is sent late
 SWEEP_BATCH = 5000  # due reminders read and claimed per database round trip
+MAX_BATCHES = 200  # a million reminders a minute: a bound, so no sweep can loop for ever
 SENDING = 50  # direct messages under way at once: the platforms pace them; this bounds the waiting
 OFF_WORDS = ("off", "stop", "オフ", "停止")
 
@@ -131,9 +132,11 @@ class Reminders:
         claimed first by another process."""
         counts: Counter[str] = Counter()
         now = self.bot.now()
+        # Only the platforms this process serves: another process sends the others' (none is lost here).
+        platforms = sorted(name for name, p in self.bot.platforms.items() if hasattr(p, "send_reminder"))
         try:
-            while True:
-                due = await self.bot.storage.due_reminders(now.timestamp(), SWEEP_BATCH)
+            for _ in range(MAX_BATCHES):
+                due = await self.bot.storage.due_reminders(now.timestamp(), platforms, SWEEP_BATCH)
                 moves, kinds = self._plan(due, now)
                 claimed = set(await self.bot.storage.advance_reminders(moves))
                 groups: dict[tuple[int, str], list[DueReminder]] = {}
@@ -188,8 +191,8 @@ class Reminders:
         with log_context(community=community.id):
             platform = self.bot.platforms.get(community.platform)
             send = getattr(platform, "send_reminder", None)
-            if send is None:
-                log.info("no %s adapter here for %s reminders; skipped today", community.platform, len(items))
+            if send is None:  # its adapter stopped since the sweep began
+                log.warning("no %s adapter here for %s reminders; none today", community.platform, len(items))
                 return
             users = [item.user.id for item in items]
             try:

@@ -14,7 +14,7 @@ from bot.models import Community, User
 from bot.reminders import RecipientUnavailable
 from bot.scheduler import DailyScheduler
 from bot.study_commands import Message, run_command
-from tests.conftest import RecordingPlatform, actor, fetch_row, make_bot, right_and_wrong
+from tests.conftest import RecordingPlatform, actor, fetch_row, make_bot, replace, right_and_wrong
 
 
 @dataclass
@@ -242,3 +242,23 @@ async def test_the_sweep_survives_a_database_error(bot, clock, caplog):
         counts = await bot.reminders.sweep()
     assert counts == {} or "sent" not in counts
     assert any("reminder sweep" in r.getMessage() for r in caplog.records)
+
+
+async def test_a_process_leaves_the_reminders_of_platforms_it_does_not_serve(settings, clock, content):
+    """A Slack-only process must not claim (and so lose) a Discord learner's reminder."""
+    here = await make_bot(settings, clock, content, DmPlatform())
+    elsewhere_platform = DmPlatform(name="other")
+    elsewhere = await make_bot(settings, clock, content, elsewhere_platform)
+    try:
+        other = replace(actor("o1"), platform="other")
+        view = await elsewhere.practice(other)
+        await elsewhere.answer(other, view.post.id, right_and_wrong(view.question)[1])
+        reply = await run_command(elsewhere, other, ["remind", "07:30"])
+        assert isinstance(reply, Message) and "07:30" in reply.text
+        clock.set("2026-11-24T07:30")
+        assert await sweep(here) == {}
+        assert await sweep(elsewhere) == {"sent": 1}
+        assert elsewhere_platform.to("o1") == [1]
+    finally:
+        await here.close()
+        await elsewhere.close()

@@ -338,6 +338,7 @@ class DiscordAdapter(discord.AutoShardedClient):
         community, which a click in a DM does not carry)."""
         locale = community.locale
         text = t(locale, "reminder.dm", count=due, community=inert(community.name or community.platform_id))
+        text += "\n-# " + t(locale, "reminder.footer", p="/study ")  # -# : Discord's small subtext line
         try:
             async with self._in_flight:
                 dm = await self.create_dm(discord.Object(id=int(user.platform_id)))

@@ -493,9 +493,7 @@ class SlackAdapter:
         """conversations.open (scope im:write), then chat.postMessage into the DM with the review button."""
         locale = community.locale
         text = t(locale, "reminder.dm", count=due, community=community.name or community.platform_id)
-        reminder = await self.bot.storage.reminder(user.id, community.id)
-        at = reminder.at.strftime("%H:%M") if reminder else ""
-        footer = t(locale, "reminder.footer", time=at, p=PREFIX)
+        footer = t(locale, "reminder.footer", p=PREFIX)
         try:
             client = await self.team_client(community.platform_id)
             channel = await self._dm_channel(client, community.platform_id, user.platform_id)

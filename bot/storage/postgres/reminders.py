@@ -39,11 +39,13 @@ async def disable_reminder(conn: asyncpg.Connection, user_id: int, community_id:
     return row is not None
 
 
-async def due_reminders(conn: asyncpg.Connection, now: float, limit: int) -> list[DueReminder]:
+async def due_reminders(conn: asyncpg.Connection, now: float, platforms: list[str], limit: int) -> list[DueReminder]:
     rows = await conn.fetch(
         f"SELECT {DUE_REMINDER_COLUMNS} FROM reminders r JOIN communities c ON c.id = r.community_id"
-        " JOIN users u ON u.id = r.user_id WHERE r.enabled = 1 AND r.next_at <= $1 ORDER BY r.next_at LIMIT $2",
+        " JOIN users u ON u.id = r.user_id WHERE r.enabled = 1 AND r.next_at <= $1 AND c.platform = ANY($2::text[])"
+        " ORDER BY r.next_at LIMIT $3",
         int(now),
+        platforms,
         limit,
     )
     return [due_reminder_row(r) for r in rows]

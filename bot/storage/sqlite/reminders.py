@@ -34,11 +34,12 @@ def disable_reminder(conn: sqlite3.Connection, user_id: int, community_id: int, 
     return cur.rowcount > 0
 
 
-def due_reminders(conn: sqlite3.Connection, now: float, limit: int) -> list[DueReminder]:
+def due_reminders(conn: sqlite3.Connection, now: float, platforms: list[str], limit: int) -> list[DueReminder]:
     rows = conn.execute(
         f"SELECT {DUE_REMINDER_COLUMNS} FROM reminders r JOIN communities c ON c.id = r.community_id"
-        " JOIN users u ON u.id = r.user_id WHERE r.enabled = 1 AND r.next_at <= ? ORDER BY r.next_at LIMIT ?",
-        (now, limit),
+        " JOIN users u ON u.id = r.user_id WHERE r.enabled = 1 AND r.next_at <= ?"
+        " AND c.platform IN (SELECT value FROM json_each(?)) ORDER BY r.next_at LIMIT ?",
+        (now, json.dumps(platforms), limit),
     )
     return [due_reminder_row(r) for r in rows]
 

@@ -377,9 +377,10 @@ class SqliteStorage:
     async def disable_reminder(self, user_id: int, community_id: int, reason: str) -> bool:
         return await self._run(reminders.disable_reminder, user_id, community_id, reason)
 
-    async def due_reminders(self, now: float, limit: int = 5000) -> list[DueReminder]:
-        """Enabled reminders whose next_at has come, oldest first, with their community and user."""
-        return await self._run(reminders.due_reminders, now, limit)
+    async def due_reminders(self, now: float, platforms: list[str], limit: int = 5000) -> list[DueReminder]:
+        """Enabled reminders of communities on `platforms` whose next_at has come, oldest first, with
+        their community and user."""
+        return await self._run(reminders.due_reminders, now, platforms, limit)
 
     async def advance_reminders(self, moves: list[ReminderMove]) -> list[tuple[int, int]]:
         """Apply each move whose reminder still fires at the time it was read (one transaction); the
