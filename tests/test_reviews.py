@@ -154,3 +154,33 @@ async def test_retention_is_the_communitys_setting(bot, clock):
         assert abs(days - plain) <= fuzz_delta(plain)
         at_default, _ = reference(0.9).review_card(Card(card_id=1), Rating.Good, utc(clock()))
         assert days > (at_default.due - at_default.last_review).days + 2  # a lower target: longer intervals
+
+
+async def test_two_answers_of_one_learner_to_one_question_at_once_are_two_reviews(bot, clock, content):
+    """Two practice posts of the same question answered together (two processes, or two tabs): the second
+    review builds on the first, on SQLite (one batch) and PostgreSQL (two transactions racing for a card
+    that does not exist yet)."""
+    from bot.snapshots import dump_question
+
+    async with asyncio.timeout(TIMEOUT):
+        for round_, who in enumerate(actor(f"racer{i}") for i in range(5)):
+            ctx = await bot.context(who)
+            question = content.questions["t-sqs-visibility"]
+            posts = [
+                await bot.storage.create_practice_post(
+                    ctx.community.id, ctx.user.id, question.id, dump_question(question), clock().timestamp()
+                )
+                for _ in range(2)
+            ]
+            right, wrong = right_and_wrong(question)
+            outcomes = await asyncio.gather(bot.answer(who, posts[0].id, wrong), bot.answer(who, posts[1].id, right))
+            assert [o.outcome.status for o in outcomes] == [AnswerStatus.RECORDED] * 2, round_
+            logs = await bot.storage.review_logs(ctx.user.id, ctx.community.id)
+            assert len(logs) == 2 and len({log.card_id for log in logs}) == 1
+            row = await fetch_row(
+                bot.settings.database,
+                "SELECT reps, card_id FROM review_cards WHERE user_id = ? AND question_id = ?",
+                ctx.user.id,
+                question.id,
+            )
+            assert row == (2, logs[0].card_id)

@@ -14,7 +14,7 @@ import logging
 
 import asyncpg
 
-from bot.memory import DEFAULT_RETENTION, answer_duration_ms, review
+from bot.memory import DEFAULT_RETENTION, CardUpdate, answer_duration_ms, review
 from bot.models import AnswerOutcome, AnswerRequest, AnswerStatus, HistoryItem, PostKind, PostStatus, ScoreRow, Streak
 from bot.scoring import answers_an_earlier_day, needs_previous_day, points_for, streak_after, streak_after_replay
 from bot.storage.rows import score_row
@@ -57,7 +57,10 @@ POST_ONLY = """
     FROM posts p WHERE id = $1
 """
 
-# The review of a stored answer: the card upserted and the log inserted, in one round trip.
+# The review of a stored answer: the card upserted and the log inserted, in one round trip. The card is
+# written only over the version it was computed from (reps): when a first review of this card by the
+# same learner committed meanwhile (no row existed to lock), nothing is overwritten and save_review
+# computes it again from the stored card. Returns whether the card was written.
 SAVE_REVIEW = """
     WITH card AS (
         INSERT INTO review_cards (user_id, community_id, question_id, card_id, state, due, stability, difficulty,
@@ -66,9 +69,23 @@ SAVE_REVIEW = """
             state = excluded.state, due = excluded.due, stability = excluded.stability,
             difficulty = excluded.difficulty, last_review = excluded.last_review, reps = excluded.reps,
             data = excluded.data
+        WHERE review_cards.reps = excluded.reps - 1
+        RETURNING 1
     )
     INSERT INTO review_logs (answer_id, user_id, community_id, question_id, card_id, rating, review_datetime,
         review_duration) VALUES ($1, $2, $3, $4, $5, $13, $10, $14)
+    RETURNING (SELECT count(*) FROM card) > 0
+"""
+LOCKED_CARD = """
+    SELECT data, reps FROM review_cards WHERE user_id = $1 AND community_id = $2 AND question_id = $3 FOR UPDATE
+"""
+RESAVE_REVIEW = """
+    WITH card AS (
+        UPDATE review_cards SET card_id = $5, state = $6, due = $7, stability = $8, difficulty = $9,
+            last_review = $10, reps = $11, data = $12
+        WHERE user_id = $2 AND community_id = $3 AND question_id = $4
+    )
+    UPDATE review_logs SET card_id = $5 WHERE answer_id = $1
 """
 
 
@@ -130,8 +147,21 @@ async def record_answer(conn: asyncpg.Connection, r: AnswerRequest, reviews: boo
 async def save_review(conn: asyncpg.Connection, r: AnswerRequest, post: asyncpg.Record, answer_id: int) -> None:
     """The answer as a review of the question: the card moves on, and the review is logged."""
     data, reps = post["card"] if post["card"] else (None, "0")
+    update = _reviewed(data, answer_id, r, post)
+    if update is None:
+        return
+    key = (r.user_id, post["community_id"], post["question_id"])
+    written = await conn.fetchval(SAVE_REVIEW, answer_id, *key, *_card_values(update, int(reps) + 1), *_log(update))
+    if not written:  # the card's first review by another answer committed meanwhile: build on it
+        stored = await conn.fetchrow(LOCKED_CARD, *key)
+        update = _reviewed(stored["data"], answer_id, r, post)
+        if update is not None:
+            await conn.execute(RESAVE_REVIEW, answer_id, *key, *_card_values(update, stored["reps"] + 1))
+
+
+def _reviewed(data: str | None, answer_id: int, r: AnswerRequest, post: asyncpg.Record) -> CardUpdate | None:
     try:
-        update = review(
+        return review(
             data,
             answer_id,
             r.correct,
@@ -141,24 +171,15 @@ async def save_review(conn: asyncpg.Connection, r: AnswerRequest, post: asyncpg.
         )
     except Exception:  # the answer, its points and streak matter more than its review: keep them
         log.exception("answer %s: could not compute its review; the answer is stored without one", answer_id)
-        return
-    await conn.execute(
-        SAVE_REVIEW,
-        answer_id,
-        r.user_id,
-        post["community_id"],
-        post["question_id"],
-        update.card_id,
-        update.state,
-        update.due,
-        update.stability,
-        update.difficulty,
-        update.last_review,
-        int(reps) + 1,
-        update.data,
-        update.rating,
-        update.duration_ms,
-    )
+        return None
+
+
+def _card_values(u: CardUpdate, reps: int) -> tuple[object, ...]:
+    return (u.card_id, u.state, u.due, u.stability, u.difficulty, u.last_review, reps, u.data)
+
+
+def _log(u: CardUpdate) -> tuple[object, ...]:
+    return (u.rating, u.duration_ms)
 
 
 async def earlier_answer(conn: asyncpg.Connection, r: AnswerRequest) -> AnswerOutcome | None:

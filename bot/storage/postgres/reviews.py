@@ -6,7 +6,7 @@ import asyncpg
 
 from bot.memory import CardState
 from bot.models import ReviewLogRow
-from bot.storage.rows import card_state_row, review_log_row
+from bot.storage.rows import review_log_row
 
 
 async def set_desired_retention(conn: asyncpg.Connection, community_id: int, retention: float) -> None:
@@ -32,7 +32,7 @@ async def review_cards(
             community_id,
             due_by,
         )
-    return [card_state_row(r) for r in rows]
+    return list(map(CardState._make, rows))  # the columns in CardState's order: no lookup by name per row
 
 
 async def review_logs(conn: asyncpg.Connection, user_id: int, community_id: int) -> list[ReviewLogRow]:

@@ -154,7 +154,8 @@ MIGRATIONS: list[str] = [
         data TEXT NOT NULL,
         PRIMARY KEY (user_id, community_id, question_id)
     );
-    CREATE INDEX review_cards_due ON review_cards (user_id, community_id, due);
+    CREATE INDEX review_cards_due ON review_cards (user_id, community_id, due)
+        INCLUDE (question_id, state, stability, last_review);
     CREATE TABLE review_logs (
         answer_id BIGINT PRIMARY KEY,
         user_id BIGINT NOT NULL,

@@ -7,7 +7,7 @@ import sqlite3
 
 from bot.memory import CardState
 from bot.models import ReviewLogRow
-from bot.storage.rows import card_state_row, review_log_row
+from bot.storage.rows import review_log_row
 
 
 def set_desired_retention(conn: sqlite3.Connection, community_id: int, retention: float) -> None:
@@ -28,7 +28,7 @@ def review_cards(conn: sqlite3.Connection, user_id: int, community_id: int, due_
             " WHERE user_id = ? AND community_id = ? AND due <= ? ORDER BY due",
             (user_id, community_id, due_by),
         )
-    return [card_state_row(r) for r in rows]
+    return list(map(CardState._make, rows))  # the columns in CardState's order: no lookup by name per row
 
 
 def review_logs(conn: sqlite3.Connection, user_id: int, community_id: int) -> list[ReviewLogRow]:
