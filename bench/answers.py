@@ -3,6 +3,9 @@
     .venv/bin/python bench/answers.py [--users 10000] [--spread 100000] [--total 1000000]
     .venv/bin/python bench/answers.py --database postgresql://user@host:5432/empty_db [...]
 
+With --reviews-only it stops after the click latency of bursts with the spaced-repetition reviews
+off and on (target: on within 10% of off).
+
 Prints: plain-SQLite inserts/s (one row per transaction, as a durable acknowledgement needs), answers/s
 through the core with 200 concurrent answerers, p50/p99 latency of one answer, and leaderboard query
 times once --total answers are stored. Targets: >= 30% of the plain rate, p99 < 10 ms, queries < 50 ms.
@@ -175,6 +178,8 @@ async def main() -> None:
     parser.add_argument("--spread", type=int, default=100_000, help="answers spread over 1,000 posts")
     parser.add_argument("--total", type=int, default=1_000_000, help="answers stored for the leaderboard queries")
     parser.add_argument("--database", help="an empty PostgreSQL database (postgresql://...); default: SQLite")
+    parser.add_argument("--review-bursts", type=int, default=20, help="bursts with reviews off, and as many on")
+    parser.add_argument("--reviews-only", action="store_true", help="stop after the reviews on/off comparison")
     args = parser.parse_args()
     rng = random.Random(1)
     tmp = Path(tempfile.mkdtemp(prefix="studybot-bench-"))
@@ -196,6 +201,33 @@ async def main() -> None:
     finally:
         await bot.close()
         shutil.rmtree(tmp)
+
+
+async def compare_reviews(bot: StudyBot, clock: Clock, rng: random.Random, bursts: int) -> None:
+    """Click latency of bursts with reviews off and on, alternating; the target: on within 10% of off."""
+    latencies: dict[bool, list[float]] = {False: [], True: []}
+    posts = await make_posts(bot, clock, 2 * bursts, 1)
+    await bot.leaderboard(actor(0), "all")
+    for i, p in enumerate(posts):
+        reviews = i % 2 == 1
+        bot.storage.record_reviews = reviews
+        await asyncio.sleep(0.2)
+        q = (await bot.storage.post(p)).question_id
+        users = range(10_000 + i * CONCURRENCY, 10_000 + (i + 1) * CONCURRENCY)  # new learners: new cards
+        started = time.perf_counter()
+        done = await asyncio.gather(*(timed(bot, actor(u), p, choices_for(bot, q, rng)) for u in users))
+        latencies[reviews] += [t - started for t in done]
+    bot.storage.record_reviews = True
+    off, on = latencies[False], latencies[True]
+    for name, values in (("reviews off", off), ("reviews on ", on)):
+        print(
+            f"{bursts} bursts of {CONCURRENCY} clicks, {name}          : "
+            f"p50 {pct(values, 0.5) * 1000:.2f} ms   p99 {pct(values, 0.99) * 1000:.2f} ms"
+        )
+    print(
+        f"  reviews on / off: p50 {pct(on, 0.5) / pct(off, 0.5):.2f}x   p99 {pct(on, 0.99) / pct(off, 0.99):.2f}x"
+        " (target <= 1.10x)"
+    )
 
 
 async def measure(bot: StudyBot, clock: Clock, args: argparse.Namespace, plain: float, rng: random.Random) -> None:
@@ -223,6 +255,12 @@ async def measure(bot: StudyBot, clock: Clock, args: argparse.Namespace, plain: 
         f"20 bursts of {CONCURRENCY} simultaneous clicks          : "
         f"p50 {pct(lat, 0.5) * 1000:.2f} ms   p99 {pct(lat, 0.99) * 1000:.2f} ms (target p99 < 10 ms)"
     )
+
+    # 1c. The same bursts with and without the spaced-repetition reviews (each answer also writes the
+    # learner's FSRS card and a review log), interleaved so both see the same database and machine load.
+    await compare_reviews(bot, clock, rng, args.review_bursts)
+    if args.reviews_only:
+        return
 
     # 2. Answers spread over 1,000 posts (10 channels x 100 days), streaks and scores moving.
     posts = await make_posts(bot, clock, 10, 100)

@@ -233,8 +233,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "One of the options has a value that is not valid.",
     },
     "help": {
-        "ja": "使えるコマンド:\n{p}quiz [試験|サービス] 練習問題\n{p}lookup <用語> 用語を調べる\n{p}leaderboard [week|month|all] [channel] ランキング\n{p}stats 自分の成績\n{a}daily set HH:MM [タイムゾーン] [曜日] [試験/サービス] [reveal=8h] | {a}daily off | {a}daily now（管理者）\n{a}lang ja|en 表示言語（管理者）",
-        "en": "Commands:\n{p}quiz [exam|service] a practice question\n{p}lookup <term> look up a term\n{p}leaderboard [week|month|all] [channel] rankings\n{p}stats your stats\n{a}daily set HH:MM [timezone] [days] [exam/service] [reveal=8h] | {a}daily off | {a}daily now (admins)\n{a}lang ja|en bot language (admins)",
+        "ja": "使えるコマンド:\n{p}quiz [試験|サービス] 練習問題\n{p}lookup <用語> 用語を調べる\n{p}leaderboard [week|month|all] [channel] ランキング\n{p}stats 自分の成績\n{p}remind HH:MM [タイムゾーン] | {p}remind off 復習リマインダー（DM）\n{a}daily set HH:MM [タイムゾーン] [曜日] [試験/サービス] [reveal=8h] | {a}daily off | {a}daily now（管理者）\n{a}lang ja|en 表示言語（管理者）",
+        "en": "Commands:\n{p}quiz [exam|service] a practice question\n{p}lookup <term> look up a term\n{p}leaderboard [week|month|all] [channel] rankings\n{p}stats your stats\n{p}remind HH:MM [timezone] | {p}remind off a daily review reminder (DM)\n{a}daily set HH:MM [timezone] [days] [exam/service] [reveal=8h] | {a}daily off | {a}daily now (admins)\n{a}lang ja|en bot language (admins)",
     },
     "unknown_command": {
         "ja": "「{command}」というコマンドはありません。{p}help で一覧を表示します。",
@@ -255,6 +255,69 @@ MESSAGES: dict[str, dict[str, str]] = {
         "ja": "このサーバーへの投稿は別の studybot プロセスが担当しています（別のシャード）。",
         "en": "Another studybot process posts to this server (it runs its shard).",
     },
+    # reminders (bot/reminders.py): the learner's own daily review reminder by direct message
+    "reminder.set": {
+        "ja": "毎日 {time}（{timezone}）に、復習する問題があればDMでお知らせします。次回: {next}。止めるには {p}remind off",
+        "en": "Every day at {time} ({timezone}) you get a direct message when reviews are due. Next: {next}. Stop it with {p}remind off",
+    },
+    "reminder.status": {
+        "ja": "リマインダー: 毎日 {time}（{timezone}）。次回: {next}。止めるには {p}remind off",
+        "en": "Reminder: every day at {time} ({timezone}). Next: {next}. Stop it with {p}remind off",
+    },
+    "reminder.off": {"ja": "復習リマインダーを止めました。", "en": "Your review reminder is off."},
+    "reminder.not_set": {
+        "ja": "リマインダーは設定されていません。{p}remind HH:MM [タイムゾーン] で設定できます（例: {p}remind 07:30）。",
+        "en": "No reminder is set. Set one with {p}remind HH:MM [timezone] (e.g. {p}remind 07:30).",
+    },
+    "reminder.usage": {
+        "ja": "使い方: {p}remind HH:MM [タイムゾーン] | {p}remind off",
+        "en": "Usage: {p}remind HH:MM [timezone] | {p}remind off",
+    },
+    "reminder.dm": {
+        "ja": "📚 {community} で復習する問題が {count} 問あります。忘れかけた頃の今が復習のチャンスです。",
+        "en": "📚 You have {count} review(s) due in {community}. Now is the right moment to review them.",
+    },
+    "reminder.button": {"ja": "復習を始める", "en": "Start reviewing"},
+    "reminder.footer": {
+        "ja": "毎日のリマインダーです。止めるには {p}remind off",
+        "en": "Your daily reminder. Stop it with {p}remind off",
+    },
+    "reminder.review_elsewhere": {
+        "ja": "{p}review で復習を始めてください。",
+        "en": "Start your review with {p}review.",
+    },
+    # -- spaced repetition: /study review, readiness in /study stats, the retention setting (bot/reviews.py)
+    "help.reviews": {
+        "ja": "{p}review 復習（今日が期限の問題から、次に新しい問題）\n{a}retention 0.9 復習の目標正答率 0.7〜0.97（管理者）",
+        "en": "{p}review your reviews (questions due today first, then new ones)\n{a}retention 0.9 the review target, 0.7-0.97 (admins)",
+    },
+    "review.title": {"ja": "🔁 復習（{exams}）", "en": "🔁 Review ({exams})"},
+    "review.due_left": {
+        "ja": "今日の復習: この問題のあと残り {left} 問",
+        "en": "Reviews due today: {left} more after this one",
+    },
+    "review.new": {
+        "ja": "今日の復習はすべて終わりました。新しい問題です。",
+        "en": "All of today's reviews are done. Here is a new question.",
+    },
+    "review.none_due": {
+        "ja": "今日の復習はありません。全問題に回答済みです。次の復習は {when} です。",
+        "en": "No reviews due today, and you have seen every question. The next review is due {when}.",
+    },
+    "retention.usage": {
+        "ja": "使い方: {a}retention 0.9（目標正答率 {low}〜{high}。高いほど復習が増えます）",
+        "en": "Usage: {a}retention 0.9 (target recall {low}-{high}; higher means more reviews)",
+    },
+    "retention.set": {
+        "ja": "復習の目標正答率を {value} にしました。次の回答から使われます。",
+        "en": "Review target set to {value}. It applies from the next answer on.",
+    },
+    "stats.readiness": {"ja": "試験の準備度（今日の予想正答率）", "en": "Exam readiness (expected score today)"},
+    "stats.readiness_line": {
+        "ja": "{exam}: {share}（{seen}/{pool} 問を学習済み）",
+        "en": "{exam}: {share} ({seen} of {pool} questions studied)",
+    },
+    "stats.weakest": {"ja": "苦手: {services}", "en": "Weakest: {services}"},
 }
 
 

@@ -17,6 +17,12 @@ class Metrics:
         self.posts = Counter(
             "studybot_posts_sent_total", "Daily questions posted", ["platform"], registry=self.registry
         )
+        self.reminders = Counter(
+            "studybot_reminders_sent_total",
+            "Review reminders sent by direct message",
+            ["platform"],
+            registry=self.registry,
+        )
         self.reveal_lag = Histogram(
             "studybot_reveal_lag_seconds",
             "How late a reveal ran after its time",

@@ -20,6 +20,7 @@ class Community:
     name: str
     locale: str
     timezone: str
+    desired_retention: float = 0.9  # the FSRS target of its reviews (bot/memory.py), an admin setting
 
 
 @dataclass(frozen=True)
@@ -146,3 +147,49 @@ class HistoryItem:
     kind: PostKind
     correct: bool
     answered_at: float
+
+
+@dataclass(frozen=True)
+class Reminder:
+    """A learner's opt-in daily reminder in one community (bot/reminders.py)."""
+
+    user_id: int
+    community_id: int
+    at: time
+    timezone: str | None = None  # the learner's own zone; None follows the community's
+    next_at: int = 0  # when it fires next (seconds since the epoch, UTC): what the sweep looks up
+    enabled: bool = True
+    last_sent_at: float | None = None  # when the last one was claimed for sending
+
+
+@dataclass(frozen=True)
+class DueReminder:
+    """A reminder the sweep found due, with whom and where it goes."""
+
+    reminder: Reminder
+    community: Community
+    user: User
+
+
+class ReminderMove(NamedTuple):
+    """One reminder moved on by the sweep, only if no one moved it since it was read (next_at still
+    `seen`): `sent_at` set means it is claimed for sending now, None that it is only rescheduled."""
+
+    user_id: int
+    community_id: int
+    seen: int
+    next_at: int
+    sent_at: float | None
+
+
+@dataclass(frozen=True)
+class ReviewLogRow:
+    """One stored review, in the fields fsrs.ReviewLog has (bot/reviews.py builds those for the
+    Optimizer), with whose and which question's card it was."""
+
+    answer_id: int
+    question_id: str
+    card_id: int
+    rating: int
+    review_datetime: float
+    review_duration: int | None

@@ -62,6 +62,7 @@ class DailyScheduler:
         )
         self._tasks: set[asyncio.Task[object]] = set()
         self._sweeping: asyncio.Task[None] | None = None
+        self._reminding: asyncio.Task[object] | None = None
         self._posted: set[tuple[int, str]] = set()  # (channel, local date) known to have its post
         self._jobs: dict[int, tuple[object, ...]] = {}  # channel -> the trigger its daily job was made for
         bot.scheduler = self
@@ -80,11 +81,17 @@ class DailyScheduler:
             self.add_reveal(post)
         every = min(SWEEP_SECONDS, self.bot.settings.lease_seconds / 3)
         self.scheduler.add_job(self._sweep_soon, IntervalTrigger(seconds=every), id="sweep", replace_existing=True)
+        # Reminders fire on the minute (bot/reminders.py): the reminders table is their schedule.
+        self.scheduler.add_job(
+            self._reminders_soon, CronTrigger(second=0, timezone=UTC), id="reminders", replace_existing=True
+        )
         await self.sweep()
+        await self.bot.reminders.sweep()
 
     async def stop(self) -> None:
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
+        await self.bot.reminders.settle(STOP_GRACE_SECONDS)
         if not self._tasks:
             return
         _, late = await asyncio.wait(set(self._tasks), timeout=STOP_GRACE_SECONDS)
@@ -100,6 +107,10 @@ class DailyScheduler:
         there is no event loop to start the sweep on (and it failed there every time)."""
         if self._sweeping is None or self._sweeping.done():
             self._sweeping = asyncio.get_running_loop().create_task(self.sweep())
+
+    def _reminders_soon(self) -> None:
+        if self._reminding is None or self._reminding.done():
+            self._reminding = asyncio.get_running_loop().create_task(self.bot.reminders.sweep())
 
     async def sweep(self) -> None:
         """Everything due, from the database; waits for what it started."""

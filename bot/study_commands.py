@@ -16,6 +16,7 @@ from bot.core import Actor, DailyResult, Leaderboard, QuestionView, StudyBot
 from bot.i18n import t
 from bot.lookup import LookupResult
 from bot.models import Schedule
+from bot.reminders import ReminderStatus, RemindRequest, parse_remind
 from bot.stats import UserStats
 from bot.storage.errors import STORAGE_FAILURES
 
@@ -60,8 +61,21 @@ class DailyReply:
 
 Reply = Message | QuestionReply | LookupReply | BoardReply | StatsReply | ScheduleReply | DailyReply
 log = logging.getLogger("studybot.commands")
-ADMIN_COMMANDS = ("daily", "lang", "reload")
-KNOWN_COMMANDS = {"help", "quiz", "lookup", "leaderboard", "stats", "daily", "lang", "reload"}
+ADMIN_COMMANDS = ("daily", "lang", "reload", "retention")
+KNOWN_COMMANDS = {
+    "help",
+    "quiz",
+    "lookup",
+    "leaderboard",
+    "stats",
+    "daily",
+    "lang",
+    "reload",
+    "review",
+    "retention",
+    "remind",
+}
+REVIEW_WORDS = ("review", "r", "復習")
 
 
 class StudyCommands:
@@ -72,10 +86,17 @@ class StudyCommands:
         self.bot, self.actor, self.locale, self.prefixes = bot, actor, locale, prefixes
 
     async def help(self) -> Reply:
-        return Message(t(self.locale, "help", **self.prefixes))
+        return Message(t(self.locale, "help", **self.prefixes) + "\n" + t(self.locale, "help.reviews", **self.prefixes))
 
     async def quiz(self, filter_text: str = "") -> Reply:
         return QuestionReply(await self.bot.practice(self.actor, filter_text))
+
+    async def review(self) -> Reply:
+        return QuestionReply(await self.bot.review(self.actor))
+
+    async def retention(self, value: str) -> Reply:
+        retention = await self.bot.set_retention(self.actor, value)
+        return Message(t(self.locale, "retention.set", value=f"{retention:g}"))
 
     async def lookup(self, term: str) -> Reply:
         return LookupReply(self.bot.lookup(term), self.locale)
@@ -95,6 +116,29 @@ class StudyCommands:
 
     async def daily_now(self) -> Reply:
         return DailyReply(await self.bot.daily_now(self.actor), self.locale)
+
+    async def remind(self, request: RemindRequest) -> Reply:
+        """The learner's own daily review reminder: set, off, or what is set."""
+        reminders = self.bot.reminders
+        if request.off:
+            stopped = await reminders.off(self.actor)
+            return Message(t(self.locale, "reminder.off" if stopped else "reminder.not_set", **self.prefixes))
+        if request.at is not None:
+            return Message(
+                self._reminder_text("reminder.set", await reminders.set(self.actor, request.at, request.timezone))
+            )
+        status = await reminders.status(self.actor)
+        if status.next_at is None:
+            return Message(t(self.locale, "reminder.not_set", **self.prefixes))
+        return Message(self._reminder_text("reminder.status", status))
+
+    def _reminder_text(self, key: str, status: ReminderStatus) -> str:
+        from bot.render import local_time  # render imports this module
+
+        assert status.reminder is not None and status.next_at is not None
+        when = local_time(status.next_at.timestamp(), status.timezone, since=self.bot.now().timestamp())
+        at = status.reminder.at.strftime("%H:%M")
+        return t(self.locale, key, time=at, timezone=status.timezone, next=when, **self.prefixes)
 
     async def lang(self, locale: str) -> Reply:
         if locale not in ("ja", "en"):
@@ -147,7 +191,8 @@ async def run_command(
 ) -> Reply:
     """Run one command typed as words."""
     command, args = (words[0].lower().lstrip("/"), words[1:]) if words else ("help", [])
-    return await run_typed(bot, actor, command, lambda c: _dispatch(c, command, args), prefix, admin_prefix)
+    name = "review" if command in REVIEW_WORDS else command  # the metric's label
+    return await run_typed(bot, actor, name, lambda c: _dispatch(c, command, args), prefix, admin_prefix)
 
 
 async def _dispatch(c: StudyCommands, command: str, args: list[str]) -> Reply:
@@ -155,6 +200,10 @@ async def _dispatch(c: StudyCommands, command: str, args: list[str]) -> Reply:
         return await c.help()
     if command in ("quiz", "q", "practice"):
         return await c.quiz(" ".join(args))
+    if command in REVIEW_WORDS:
+        return await c.review()
+    if command == "retention":
+        return await c.retention(args[0] if args else "")
     if command in ("lookup", "l", "search"):
         return await c.lookup(" ".join(args))
     if command in ("leaderboard", "lb", "rank", "ranking"):
@@ -173,6 +222,8 @@ async def _dispatch(c: StudyCommands, command: str, args: list[str]) -> Reply:
         raise UserError("daily.usage")
     if command == "reload":
         return await c.reload()
+    if command in ("remind", "reminder", "リマインダー"):
+        return await c.remind(parse_remind(args))
     if command in ("lang", "locale"):
         return await c.lang(args[0] if args else "")
     return Message(t(c.locale, "unknown_command", command=f"{c.prefixes['p']}{command}", **c.prefixes))

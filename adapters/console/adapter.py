@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator, Callable
 from bot.content import Question
 from bot.core import Actor, StudyBot
 from bot.i18n import t
-from bot.models import Channel, Community, Post, PostResults
+from bot.models import Channel, Community, Post, PostResults, User
 from bot.render import feedback_text, question_text, reply_text, reveal_text
 from bot.study_commands import DailyReply, QuestionReply, run_command
 
@@ -59,6 +59,12 @@ class ConsoleAdapter:
         self, community: Community, channel: Channel, post: Post, question: Question, results: PostResults
     ) -> None:
         self.write(f"\n[#{post.id}] " + reveal_text(question, results, community.locale))
+
+    async def send_reminder(self, community: Community, user: User, due: int) -> None:
+        """The console's "direct message": printed, with the command that starts the review."""
+        text = t(community.locale, "reminder.dm", count=due, community=community.name or community.platform_id)
+        hint = t(community.locale, "reminder.review_elsewhere", p="/")
+        self.write(f"\n[reminder → {user.name or user.platform_id}] {text}\n{hint}")
 
     # -- input
 

@@ -19,8 +19,23 @@ import discord
 from discord import app_commands
 
 from adapters.discord.commands import AdminGroup, StudyGroup, StudyTranslator
-from adapters.discord.components import AnswerButton, AnswerSelect, is_ours, names_post, question_view
-from adapters.discord.embeds import leaderboard_embed, lookup_embed, question_embed, reveal_embed, stats_embed
+from adapters.discord.components import (
+    AnswerButton,
+    AnswerSelect,
+    ReviewButton,
+    is_ours,
+    names_post,
+    question_view,
+    reminder_view,
+)
+from adapters.discord.embeds import (
+    inert,
+    leaderboard_embed,
+    lookup_embed,
+    question_embed,
+    reveal_embed,
+    stats_embed,
+)
 from adapters.discord.pacing import RestPacer
 from bot.commands import UserError
 from bot.config import Settings
@@ -29,6 +44,7 @@ from bot.core import Actor, StudyBot
 from bot.daily_posts import ChannelUnavailable
 from bot.i18n import t
 from bot.models import Channel, Community, Post, PostResults, User
+from bot.reminders import RecipientUnavailable
 from bot.render import feedback_text, reply_text
 from bot.study_commands import BoardReply, LookupReply, Message, QuestionReply, Reply, StatsReply, StudyCommands
 from bot.study_commands import run_typed as run_study_command
@@ -54,6 +70,10 @@ DEFER_CLICK_AFTER = 2.0
 # What the bot needs in a channel to post there (docs/topics/permissions.md); the history is read to
 # find out whether a send whose answer was lost reached the channel.
 NEEDED_PERMISSIONS = ("view_channel", "send_messages", "embed_links", "read_message_history")
+# A direct message Discord refuses for good (docs/topics/opcodes-and-status-codes.md, "JSON Error Codes"):
+# 50007 "Cannot send messages to this user" (their DMs are closed to the bot, or it shares no server
+# with them any more) and 10013 "Unknown User".
+DM_REFUSED = {50007, 10013}
 # Messages read back looking for one; a question is found among the first posted after its claim.
 HISTORY_LIMIT = 100
 
@@ -92,7 +112,7 @@ class DiscordAdapter(discord.AutoShardedClient):
             self.on_first_ready()
 
     async def setup_hook(self) -> None:
-        self.add_dynamic_items(AnswerButton, AnswerSelect)
+        self.add_dynamic_items(AnswerButton, AnswerSelect, ReviewButton)
         await self.tree.set_translator(StudyTranslator())
         shards = self.settings.discord_shards
         if not self.sync_commands or (shards is not None and 0 not in shards[0]):
@@ -170,7 +190,7 @@ class DiscordAdapter(discord.AutoShardedClient):
         match reply:
             case QuestionReply(view=view):
                 return {
-                    "embed": question_embed(view.post, view.question, view.locale),
+                    "embed": question_embed(view.post, view.question, view.locale, review=view.review),
                     "view": question_view(view.post, view.question, view.locale),
                 }
             case LookupReply(result=result, locale=locale):
@@ -198,8 +218,10 @@ class DiscordAdapter(discord.AutoShardedClient):
     async def answer(self, interaction: discord.Interaction, post_id: int, choices: list[str]) -> None:
         """A click: stored first, then answered privately within Discord's 3 s (deferred if the
         database is slow to take it, so the click is never left failing)."""
-        actor = self.actor(interaction)
         try:
+            actor = (
+                self.actor(interaction) if interaction.guild_id else await self._answering_in_dm(interaction, post_id)
+            )
             stored = asyncio.ensure_future(self.core.answer(actor, post_id, choices))
             done, _ = await asyncio.wait({stored}, timeout=DEFER_CLICK_AFTER)
             if not done:
@@ -213,6 +235,15 @@ class DiscordAdapter(discord.AutoShardedClient):
                 await interaction.response.send_message(text, ephemeral=True)
         except Exception as exc:
             await self.answer_failure(interaction, exc)
+
+    async def _answering_in_dm(self, interaction: discord.Interaction, post_id: int) -> Actor:
+        """A review started from a reminder is answered in the DM: the post says which community (the
+        core still checks the post is this person's own)."""
+        post = await self.core.storage.post(post_id) if 0 < post_id < 2**63 else None
+        community = await self.core.storage.community_by_id(post.community_id) if post else None
+        if community is None or community.platform != PLATFORM:
+            return self.actor(interaction)
+        return self.dm_actor(interaction, community)
 
     async def on_interaction(self, interaction: discord.Interaction) -> None:
         """A click on a component none of ours claims (an older version's button, a forged id) would
@@ -316,3 +347,48 @@ class DiscordAdapter(discord.AutoShardedClient):
                 await dm.send(text)
         except discord.HTTPException as exc:
             log.warning("could not tell admin %s that channel %s stopped: %s", admin.platform_id, channel.id, exc)
+
+    # -- reminders (bot/reminders.py)
+
+    async def send_reminder(self, community: Community, user: User, due: int) -> None:
+        """A direct message: how many reviews are due, and a button that starts them (it names the
+        community, which a click in a DM does not carry)."""
+        locale = community.locale
+        text = t(locale, "reminder.dm", count=due, community=inert(community.name or community.platform_id))
+        text += "\n-# " + t(locale, "reminder.footer", p="/study ")  # -# : Discord's small subtext line
+        try:
+            async with self._in_flight:
+                dm = await self.create_dm(discord.Object(id=int(user.platform_id)))
+                await dm.send(text[:2000], view=reminder_view(community.id, locale))
+        except (discord.Forbidden, discord.NotFound) as exc:
+            if exc.code in DM_REFUSED:
+                raise RecipientUnavailable(f"Discord {exc.status} {exc.code}: {exc.text}") from exc
+            raise
+
+    async def review_from_reminder(self, interaction: discord.Interaction, community_id: int) -> None:
+        """The reminder's button, clicked in a DM: /study review's flow in the community it names, as
+        the person who clicked (a forged id reaches only a community that exists, and only their own
+        cards). The question comes privately in the DM; its answer buttons work there (answer())."""
+        community = await self.core.storage.community_by_id(community_id)
+        if community is None or community.platform != PLATFORM:
+            locale = self.settings.locale_for(interaction.locale.value if interaction.locale else None)
+            await self.reply_privately(interaction, t(locale, "button.stale"))
+            return
+        try:
+            await interaction.response.defer(ephemeral=True, thinking=True)
+            actor = self.dm_actor(interaction, community)
+            reply = await run_study_command(self.core, actor, "review", lambda c: c.review(), PREFIX, ADMIN_PREFIX)
+            await interaction.followup.send(ephemeral=True, **self.render(reply))
+        except Exception as exc:
+            await self.answer_failure(interaction, exc)
+
+    def dm_actor(self, interaction: discord.Interaction, community: Community) -> Actor:
+        """Who clicks in a DM, as a member of `community` (a DM carries no server)."""
+        return Actor(
+            platform=PLATFORM,
+            community_id=community.platform_id,
+            user_id=str(interaction.user.id),
+            user_name=interaction.user.display_name,
+            channel_id=None,
+            community_name=community.name,
+        )

@@ -17,8 +17,10 @@ from typing import TYPE_CHECKING
 import discord
 from discord import app_commands
 
-from bot.commands import daily_spec
+from bot.commands import daily_spec, parse_time, parse_timezone
 from bot.config import known_timezones
+from bot.memory import MAX_RETENTION, MIN_RETENTION
+from bot.reminders import RemindRequest
 from bot.study_commands import Reply, StudyCommands
 
 if TYPE_CHECKING:
@@ -51,6 +53,10 @@ JA = {
     "days": "曜日",
     "reveal": "正解発表まで",
     "language": "言語",
+    "remind": "リマインダー",
+    "review": "復習",
+    "retention": "目標正答率",
+    "value": "値",
     # descriptions
     "Study AWS certifications together": "AWS 認定試験をチームで学習",
     "studybot settings (Manage Server)": "studybot の設定（サーバー管理権限）",
@@ -73,6 +79,13 @@ JA = {
     "Post today's question now": "今日の一問を今すぐ投稿する",
     "Bot language for this server": "このサーバーでの表示言語",
     "Japanese or English": "日本語または英語",
+    "Your daily review reminder by direct message": "復習リマインダー（DM でお知らせ）",
+    "Remind me every day at this time when reviews are due": "復習する問題がある日は毎日この時刻に DM で知らせる",
+    "Your time zone, e.g. Asia/Tokyo (default: the server's)": "自分のタイムゾーン（例 Asia/Tokyo、省略時はサーバーの設定）",
+    "Stop my review reminder": "復習リマインダーを止める",
+    "Your reviews: due questions first, then new ones": "復習: 今日が期限の問題から、次に新しい問題",
+    "Target recall of reviews (higher: more reviews)": "復習の目標正答率（高いほど復習が増える）",
+    "0.7 to 0.97, e.g. 0.9": "0.7〜0.97（例 0.9）",
     # choice names
     "This week": "今週",
     "This month": "今月",
@@ -105,11 +118,16 @@ class StudyGroup(app_commands.Group):
     def __init__(self, adapter: DiscordAdapter):
         super().__init__(name=_("study"), description=_("Study AWS certifications together"), guild_only=True)
         self.adapter = adapter
+        RemindGroup(adapter, parent=self)
 
     @app_commands.command(name=_("quiz"), description=_("A practice question, just for you"))
     @app_commands.describe(filter=_("Exam (DOP, DVA, SAA) or service (dynamodb, ASG)"))
     async def quiz(self, interaction: discord.Interaction, filter: str | None = None) -> None:
         await self.adapter.run(interaction, "quiz", lambda c: c.quiz(filter or ""))
+
+    @app_commands.command(name=_("review"), description=_("Your reviews: due questions first, then new ones"))
+    async def review(self, interaction: discord.Interaction) -> None:
+        await self.adapter.run(interaction, "review", lambda c: c.review())
 
     @app_commands.command(name=_("lookup"), description=_("Look up an AWS term in the study notes"))
     @app_commands.describe(term=_("Term, alias or abbreviation"))
@@ -168,9 +186,7 @@ class DailyGroup(app_commands.Group):
 
     @set.autocomplete("timezone")
     async def timezone_names(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
-        wanted = current.strip().lower()
-        names = sorted(n for n in known_timezones() if wanted in n.lower())
-        return [app_commands.Choice(name=n, value=n) for n in names[:25]]
+        return timezone_choices(current)
 
     @app_commands.command(name=_("off"), description=_("Stop the daily question here"))
     async def off(self, interaction: discord.Interaction) -> None:
@@ -183,6 +199,39 @@ class DailyGroup(app_commands.Group):
             return await c.daily_now()
 
         await self.adapter.run(interaction, "daily", call)
+
+
+class RemindGroup(app_commands.Group):
+    """/study remind set|off: each learner's own reminder, so under /study, not /study-admin."""
+
+    def __init__(self, adapter: DiscordAdapter, parent: app_commands.Group):
+        super().__init__(name=_("remind"), description=_("Your daily review reminder by direct message"), parent=parent)
+        self.adapter = adapter
+
+    @app_commands.command(name=_("set"), description=_("Remind me every day at this time when reviews are due"))
+    @app_commands.describe(
+        time=_("HH:MM, e.g. 09:00"), timezone=_("Your time zone, e.g. Asia/Tokyo (default: the server's)")
+    )
+    async def set(self, interaction: discord.Interaction, time: str, timezone: str | None = None) -> None:
+        async def call(c: StudyCommands) -> Reply:
+            zone = parse_timezone(timezone) if timezone else None
+            return await c.remind(RemindRequest(parse_time(time), zone))
+
+        await self.adapter.run(interaction, "remind", call)
+
+    @set.autocomplete("timezone")
+    async def timezone_names(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+        return timezone_choices(current)
+
+    @app_commands.command(name=_("off"), description=_("Stop my review reminder"))
+    async def off(self, interaction: discord.Interaction) -> None:
+        await self.adapter.run(interaction, "remind", lambda c: c.remind(RemindRequest(off=True)))
+
+
+def timezone_choices(current: str) -> list[app_commands.Choice[str]]:
+    wanted = current.strip().lower()
+    names = sorted(n for n in known_timezones() if wanted in n.lower())
+    return [app_commands.Choice(name=n, value=n) for n in names[:25]]
 
 
 class AdminGroup(app_commands.Group):
@@ -201,6 +250,13 @@ class AdminGroup(app_commands.Group):
     @app_commands.choices(language=LANGUAGES)
     async def lang(self, interaction: discord.Interaction, language: str) -> None:
         await self.adapter.run(interaction, "lang", lambda c: c.lang(language))
+
+    @app_commands.command(name=_("retention"), description=_("Target recall of reviews (higher: more reviews)"))
+    @app_commands.describe(value=_("0.7 to 0.97, e.g. 0.9"))
+    async def retention(
+        self, interaction: discord.Interaction, value: app_commands.Range[float, MIN_RETENTION, MAX_RETENTION]
+    ) -> None:
+        await self.adapter.run(interaction, "retention", lambda c: c.retention(str(value)))
 
 
 def _choice_name(text: str) -> str:

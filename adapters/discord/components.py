@@ -21,10 +21,12 @@ if TYPE_CHECKING:
 
 ANSWER_TEMPLATE = re.compile(r"sb:a:(?P<post>\d{1,18}):(?P<choice>[a-f])")
 SELECT_TEMPLATE = re.compile(r"sb:m:(?P<post>\d{1,18})")
+# The review button of a reminder (a direct message, so no server in the click): its community's id.
+REVIEW_TEMPLATE = re.compile(r"sb:rv:(?P<community>\d{1,18})")
 
 
 def is_ours(custom_id: str) -> bool:
-    return bool(ANSWER_TEMPLATE.fullmatch(custom_id) or SELECT_TEMPLATE.fullmatch(custom_id))
+    return any(t.fullmatch(custom_id) for t in (ANSWER_TEMPLATE, SELECT_TEMPLATE, REVIEW_TEMPLATE))
 
 
 def names_post(message: discord.Message, post: Post) -> bool:
@@ -113,3 +115,30 @@ def question_view(post: Post, question: Question, locale: str) -> discord.ui.Vie
 def _clip(text: str, limit: int) -> str:
     text = " ".join(text.split())  # a description is one line
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+class ReviewButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=REVIEW_TEMPLATE):
+    """ "Start reviewing" on a reminder: the community it names is where the reviews are."""
+
+    def __init__(self, community_id: int, label: str = "review"):
+        super().__init__(
+            discord.ui.Button(
+                label=_clip(label, 80), style=discord.ButtonStyle.primary, custom_id=f"sb:rv:{community_id}"
+            )
+        )
+        self.community_id = community_id
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str], /
+    ) -> ReviewButton:
+        return cls(int(match["community"]))
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        await adapter_of(interaction).review_from_reminder(interaction, self.community_id)
+
+
+def reminder_view(community_id: int, locale: str) -> discord.ui.View:
+    view = discord.ui.View(timeout=None)
+    view.add_item(ReviewButton(community_id, t(locale, "reminder.button")))
+    return view

@@ -24,11 +24,13 @@ from adapters.slack.blocks import (
     ANSWER_ACTION,
     LOOKUP_ACTION,
     PICK_ACTION,
+    REVIEW_ACTION,
     SUBMIT_ACTION,
     leaderboard_blocks,
     lookup_blocks,
     plain,
     question_blocks,
+    reminder_blocks,
     reveal_blocks,
     stats_blocks,
 )
@@ -52,6 +54,7 @@ from bot.core import Actor, StudyBot
 from bot.daily_posts import ChannelUnavailable
 from bot.i18n import t
 from bot.models import Channel, Community, Post, PostResults, User
+from bot.reminders import RecipientUnavailable
 from bot.render import feedback_text, lookup_text, question_text, reply_text, reveal_text
 from bot.storage.errors import STORAGE_FAILURES
 from bot.study_commands import (
@@ -77,6 +80,23 @@ CLOSE_GRACE_SECONDS = 5.0
 NAME_LOOKUPS = 20
 USER_CACHE = 10_000  # people whose users.info answer is kept (least recently asked go first)
 TEXT_LIMIT = 3000  # a message's fallback `text`: Slack takes 40,000, a notification shows far less
+# Errors meaning this person cannot get the bot's direct messages, from conversations.open
+# (https://docs.slack.dev/reference/methods/conversations.open: user_not_found, user_disabled,
+# user_not_visible, cannot_dm_bot) and chat.postMessage into the DM
+# (https://docs.slack.dev/reference/methods/chat.postMessage: channel_not_found, is_archived,
+# restricted_action, not_allowed_token_type). Anything else (a 5xx, a missing scope) is logged, not
+# taken as the learner's choice.
+DM_REFUSED = {
+    "user_not_found",
+    "user_disabled",
+    "user_not_visible",
+    "cannot_dm_bot",
+    "channel_not_found",
+    "is_archived",
+    "restricted_action",
+    "not_allowed_token_type",
+}
+DM_CACHE = 10_000  # (team, user) -> their DM channel id, so each reminder needs one call, not two
 
 
 class SlackUser(NamedTuple):
@@ -145,6 +165,7 @@ class SlackAdapter:
         self._idle = asyncio.Event()  # set while none is: background name lookups wait for it
         self._idle.set()
         self._http: aiohttp.ClientSession | None = None  # kept open: one connection pool for all replies
+        self._dms: OrderedDict[tuple[str, str], str] = OrderedDict()  # conversations.open answers
         self._socket: Any = None  # the Socket Mode handler, when connected that way
         self.app.use(RefuseMalformed())
         self.app.command("/study")(self.on_study)
@@ -152,6 +173,7 @@ class SlackAdapter:
         self.app.action(PICK_ACTION)(self.on_pick)
         self.app.action(SUBMIT_ACTION)(self.on_submit)
         self.app.action(LOOKUP_ACTION)(self.on_lookup)
+        self.app.action(REVIEW_ACTION)(self.on_review)
         self.events = SlackEvents(self)
         self.app.event("app_home_opened")(self.on_home_opened)
         bot.register(self)
@@ -327,7 +349,7 @@ class SlackAdapter:
     def render(self, reply: Reply) -> dict[str, Any]:
         match reply:
             case QuestionReply(view=view):
-                blocks = question_blocks(view.post, view.question, view.locale)
+                blocks = question_blocks(view.post, view.question, view.locale, review=view.review)
             case LookupReply(result=result, locale=locale):
                 blocks = lookup_blocks(result, locale)
             case BoardReply(board=board):
@@ -487,3 +509,57 @@ class SlackAdapter:
             await post_message(client, dm["channel"]["id"], text=text)
         except (SlackApiError, ChannelUnavailable) as exc:
             log.warning("could not tell admin %s that channel %s stopped: %s", admin.platform_id, channel.id, exc)
+
+    # -- reminders (bot/reminders.py)
+
+    async def send_reminder(self, community: Community, user: User, due: int) -> None:
+        """conversations.open (scope im:write), then chat.postMessage into the DM with the review button."""
+        locale = community.locale
+        text = t(locale, "reminder.dm", count=due, community=community.name or community.platform_id)
+        footer = t(locale, "reminder.footer", p=PREFIX)
+        try:
+            client = await self.team_client(community.platform_id)
+            channel = await self._dm_channel(client, community.platform_id, user.platform_id)
+            await client.chat_postMessage(
+                channel=channel,
+                text=fit(escape(text), TEXT_LIMIT),
+                blocks=reminder_blocks(community.id, text, footer, locale),
+            )
+        except SlackApiError as exc:
+            error = str(exc.response.get("error", ""))
+            if error in DM_REFUSED:
+                self._dms.pop((community.platform_id, user.platform_id), None)
+                raise RecipientUnavailable(f"Slack {error}") from exc
+            raise
+        except ChannelUnavailable as exc:  # the workspace uninstalled studybot
+            raise RecipientUnavailable(str(exc)) from exc
+
+    async def _dm_channel(self, client: AsyncWebClient, team: str, user_id: str) -> str:
+        key = (team, user_id)
+        channel = self._dms.get(key)
+        if channel is None:
+            opened = await client.conversations_open(users=user_id)
+            channel = str(opened["channel"]["id"])
+            self._dms[key] = channel
+            if len(self._dms) > DM_CACHE:
+                self._dms.popitem(last=False)
+        return channel
+
+    async def on_review(self, ack: Any, body: dict[str, Any], action: dict[str, Any]) -> None:
+        """A reminder's button, clicked in the DM: /study review's flow in the community it names, for
+        whoever clicked (only their own workspace's community); its answer buttons work in the DM."""
+        match = REVIEW_ACTION.match(action["action_id"])
+        assert match is not None
+        user = body.get("user", {})
+        team = body.get("team", {}).get("id") or user.get("team_id", "")
+
+        async def review() -> dict[str, Any]:
+            community = await self.bot.storage.community_by_id(int(match["community"]))
+            if community is None or community.platform != PLATFORM or community.platform_id != team:
+                text = t(self._locales.get(team) or self.settings.locale_for(None), "button.stale")
+                return {"text": text, "blocks": plain(text)}
+            name = self.known_name(user.get("id", ""), user.get("username") or user.get("name", ""), team)
+            actor = self.actor(team, user.get("id", ""), name, (body.get("channel") or {}).get("id"))
+            return self.render(await run_command(self.bot, actor, ["review"], prefix=PREFIX))
+
+        await self._in_time(ack, team, body.get("response_url"), review())

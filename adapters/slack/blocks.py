@@ -16,8 +16,18 @@ from bot.content import Question
 from bot.core import Leaderboard
 from bot.i18n import percent, t
 from bot.lookup import LookupResult
-from bot.models import Post, PostKind, PostResults
-from bot.render import choice_label, closing_text, labels, leaderboard_text, lookup_text, stats_text
+from bot.models import Post, PostResults
+from bot.render import (
+    choice_label,
+    closing_text,
+    labels,
+    leaderboard_text,
+    lookup_text,
+    question_title,
+    review_note,
+    stats_text,
+)
+from bot.reviews import ReviewPick
 from bot.stats import UserStats
 
 Block = dict[str, Any]
@@ -29,6 +39,8 @@ ANSWER_ACTION = re.compile(r"^sb:a:(?P<post>\d{1,18}):(?P<choice>[a-f])$")
 PICK_ACTION = re.compile(r"^sb:pick:(?P<post>\d{1,18})$")
 SUBMIT_ACTION = re.compile(r"^sb:submit:(?P<post>\d{1,18})$")
 LOOKUP_ACTION = re.compile(r"^sb:lookup:(?P<entry>[a-z0-9-]{1,60})$")
+# A reminder's "start reviewing" button: the community (its id in our database) whose reviews are due.
+REVIEW_ACTION = re.compile(r"^sb:rv:(?P<community>\d{1,18})$")
 
 
 def markup(text: str) -> Block:
@@ -58,10 +70,11 @@ def context(text: str) -> Block:
     return {"type": "context", "elements": [{"type": "plain_text", "text": fit(escape(text), TEXT_LIMIT)}]}
 
 
-def question_blocks(post: Post, question: Question, locale: str, timezone: str | None = None) -> list[Block]:
-    title_key = "post.daily_title" if post.kind == PostKind.DAILY else "post.practice_title"
-    blocks = [markup(bold(t(locale, title_key, exams=", ".join(question.exams))))]
-    closing = closing_text(post, timezone, locale) if timezone else None
+def question_blocks(
+    post: Post, question: Question, locale: str, timezone: str | None = None, review: ReviewPick | None = None
+) -> list[Block]:
+    blocks = [markup(bold(question_title(post, question, locale, review)))]
+    closing = closing_text(post, timezone, locale) if timezone else review_note(review, locale)
     if closing:
         blocks.append(context(closing))
     blocks += plain(question.prompt)
@@ -156,3 +169,14 @@ def leaderboard_blocks(board: Leaderboard) -> list[Block]:
 def stats_blocks(stats: UserStats) -> list[Block]:
     title, *rest = stats_text(stats).split("\n")
     return [markup(bold(title)), *plain("\n".join(rest))]
+
+
+def reminder_blocks(community_id: int, text: str, footer: str, locale: str) -> list[Block]:
+    """A reminder's direct message: the count, a button that starts the review, how to stop it."""
+    button = {
+        "type": "button",
+        "text": {"type": "plain_text", "text": fit(t(locale, "reminder.button"), BUTTON_TEXT), "emoji": False},
+        "action_id": f"sb:rv:{community_id}",
+        "style": "primary",
+    }
+    return [section(text), {"type": "actions", "elements": [button]}, context(footer)]

@@ -7,6 +7,10 @@ What each method promises that a backend must keep:
   processes asking at once, exactly one gets the row.
 - record_answer stores at most one answer per (post, user), refuses answers to a closed post or one
   past its reveal time, and keeps the user's streak with the answer, in one transaction.
+- advance_reminders moves a reminder only if its next_at is still the one read: of several processes
+  sweeping at once, exactly one claims each reminder.
+- record_answer also records each stored answer as a review (the learner's FSRS card of the question
+  and a review log, bot/memory.py) in the same transaction, unless record_reviews is False.
 - writes that cannot be stored raise (errors.STORAGE_FAILURES); nothing is acknowledged unstored.
 """
 
@@ -16,14 +20,19 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Protocol
 
+from bot.memory import CardState
 from bot.models import (
     AnswerOutcome,
     AnswerRequest,
     Channel,
     Community,
+    DueReminder,
     HistoryItem,
     Post,
     PostResults,
+    Reminder,
+    ReminderMove,
+    ReviewLogRow,
     Schedule,
     ScoreRow,
     Streak,
@@ -32,6 +41,8 @@ from bot.models import (
 
 
 class Storage(Protocol):
+    record_reviews: bool  # False only for bench/answers.py's baseline: answers are then not reviews
+
     # -- the database itself
     async def backup(self, target: str | Path, progress: Callable[[int, int], None] | None = None) -> int: ...
     async def health_checks(self) -> dict[str, str | None]: ...
@@ -119,3 +130,16 @@ class Storage(Protocol):
     async def rank_of(
         self, community_id: int, channel_id: int | None, period: str, user_id: int
     ) -> ScoreRow | None: ...
+
+    # -- learners' daily reminders (bot/reminders.py)
+    async def save_reminder(self, reminder: Reminder) -> None: ...
+    async def reminder(self, user_id: int, community_id: int) -> Reminder | None: ...
+    async def disable_reminder(self, user_id: int, community_id: int, reason: str) -> bool: ...
+    async def due_reminders(self, now: float, platforms: list[str], limit: int = 5000) -> list[DueReminder]: ...
+    async def advance_reminders(self, moves: list[ReminderMove]) -> list[tuple[int, int]]: ...
+    async def due_questions(self, community_id: int, user_ids: list[int], due_by: float) -> list[tuple[int, str]]: ...
+    # -- reviews (spaced repetition): the cards and logs record_answer writes
+    async def set_desired_retention(self, community_id: int, retention: float) -> None: ...
+    async def review_cards(self, user_id: int, community_id: int, due_by: float | None = None) -> list[CardState]: ...
+    async def due_review_count(self, user_id: int, community_id: int, due_by: float) -> int: ...
+    async def review_logs(self, user_id: int, community_id: int) -> list[ReviewLogRow]: ...

@@ -6,7 +6,20 @@ from collections.abc import Mapping
 from datetime import time
 from typing import Any
 
-from bot.models import Channel, Community, Post, PostKind, PostStatus, Schedule, ScoreRow, User
+from bot.memory import CardState
+from bot.models import (
+    Channel,
+    Community,
+    DueReminder,
+    Post,
+    PostKind,
+    PostStatus,
+    Reminder,
+    ReviewLogRow,
+    Schedule,
+    ScoreRow,
+    User,
+)
 
 Row = Mapping[str, Any]
 
@@ -32,7 +45,15 @@ def post_row(row: Row) -> Post:
 
 
 def community_row(row: Row) -> Community:
-    return Community(row["id"], row["platform"], row["platform_id"], row["name"], row["locale"], row["timezone"])
+    return Community(
+        row["id"],
+        row["platform"],
+        row["platform_id"],
+        row["name"],
+        row["locale"],
+        row["timezone"],
+        row["desired_retention"],
+    )
 
 
 def channel_row(row: Row) -> Channel:
@@ -76,3 +97,52 @@ def score_row(rank: int, user_id: int, row: Row, streak: int) -> ScoreRow:
 
 def user_row(row: Row) -> User:
     return User(row["id"], row["platform"], row["platform_id"], row["name"])
+
+
+def reminder_row(row: Row) -> Reminder:
+    return Reminder(
+        user_id=row["user_id"],
+        community_id=row["community_id"],
+        at=time.fromisoformat(row["at"]),
+        timezone=row["timezone"],
+        next_at=int(row["next_at"]),
+        enabled=bool(row["enabled"]),
+        last_sent_at=row["last_sent_at"],
+    )
+
+
+def due_reminder_row(row: Row) -> DueReminder:
+    """A row of reminders joined with its community (c_ columns) and user (u_ columns)."""
+    community = Community(
+        row["community_id"],
+        row["c_platform"],
+        row["c_platform_id"],
+        row["c_name"],
+        row["c_locale"],
+        row["c_timezone"],
+        row["c_desired_retention"],
+    )
+    user = User(row["user_id"], row["u_platform"], row["u_platform_id"], row["u_name"])
+    return DueReminder(reminder_row(row), community, user)
+
+
+# The columns due_reminder_row reads, for both backends' sweep query (r: reminders, c, u).
+DUE_REMINDER_COLUMNS = (
+    "r.*, c.platform AS c_platform, c.platform_id AS c_platform_id, c.name AS c_name, c.locale AS c_locale,"
+    " c.timezone AS c_timezone, c.desired_retention AS c_desired_retention, u.platform AS u_platform, u.platform_id AS u_platform_id, u.name AS u_name"
+)
+
+
+def card_state_row(row: Row) -> CardState:
+    return CardState(row["question_id"], row["due"], row["state"], row["stability"], row["last_review"])
+
+
+def review_log_row(row: Row) -> ReviewLogRow:
+    return ReviewLogRow(
+        row["answer_id"],
+        row["question_id"],
+        row["card_id"],
+        row["rating"],
+        row["review_datetime"],
+        row["review_duration"],
+    )

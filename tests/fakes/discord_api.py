@@ -79,6 +79,8 @@ class FakeDiscord(InteractionEndpoints):
         self.gateway = FakeGateway(self._ready_user(), self.APP_ID)
         self.latency = 0.0  # seconds of network round trip added to every REST request
         self.dm_channels: dict[int, int] = {}  # user id -> DM channel id opened by the bot
+        self.closed_dms: set[int] = set()  # users whose DMs are closed to the bot (sends get 50007)
+        self.unknown_users: set[int] = set()  # user ids Discord does not know (a DM cannot be opened)
 
         self._posted: dict[int, list[dict[str, Any]]] = {}
         self._forbidden: set[int] = set()
@@ -380,9 +382,23 @@ class FakeDiscord(InteractionEndpoints):
             },
         )
 
+    def dm_messages(self, user_id: int) -> list[dict[str, Any]]:
+        channel = self.dm_channels.get(int(user_id))
+        return self.messages_in(channel) if channel is not None else []
+
     async def _create_dm(self, req: Request) -> web.Response:
-        """Opening a DM with a user: a type 1 channel whose messages land in messages_in(its id)."""
-        recipient = int((req.json or {})["recipient_id"])
+        """Opening a DM with a user (docs/resources/user.mdx, "Create DM": POST /users/@me/channels with
+        a snowflake `recipient_id`, answering a DM channel object, type 1, the same one each time): its
+        messages land in messages_in(its id). An unknown user is 404 with code 10013 "Unknown User"
+        (docs/topics/opcodes-and-status-codes.md, "JSON Error Codes")."""
+        raw = (req.json or {}).get("recipient_id") if isinstance(req.json, dict) else None
+        if not isinstance(raw, str | int) or not str(raw).isdigit():
+            return json_response(
+                400, {"code": 50035, "message": "Invalid Form Body", "errors": {"recipient_id": {"_errors": []}}}
+            )
+        recipient = int(raw)
+        if recipient in self.unknown_users:
+            return error(404, 10013, "Unknown User")
         channel_id = self.dm_channels.setdefault(recipient, self._snowflake())
         return json_response(
             200,
@@ -402,6 +418,11 @@ class FakeDiscord(InteractionEndpoints):
         cid = int(req.params["cid"])
         if cid in self._forbidden:
             return error(403, 50013, "Missing Permissions")
+        closed = {channel for user, channel in self.dm_channels.items() if user in self.closed_dms}
+        if cid in closed:
+            # docs/topics/opcodes-and-status-codes.md, "JSON Error Codes": 50007 "Cannot send messages to
+            # this user" (their privacy settings close DMs from server members, or they blocked the bot).
+            return error(403, 50007, "Cannot send messages to this user")
         if is_empty_message(req.json, req.files):
             return error(400, 50006, "Cannot send an empty message")
         errors = FormErrors()

@@ -130,6 +130,35 @@ class DiscordObjects:
         payload["message"] = dict(message)
         return payload
 
+    def dm_click(self, custom_id: str, *, message: JSON, user_id: int = 1001, locale: str = "ja") -> dict[str, Any]:
+        """A click on a button of a direct message the bot sent: per docs/interactions/
+        receiving-and-responding.mdx ("Interaction Object"), no guild_id and no member but `user`, and
+        context 1 (BOT_DM)."""
+        if not any(c.get("custom_id") == custom_id for _, c in walk_components(message.get("components") or [], [])):
+            raise ValueError(
+                f"message {message['id']} has no component {custom_id!r}; Discord could not send this click"
+            )
+        iid = self._snowflake()
+        channel_id = int(message["channel_id"])
+        return {
+            "id": str(iid),
+            "application_id": str(self.APP_ID),
+            "type": 3,
+            "data": {"custom_id": custom_id, "component_type": 2},
+            "channel_id": str(channel_id),
+            "channel": {"id": str(channel_id), "type": 1, "last_message_id": None, "flags": 0},
+            "user": self._user(user_id),
+            "token": secrets.token_urlsafe(48),
+            "version": 1,
+            "app_permissions": str(DEFAULT_APP_PERMISSIONS),
+            "locale": locale,
+            "entitlements": [],
+            "authorizing_integration_owners": {"0": "0", "1": str(user_id)},
+            "context": 1,
+            "attachment_size_limit": 10 * 1024 * 1024,
+            "message": dict(message),
+        }
+
     # ----------------------------------------------------------------- internals: ids and objects
 
     def _snowflake(self) -> int:

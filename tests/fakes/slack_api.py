@@ -66,6 +66,11 @@ class FakeSlackAPI:
         self.profiles: dict[str, dict[str, str]] = {}  # user id -> users.info profile (display_name, real_name)
         self.user_names: dict[str, str] = {}  # user id -> users.info `name`
         self.rejected: list[tuple[Call, dict[str, Any]]] = []  # what the rules refused, with Slack's answer
+        # Direct messages: the bot token's scopes (conversations.open needs im:write), the people Slack
+        # will not open a DM with (user id -> the error it answers), and the DMs opened (id -> user).
+        self.scopes: set[str] = {"commands", "chat:write", "im:write", "users:read", "channels:history"}
+        self.no_dm: dict[str, str] = {}
+        self.dms: dict[str, str] = {}
         self.limits = RateLimits()
         self._runner: web.AppRunner | None = None
         self.base = ""
@@ -197,8 +202,7 @@ class FakeSlackAPI:
         if method == "conversations.history":
             return self._history(body)
         if method == "conversations.open":
-            # https://docs.slack.dev/reference/methods/conversations.open: `users` opens a DM with them.
-            return {"ok": True, "channel": {"id": "D" + str(body.get("users", "")).split(",")[0]}}
+            return self._open_dm(body)
         if method == "users.info":
             user = body.get("user", "")
             return {
@@ -275,11 +279,41 @@ class FakeSlackAPI:
     def channel_messages(self, channel: str) -> list[dict[str, Any]]:
         return self.messages.get(channel, [])
 
+    def _open_dm(self, body: dict[str, Any]) -> dict[str, Any]:
+        """https://docs.slack.dev/reference/methods/conversations.open: a bot token needs the im:write
+        scope (else missing_scope, with `needed`); `users` (or `channel`) is required
+        (users_list_not_supplied); one user opens a 1:1 DM, the same channel every time; a user Slack
+        cannot open one with is refused (user_not_found, user_disabled, user_not_visible, cannot_dm_bot)."""
+        if "im:write" not in self.scopes:
+            return {
+                "ok": False,
+                "error": "missing_scope",
+                "needed": "im:write",
+                "provided": ",".join(sorted(self.scopes)),
+            }
+        users = [u for u in str(body.get("users", "")).split(",") if u]
+        if not users and not body.get("channel"):
+            return {"ok": False, "error": "users_list_not_supplied"}
+        if len(users) > 8:
+            return {"ok": False, "error": "too_many_users"}
+        if len(users) == 1 and users[0] in self.no_dm:
+            return {"ok": False, "error": self.no_dm[users[0]]}
+        channel = str(body.get("channel") or "D" + users[0])
+        self.dms[channel] = users[0] if users else self.dms.get(channel, "")
+        return {"ok": True, "channel": {"id": channel}}
+
+    def dm_messages(self, user: str) -> list[dict[str, Any]]:
+        return self.channel_messages("D" + user)
+
     def _post_message(self, body: dict[str, Any], identity: dict[str, str] | None = None) -> dict[str, Any]:
         identity = identity or self.identity("")
         channel = str(body.get("channel", ""))
         if channel in self.gone:
             return {"ok": False, "error": self.gone[channel]}
+        if channel.startswith("D") and channel not in self.dms:
+            # https://docs.slack.dev/reference/methods/chat.postMessage: channel_not_found, "value passed
+            # for channel was invalid": a DM id the bot never opened (conversations.open) is not one.
+            return {"ok": False, "error": "channel_not_found"}
         self._ts = max(self._ts + 0.0001, self.clock())
         message: dict[str, Any] = {
             "type": "message",

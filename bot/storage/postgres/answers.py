@@ -10,13 +10,17 @@ written into the row; the advisory lock lives in the lock table only."""
 
 from __future__ import annotations
 
+import logging
+
 import asyncpg
 
+from bot.memory import DEFAULT_RETENTION, CardUpdate, answer_duration_ms, review
 from bot.models import AnswerOutcome, AnswerRequest, AnswerStatus, HistoryItem, PostKind, PostStatus, ScoreRow, Streak
 from bot.scoring import answers_an_earlier_day, needs_previous_day, points_for, streak_after, streak_after_replay
 from bot.storage.rows import score_row
 from bot.storage.scores import SCORE_SPREAD
 
+log = logging.getLogger("studybot.storage")
 POST_LOCKS = 0x5354_4250  # the advisory lock space of posts (pg_advisory_xact_lock(POST_LOCKS, post id))
 
 # The user's streak after the answer ($2-$6), and the totals the answer ($1) adds to: the same spread
@@ -36,15 +40,66 @@ STREAK_AND_SCORE = f"""
 """
 
 
-async def record_answer(conn: asyncpg.Connection, r: AnswerRequest) -> AnswerOutcome:
+# The answered post, with what its review needs read in the same round trip: the learner's card of
+# the post's question, locked (two answers of one learner to one question review it one after the
+# other; taken before the streak row, always in that order), and the community's retention.
+POST_AND_CARD = """
+    SELECT kind, community_id, channel_id, owner_id, question_id, local_date, status, reveal_at, posted_at,
+        (SELECT desired_retention FROM communities c WHERE c.id = p.community_id) AS retention,
+        (SELECT ARRAY[c.data, c.reps::text] FROM review_cards c
+         WHERE c.user_id = $2 AND c.community_id = p.community_id AND c.question_id = p.question_id
+         FOR UPDATE) AS card
+    FROM posts p WHERE id = $1
+"""
+POST_ONLY = """
+    SELECT kind, community_id, channel_id, owner_id, question_id, local_date, status, reveal_at, posted_at,
+        NULL AS retention, NULL AS card
+    FROM posts p WHERE id = $1
+"""
+
+# The review of a stored answer: the card upserted and the log inserted, in one round trip. The card is
+# written only over the version it was computed from (reps): when a first review of this card by the
+# same learner committed meanwhile (no row existed to lock), nothing is overwritten and save_review
+# computes it again from the stored card. Returns whether the card was written.
+SAVE_REVIEW = """
+    WITH card AS (
+        INSERT INTO review_cards (user_id, community_id, question_id, card_id, state, due, stability, difficulty,
+            last_review, reps, data) VALUES ($2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+        ON CONFLICT (user_id, community_id, question_id) DO UPDATE SET card_id = excluded.card_id,
+            state = excluded.state, due = excluded.due, stability = excluded.stability,
+            difficulty = excluded.difficulty, last_review = excluded.last_review, reps = excluded.reps,
+            data = excluded.data
+        WHERE review_cards.reps = excluded.reps - 1
+        RETURNING 1
+    )
+    INSERT INTO review_logs (answer_id, user_id, community_id, question_id, card_id, rating, review_datetime,
+        review_duration) VALUES ($1, $2, $3, $4, $5, $13, $10, $14)
+    RETURNING (SELECT count(*) FROM card) > 0
+"""
+LOCKED_CARD = """
+    SELECT data, reps FROM review_cards WHERE user_id = $1 AND community_id = $2 AND question_id = $3 FOR UPDATE
+"""
+RESAVE_REVIEW = """
+    WITH card AS (
+        UPDATE review_cards SET card_id = $5, state = $6, due = $7, stability = $8, difficulty = $9,
+            last_review = $10, reps = $11, data = $12
+        WHERE user_id = $2 AND community_id = $3 AND question_id = $4
+    )
+    UPDATE review_logs SET card_id = $5 WHERE answer_id = $1
+"""
+
+
+async def record_answer(conn: asyncpg.Connection, r: AnswerRequest, reviews: bool = True) -> AnswerOutcome:
+    """Store the answer unless the user already answered the post or it is closed; a stored answer is
+    also a review of its question (the learner's FSRS card and a review log) in the same transaction.
+    reviews=False leaves them out: the baseline of bench/answers.py."""
     async with conn.transaction():
         # Taken before the post is read: the read's snapshot then sees any close that committed.
         await conn.execute("SELECT pg_advisory_xact_lock_shared($1, $2)", POST_LOCKS, r.post_id)
-        post = await conn.fetchrow(
-            "SELECT kind, community_id, channel_id, owner_id, question_id, local_date, status, reveal_at"
-            " FROM posts WHERE id = $1",
-            r.post_id,
-        )
+        if reviews:
+            post = await conn.fetchrow(POST_AND_CARD, r.post_id, r.user_id)
+        else:
+            post = await conn.fetchrow(POST_ONLY, r.post_id)
         if post is None:
             return AnswerOutcome(AnswerStatus.UNKNOWN_POST)
         if post["kind"] == PostKind.PRACTICE and post["owner_id"] != r.user_id:
@@ -84,7 +139,47 @@ async def record_answer(conn: asyncpg.Connection, r: AnswerRequest) -> AnswerOut
             return await earlier_answer(conn, r) or AnswerOutcome(AnswerStatus.ALREADY)
         if stepped:
             await conn.execute(STREAK_AND_SCORE, answer_id, community_id, r.user_id, *stepped)
+        if reviews:
+            await save_review(conn, r, post, answer_id)
         return AnswerOutcome(AnswerStatus.RECORDED, r.choices, r.correct, points, streak)
+
+
+async def save_review(conn: asyncpg.Connection, r: AnswerRequest, post: asyncpg.Record, answer_id: int) -> None:
+    """The answer as a review of the question: the card moves on, and the review is logged."""
+    data, reps = post["card"] if post["card"] else (None, "0")
+    update = _reviewed(data, answer_id, r, post)
+    if update is None:
+        return
+    key = (r.user_id, post["community_id"], post["question_id"])
+    written = await conn.fetchval(SAVE_REVIEW, answer_id, *key, *_card_values(update, int(reps) + 1), *_log(update))
+    if not written:  # the card's first review by another answer committed meanwhile: build on it
+        stored = await conn.fetchrow(LOCKED_CARD, *key)
+        update = _reviewed(stored["data"], answer_id, r, post)
+        if update is not None:
+            await conn.execute(RESAVE_REVIEW, answer_id, *key, *_card_values(update, stored["reps"] + 1))
+
+
+def _reviewed(data: str | None, answer_id: int, r: AnswerRequest, post: asyncpg.Record) -> CardUpdate | None:
+    try:
+        return review(
+            data,
+            answer_id,
+            r.correct,
+            r.at,
+            answer_duration_ms(post["posted_at"], r.at),
+            post["retention"] or DEFAULT_RETENTION,
+        )
+    except Exception:  # the answer, its points and streak matter more than its review: keep them
+        log.exception("answer %s: could not compute its review; the answer is stored without one", answer_id)
+        return None
+
+
+def _card_values(u: CardUpdate, reps: int) -> tuple[object, ...]:
+    return (u.card_id, u.state, u.due, u.stability, u.difficulty, u.last_review, reps, u.data)
+
+
+def _log(u: CardUpdate) -> tuple[object, ...]:
+    return (u.rating, u.duration_ms)
 
 
 async def earlier_answer(conn: asyncpg.Connection, r: AnswerRequest) -> AnswerOutcome | None:

@@ -137,6 +137,52 @@ MIGRATIONS: list[str] = [
         expires_at DOUBLE PRECISION NOT NULL
     );
     """,
+    # 3: spaced repetition, as SQLite's migration 5 (see there).
+    """
+    ALTER TABLE communities ADD COLUMN desired_retention DOUBLE PRECISION NOT NULL DEFAULT 0.9;
+    CREATE TABLE review_cards (
+        user_id BIGINT NOT NULL,
+        community_id BIGINT NOT NULL,
+        question_id TEXT NOT NULL,
+        card_id BIGINT NOT NULL,
+        state INTEGER NOT NULL,
+        due DOUBLE PRECISION NOT NULL,
+        stability DOUBLE PRECISION,
+        difficulty DOUBLE PRECISION,
+        last_review DOUBLE PRECISION,
+        reps INTEGER NOT NULL DEFAULT 1,
+        data TEXT NOT NULL,
+        PRIMARY KEY (user_id, community_id, question_id)
+    );
+    CREATE INDEX review_cards_due ON review_cards (user_id, community_id, due)
+        INCLUDE (question_id, state, stability, last_review);
+    CREATE TABLE review_logs (
+        answer_id BIGINT PRIMARY KEY,
+        user_id BIGINT NOT NULL,
+        community_id BIGINT NOT NULL,
+        question_id TEXT NOT NULL,
+        card_id BIGINT NOT NULL,
+        rating INTEGER NOT NULL,
+        review_datetime DOUBLE PRECISION NOT NULL,
+        review_duration BIGINT
+    );
+    CREATE INDEX review_logs_by_user ON review_logs (user_id, community_id, review_datetime);
+    """,
+    # 4: learners' daily reminders, as SQLite's migration 6.
+    """
+    CREATE TABLE reminders (
+        user_id BIGINT NOT NULL REFERENCES users(id),
+        community_id BIGINT NOT NULL REFERENCES communities(id),
+        at TEXT NOT NULL,
+        timezone TEXT,
+        enabled INTEGER NOT NULL DEFAULT 1,
+        next_at BIGINT NOT NULL,
+        last_sent_at DOUBLE PRECISION,
+        disabled_reason TEXT,
+        PRIMARY KEY (user_id, community_id)
+    );
+    CREATE INDEX reminders_due ON reminders (next_at) WHERE enabled = 1;
+    """,
 ]
 
 

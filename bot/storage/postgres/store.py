@@ -15,21 +15,26 @@ from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 
+from bot.memory import CardState
 from bot.models import (
     AnswerOutcome,
     AnswerRequest,
     Channel,
     Community,
+    DueReminder,
     HistoryItem,
     Post,
     PostResults,
+    Reminder,
+    ReminderMove,
+    ReviewLogRow,
     Schedule,
     ScoreRow,
     Streak,
     User,
 )
 from bot.storage.errors import BackupRefused, StorageError
-from bot.storage.postgres import answers, communities, posts, schema, slack_installs
+from bot.storage.postgres import answers, communities, posts, reminders, reviews, schema, slack_installs
 from bot.storage.postgres.listener import Changed, ScheduleListener
 from bot.storage.scores import ALL_CHANNELS
 
@@ -73,6 +78,7 @@ class PostgresStorage:
         self.url = url
         self.path = without_password(url)  # what messages show, as SqliteStorage.path
         self._listener: ScheduleListener | None = None
+        self.record_reviews = True  # each stored answer is a review too (False: bench/answers.py's baseline)
 
     @classmethod
     async def open(cls, url: str, *, pool_size: int = POOL_SIZE, wait: float = 0.0) -> PostgresStorage:
@@ -301,7 +307,7 @@ class PostgresStorage:
     # -- answers, streaks and leaderboards
 
     async def record_answer(self, request: AnswerRequest) -> AnswerOutcome:
-        return await self._run(answers.record_answer, request)
+        return await self._run(answers.record_answer, request, self.record_reviews)
 
     async def user_history(self, user_id: int, community_id: int) -> list[HistoryItem]:
         return await self._run(answers.user_history, user_id, community_id)
@@ -316,6 +322,49 @@ class PostgresStorage:
 
     async def rank_of(self, community_id: int, channel_id: int | None, period: str, user_id: int) -> ScoreRow | None:
         return await self._run(answers.rank_of, community_id, channel_id or ALL_CHANNELS, period, user_id)
+
+    # -- learners' daily reminders
+
+    async def save_reminder(self, reminder: Reminder) -> None:
+        """Set (or turn back on) a learner's reminder; when its last one went out is kept."""
+        await self._run(reminders.save_reminder, reminder)
+
+    async def reminder(self, user_id: int, community_id: int) -> Reminder | None:
+        return await self._run(reminders.reminder, user_id, community_id)
+
+    async def disable_reminder(self, user_id: int, community_id: int, reason: str) -> bool:
+        return await self._run(reminders.disable_reminder, user_id, community_id, reason)
+
+    async def due_reminders(self, now: float, platforms: list[str], limit: int = 5000) -> list[DueReminder]:
+        """Enabled reminders of communities on `platforms` whose next_at has come, oldest first, with
+        their community and user."""
+        return await self._run(reminders.due_reminders, now, platforms, limit)
+
+    async def advance_reminders(self, moves: list[ReminderMove]) -> list[tuple[int, int]]:
+        """Apply each move whose reminder still fires at the time it was read (one transaction); the
+        (user_id, community_id) of those applied. A claimed one is this caller's to send."""
+        return await self._run(reminders.advance_reminders, moves)
+
+    async def due_questions(self, community_id: int, user_ids: list[int], due_by: float) -> list[tuple[int, str]]:
+        """(user_id, question_id) of every review card of these learners due by `due_by`: what a
+        reminder sweep counts for a whole batch at once (bot/reminders.py)."""
+        return await self._run(reminders.due_questions, community_id, user_ids, due_by)
+
+    # -- reviews (spaced repetition)
+
+    async def set_desired_retention(self, community_id: int, retention: float) -> None:
+        await self._run(reviews.set_desired_retention, community_id, retention)
+
+    async def review_cards(self, user_id: int, community_id: int, due_by: float | None = None) -> list[CardState]:
+        """The learner's FSRS cards in the community; with due_by, those due by then, soonest first."""
+        return await self._run(reviews.review_cards, user_id, community_id, due_by)
+
+    async def due_review_count(self, user_id: int, community_id: int, due_by: float) -> int:
+        return await self._run(reviews.due_review_count, user_id, community_id, due_by)
+
+    async def review_logs(self, user_id: int, community_id: int) -> list[ReviewLogRow]:
+        """Every review of the learner in the community, oldest first: what fsrs.Optimizer fits from."""
+        return await self._run(reviews.review_logs, user_id, community_id)
 
 
 async def _ping(conn: asyncpg.Connection) -> bool:

