@@ -359,6 +359,7 @@ def content_signature(content_dir: Path) -> tuple[tuple[str, int, int], ...]:
     """What changes when an author saves: names, mtimes and sizes. A file that vanishes while it is looked
     at (an editor's temporary file) is simply not part of it."""
     paths = [*content_files(content_dir / "questions"), *content_files(content_dir / "lookup")]
+    paths += pack_files(content_dir)
     found = []
     for p in [*paths, content_dir / "sources.yaml"]:
         try:
@@ -367,6 +368,22 @@ def content_signature(content_dir: Path) -> tuple[tuple[str, int, int], ...]:
             continue
         found.append((str(p), st.st_mtime_ns, st.st_size))
     return tuple(sorted(found))
+
+
+def pack_files(content_dir: Path) -> list[Path]:
+    """Every file of every pack (content/packs/NAME/...), and the pack folders themselves, so a pack
+    added or removed on disk is a change too."""
+    root = content_dir / "packs"
+    try:
+        folders = sorted(p for p in root.iterdir() if not p.name.startswith("."))
+    except OSError:
+        return []
+    found = []
+    for folder in folders:
+        found.append(folder)
+        for sub in (folder, folder / "questions", folder / "lookup"):
+            found += content_files(sub)
+    return found
 
 
 async def _cancel(task: asyncio.Task[object]) -> None:

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 from bot.choosing import QuestionFilter, choose_practice, resolve_filter
 from bot.commands import DailySpec, UserError
 from bot.config import Settings
-from bot.content import ContentBank, ContentError, Question, load_content_async
+from bot.content import ContentBank, ContentError, LookupEntry, Question, load_content_async
 from bot.daily_posts import DailyPosts, DailyResult, Platform
 from bot.lookup import LookupIndex, LookupResult
 from bot.metrics import Metrics
@@ -36,6 +36,7 @@ from bot.models import (
     Streak,
     User,
 )
+from bot.pack_admin import CommunityContent, CommunityPacks
 from bot.periods import period_key, period_keys
 from bot.snapshots import dump_question, load_question, shuffled
 from bot.stats import UserStats, compute_stats
@@ -118,7 +119,8 @@ class StudyBot:
         self.settings = settings
         self.storage = storage
         self.content = content
-        self.index = LookupIndex(content.entries)
+        self.index = LookupIndex(content.entries)  # every pack's entries; a community looks up in its own
+        self.packs = CommunityPacks(self)
         self.clock = clock or (lambda: datetime.now(UTC))
         self.rng = rng or random.Random()
         self.platforms: dict[str, Platform] = {}
@@ -276,13 +278,21 @@ class StudyBot:
 
     # -- practice and lookup
 
+    async def community_content(self, community: Community) -> CommunityContent:
+        """The bank and lookup index of the community's packs: everything that picks a question or finds a
+        term for a community draws from this (bot/pack_admin.py)."""
+        return await self.packs.content_for(community)
+
     async def practice(self, actor: Actor, filter_text: str = "") -> QuestionView:
         ctx = await self.context(actor)
-        qfilter = self.resolve_filter(filter_text)
-        candidates = self.content.matching(qfilter.exam, qfilter.service)
+        view = await self.community_content(ctx.community)
+        qfilter = self.resolve_filter(filter_text, view)
+        candidates = view.bank.matching(qfilter.exam, qfilter.service)
         history = await self.storage.user_history(ctx.user.id, ctx.community.id)
         question = choose_practice(candidates, history, self.rng)
         if question is None:
+            if not view.bank.questions:
+                raise UserError("packs.nothing_on", names=", ".join(view.missing) or "-")
             raise UserError("quiz.empty")
         question = shuffled(question, f"{ctx.user.id}:{self.rng.random()}")
         post = await self.storage.create_practice_post(
@@ -291,17 +301,25 @@ class StudyBot:
         self._remember(post)
         return QuestionView(post, question, ctx.locale)
 
-    def resolve_filter(self, text: str | None) -> QuestionFilter:
-        qfilter = resolve_filter(text or "", self.content, self.index)
+    def resolve_filter(self, text: str | None, view: CommunityContent | None = None) -> QuestionFilter:
+        bank, index = (view.bank, view.index) if view is not None else (self.content, self.index)
+        qfilter = resolve_filter(text or "", bank, index)
         if qfilter is None:
             examples = "DOP-C02, DVA-C02, SAA-C03, dynamodb, ASG"
             raise UserError("quiz.no_match", filter=text, examples=examples)
         return qfilter
 
-    def lookup(self, query: str) -> LookupResult:
+    async def lookup(self, actor: Actor, query: str) -> LookupResult:
+        """A term in the notes of the community's packs."""
         if not query.strip():
             raise UserError("lookup.usage")
-        return self.index.find(query)
+        view = await self.community_content((await self.context(actor)).community)
+        return view.index.find(query)
+
+    async def complete_term(self, actor: Actor, prefix: str) -> list[LookupEntry]:
+        """Terms of the community's packs for autocomplete."""
+        view = await self.community_content((await self.context(actor)).community)
+        return view.index.complete(prefix)
 
     # -- leaderboards and stats
 
@@ -336,7 +354,8 @@ class StudyBot:
     async def set_daily(self, actor: Actor, spec: DailySpec) -> Schedule:
         ctx, channel = await self._admin_channel(actor)
         # An unknown filter is refused now, not discovered at posting time.
-        qfilter = self.resolve_filter(spec.filter_text) if spec.filter_text else QuestionFilter()
+        view = await self.community_content(ctx.community)
+        qfilter = self.resolve_filter(spec.filter_text, view) if spec.filter_text else QuestionFilter()
         schedule = Schedule(
             channel_id=channel.id,
             at=spec.at,
@@ -385,9 +404,20 @@ class StudyBot:
             self.metrics.errors.labels("content_reload").inc()
             log.error("content reload refused, the previous content stays in use:\n%s", exc)
             raise
+        before = set(self.content.packs)
         self.content = content
         self.index = LookupIndex(content.entries)
-        log.info("content reloaded: %s questions, %s lookup entries", len(content.questions), len(content.entries))
+        self.packs.reloaded()
+        log.info(
+            "content reloaded: %s questions, %s lookup entries in %s pack(s)",
+            len(content.questions),
+            len(content.entries),
+            len(content.packs),
+        )
+        for name in sorted(before - set(content.packs)):
+            log.warning("pack %s is no longer in the content: communities that had it on are told so", name)
+        for name in sorted(set(content.packs) - before):
+            log.info("pack %s is new in the content (off until an admin turns it on)", name)
         return content
 
 

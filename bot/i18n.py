@@ -250,6 +250,50 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
     "lang.set": {"ja": "表示言語を日本語にしました。", "en": "The bot now speaks English here."},
     "lang.usage": {"ja": "使い方: {a}lang ja|en", "en": "Usage: {a}lang ja|en"},
+    # -- content packs per community (bot/pack_admin.py)
+    "packs.title": {"ja": "問題パック（✅ 有効 / ⬜ 無効）:", "en": "Content packs (✅ on / ⬜ off):"},
+    "packs.line_on": {
+        "ja": "✅ {name} — {title}（{language}、問題 {questions}、用語 {entries}）",
+        "en": "✅ {name} — {title} ({language}, {questions} questions, {entries} lookup entries)",
+    },
+    "packs.line_off": {
+        "ja": "⬜ {name} — {title}（{language}、問題 {questions}、用語 {entries}）",
+        "en": "⬜ {name} — {title} ({language}, {questions} questions, {entries} lookup entries)",
+    },
+    "packs.line_missing": {
+        "ja": "⚠️ {name} — 有効ですが内容から削除されたため出題されません（{a}packs off {name} で外せます）",
+        "en": "⚠️ {name} — on, but no longer in the content, so nothing of it is asked ({a}packs off {name} removes it)",
+    },
+    "packs.more": {"ja": "…ほか {count} 件", "en": "… and {count} more"},
+    "packs.hint": {
+        "ja": "{a}packs on <名前> で有効に、{a}packs off <名前> で無効にします。無効にしても回答と得点は残ります。",
+        "en": "{a}packs on <name> turns a pack on, {a}packs off <name> off. Answers and scores stay either way.",
+    },
+    "packs.usage": {
+        "ja": "使い方: {a}packs | {a}packs on <名前> | {a}packs off <名前>",
+        "en": "Usage: {a}packs | {a}packs on <name> | {a}packs off <name>",
+    },
+    "packs.unknown": {
+        "ja": "「{name}」という問題パックはありません。あるのは: {known}",
+        "en": "There is no content pack {name!r}. The packs are: {known}",
+    },
+    "packs.last_one": {
+        "ja": "「{name}」は問題のある最後の有効なパックなので無効にできません。先に別のパックを有効にしてください。",
+        "en": "{name!r} is the last pack on with questions, so it stays on: turn another pack on first.",
+    },
+    "packs.nothing_on": {
+        "ja": "このサーバーで有効な問題パックに問題がありません（有効なまま内容から削除されたパック: {names}）。管理者が {a}packs で別のパックを有効にできます。",
+        "en": "The packs on here have no questions (on but no longer in the content: {names}). An admin can turn another pack on with {a}packs.",
+    },
+    "packs.switched_on": {"ja": "「{name}」を有効にしました。", "en": "{name!r} is on."},
+    "packs.switched_off": {
+        "ja": "「{name}」を無効にしました（回答と得点は残ります）。",
+        "en": "{name!r} is off (its answers and scores stay).",
+    },
+    "daily.no_packs": {
+        "ja": "このサーバーで有効な問題パックに問題がありません（有効なまま内容から削除されたパック: {error}）。packs コマンドで別のパックを有効にしてください。",
+        "en": "The packs on here have no questions (on but no longer in the content: {error}). Turn another pack on with the packs command.",
+    },
 }
 
 

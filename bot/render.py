@@ -95,7 +95,9 @@ def feedback_text(fb: AnswerFeedback, timezone: str | None = None) -> str:
         head = t(loc, "answer.wrong", streak=out.streak)
     lines = [head, t(loc, "answer.your_choice", choices=labels(out.choices))]
     for choice_id in out.choices:
-        lines.append(f"{choice_label(choice_id)}: {fb.question.choice(choice_id).explanation}")
+        why = fb.question.choice(choice_id).explanation  # an imported pack's choice may have none
+        if why:
+            lines.append(f"{choice_label(choice_id)}: {why}")
     if practice:
         lines += ["", t(loc, "answer.practice_answer", choices=labels(fb.question.answer)), fb.question.explanation]
     elif fb.post is not None and fb.post.reveal_at and timezone:
@@ -128,7 +130,8 @@ def reveal_text(question: Question, results: PostResults, locale: str) -> str:
     for c in question.choices:
         mark = "⭕" if c.id in question.answer else "❌"
         count = results.by_choice.get(c.id, 0)
-        lines.append(f"{mark} {choice_label(c.id)}. {c.text}（{count}）\n   {c.explanation}")
+        why = f"\n   {c.explanation}" if c.explanation else ""  # only the explanations that exist
+        lines.append(f"{mark} {choice_label(c.id)}. {c.text}（{count}）{why}")
     lines += ["", f"{t(locale, 'reveal.explanation')}: {question.explanation.strip()}"]
     lines.append(
         t(locale, "reveal.source", title=question.source.title or question.source.seed, section=question.source.section)

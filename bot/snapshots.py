@@ -12,6 +12,7 @@ import random
 from dataclasses import replace
 
 from bot.content import Choice, Question, Source
+from bot.packs import CORE
 
 LETTERS = "abcdef"
 
@@ -50,6 +51,7 @@ def dump_question(question: Question) -> str:
                 "title": question.source.title,
             },
             "shuffle": question.shuffle,
+            "pack": question.pack,
         },
         ensure_ascii=False,
     )
@@ -69,4 +71,5 @@ def load_question(text: str) -> Question:
         explanation=data["explanation"],
         source=Source(data["source"]["seed"], data["source"]["section"], data["source"].get("title", "")),
         shuffle=data.get("shuffle", True),
+        pack=data.get("pack", CORE),  # posts from before packs were all of the shipped bank
     )

@@ -137,6 +137,17 @@ MIGRATIONS: list[str] = [
         expires_at DOUBLE PRECISION NOT NULL
     );
     """,
+    # 3: content packs per community, as SQLite's migration 5.
+    """
+    CREATE TABLE community_packs (
+        community_id BIGINT NOT NULL REFERENCES communities(id),
+        pack TEXT NOT NULL,
+        enabled INTEGER NOT NULL,
+        changed_by BIGINT REFERENCES users(id),
+        changed_at DOUBLE PRECISION NOT NULL,
+        PRIMARY KEY (community_id, pack)
+    );
+    """,
 ]
 
 

@@ -164,6 +164,18 @@ MIGRATIONS: list[str] = [
         expires_at REAL NOT NULL
     ) WITHOUT ROWID;
     """,
+    # 5: content packs per community (bot/packs.py): a row is an admin's switch; without one, `core` is
+    # on and every other pack off. Answers keep their question ids, so switching a pack off loses nothing.
+    """
+    CREATE TABLE community_packs (
+        community_id INTEGER NOT NULL REFERENCES communities(id),
+        pack TEXT NOT NULL,
+        enabled INTEGER NOT NULL,
+        changed_by INTEGER REFERENCES users(id),
+        changed_at REAL NOT NULL,
+        PRIMARY KEY (community_id, pack)
+    ) WITHOUT ROWID;
+    """,
 ]
 
 
