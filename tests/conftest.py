@@ -114,12 +114,15 @@ BOTH_BACKENDS = {
     "test_lookup",
     "test_shuffle",
     "test_content_hostile",
+    "test_packs",
+    "test_slack_packs",
     # tests/discord_adapter/
     "test_adapter",
     "test_command_upload",
     "test_interactions",
     "test_pacing",
     "test_shards",
+    "test_pack_commands",
 }
 BACKENDS = ("sqlite", "postgresql")
 
