@@ -233,8 +233,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "One of the options has a value that is not valid.",
     },
     "help": {
-        "ja": "使えるコマンド:\n{p}quiz [試験|サービス] 練習問題\n{p}lookup <用語> 用語を調べる\n{p}leaderboard [week|month|all] [channel] ランキング\n{p}stats 自分の成績\n{a}daily set HH:MM [タイムゾーン] [曜日] [試験/サービス] [reveal=8h] | {a}daily off | {a}daily now（管理者）\n{a}lang ja|en 表示言語（管理者）",
-        "en": "Commands:\n{p}quiz [exam|service] a practice question\n{p}lookup <term> look up a term\n{p}leaderboard [week|month|all] [channel] rankings\n{p}stats your stats\n{a}daily set HH:MM [timezone] [days] [exam/service] [reveal=8h] | {a}daily off | {a}daily now (admins)\n{a}lang ja|en bot language (admins)",
+        "ja": "使えるコマンド:\n{p}quiz [試験|サービス] 練習問題\n{p}lookup <用語> 用語を調べる\n{p}leaderboard [week|month|all] [channel] ランキング\n{p}stats 自分の成績\n{a}daily set HH:MM [タイムゾーン] [曜日] [試験/サービス] [reveal=8h] | {a}daily off | {a}daily now（管理者）\n{a}lang ja|en 表示言語（管理者）\n{a}packs list | {a}packs on|off <名前> 問題パック（管理者）",
+        "en": "Commands:\n{p}quiz [exam|service] a practice question\n{p}lookup <term> look up a term\n{p}leaderboard [week|month|all] [channel] rankings\n{p}stats your stats\n{a}daily set HH:MM [timezone] [days] [exam/service] [reveal=8h] | {a}daily off | {a}daily now (admins)\n{a}lang ja|en bot language (admins)\n{a}packs list | {a}packs on|off <name> content packs (admins)",
     },
     "unknown_command": {
         "ja": "「{command}」というコマンドはありません。{p}help で一覧を表示します。",
@@ -270,8 +270,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "{a}packs on <name> turns a pack on, {a}packs off <name> off. Answers and scores stay either way.",
     },
     "packs.usage": {
-        "ja": "使い方: {a}packs | {a}packs on <名前> | {a}packs off <名前>",
-        "en": "Usage: {a}packs | {a}packs on <name> | {a}packs off <name>",
+        "ja": "使い方: {a}packs list | {a}packs on <名前> | {a}packs off <名前>",
+        "en": "Usage: {a}packs list | {a}packs on <name> | {a}packs off <name>",
     },
     "packs.unknown": {
         "ja": "「{name}」という問題パックはありません。あるのは: {known}",
@@ -282,8 +282,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "{name!r} is the last pack on with questions, so it stays on: turn another pack on first.",
     },
     "packs.nothing_on": {
-        "ja": "このサーバーで有効な問題パックに問題がありません（有効なまま内容から削除されたパック: {names}）。管理者が {a}packs で別のパックを有効にできます。",
-        "en": "The packs on here have no questions (on but no longer in the content: {names}). An admin can turn another pack on with {a}packs.",
+        "ja": "このサーバーで有効な問題パックに問題がありません（有効なまま内容から削除されたパック: {names}）。管理者が {a}packs list で確認し、別のパックを有効にできます。",
+        "en": "The packs on here have no questions (on but no longer in the content: {names}). An admin can see them with {a}packs list and turn another one on.",
     },
     "packs.switched_on": {"ja": "「{name}」を有効にしました。", "en": "{name!r} is on."},
     "packs.switched_off": {

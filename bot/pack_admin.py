@@ -84,7 +84,7 @@ class CommunityPacks:
         current = enabled_packs(switches)
         if name not in loaded and not (name in current and not on):
             known = ", ".join(sorted(loaded, key=lambda n: (n != CORE, n)))
-            raise UserError("packs.unknown", name=name, known=known)
+            raise UserError("packs.unknown", name=name[:60], known=known)
         if not on:
             left = {p for p in current - {name} if p in loaded and loaded[p].questions}
             if not left and name in current and name in loaded:

@@ -121,7 +121,7 @@ async def test_switching_is_for_admins_and_checks_the_name(packed):
     assert await text_of(packed, actor(), "packs", "on", "team") == "この操作は管理者のみ実行できます。"
     assert (await text_of(packed, ADMIN, "packs", "on", "nope")).startswith("「nope」という問題パックはありません")
     assert "core, deck, team" in await text_of(packed, ADMIN, "packs", "on", "nope")
-    assert (await text_of(packed, ADMIN, "packs", "frob")).startswith("使い方: /packs")
+    assert (await text_of(packed, ADMIN, "packs", "frob")).startswith("使い方: /packs list")
     refused = await text_of(packed, ADMIN, "packs", "off", "core")
     assert "最後の有効なパック" in refused  # practice would have nothing left
     assert await practice_ids(packed, actor(), 3)

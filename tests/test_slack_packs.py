@@ -56,7 +56,9 @@ async def test_admins_switch_packs_and_the_workspace_follows(packed, fake):
             post = await bot.storage.post(int(actions["elements"][0]["action_id"].split(":")[2]))
             assert post.question_id in TEAM_QUESTIONS
         usage = await sender.command("packs on", user="UADMIN")
-        assert usage["text"] == "使い方: /study packs | /study packs on &lt;名前&gt; | /study packs off &lt;名前&gt;"
+        assert (
+            usage["text"] == "使い方: /study packs list | /study packs on &lt;名前&gt; | /study packs off &lt;名前&gt;"
+        )
 
 
 async def test_a_pack_without_choice_explanations_reveals_what_it_has(packed, fake):
