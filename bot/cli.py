@@ -161,9 +161,12 @@ def content_check(settings: Settings, path: Path, strict: bool = False, every: b
     if errors or (strict and warnings):
         return 1
     multi = sum(q.multi for q in bank.questions.values())
+    packs = ", ".join(f"{p.name} {p.questions}/{p.entries}" for p in bank.packs.values()) if len(bank.packs) > 1 else ""
     print(
         f"ok: {len(bank.questions)} questions ({multi} multi-select), {len(bank.entries)} lookup entries "
-        f"in {path} ({elapsed * 1000:.0f} ms)" + (f", {len(warnings)} style warning(s)" if warnings else "")
+        f"in {path} ({elapsed * 1000:.0f} ms)"
+        + (f", {len(warnings)} style warning(s)" if warnings else "")
+        + (f"; packs (questions/lookup entries): {packs}" if packs else "")
     )
     return 0
 

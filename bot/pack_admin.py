@@ -62,6 +62,11 @@ class CommunityPacks:
             view = self._views[available] = CommunityContent(bank, LookupIndex(bank.entries), available, ())
         return CommunityContent(view.bank, view.index, view.packs, missing) if missing else view
 
+    async def of(self, actor: Actor) -> list[PackState]:
+        """Every pack with this community's switch, unchecked (for autocompleting pack names)."""
+        ctx = await self.bot.context(actor)
+        return pack_states(self.bot.content.packs, await self.bot.storage.pack_switches(ctx.community.id))
+
     async def states(self, actor: Actor) -> tuple[str, list[PackState]]:
         """(locale, every pack with this community's switch), for admins."""
         ctx = await self.bot.context(actor)

@@ -4,6 +4,9 @@ switched off keeps its answers and scores, and a reload that removes a pack leav
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import os
 import shutil
 from collections.abc import AsyncIterator
 from dataclasses import replace
@@ -11,6 +14,7 @@ from dataclasses import replace
 import pytest
 
 from adapters.console import ConsoleAdapter
+from bot.cli import watch_content
 from bot.commands import DailySpec, UserError, parse_time
 from bot.content import load_content
 from bot.core import StudyBot
@@ -157,6 +161,24 @@ async def test_a_pack_added_on_disk_appears_switched_off(packed, tmp_path):
     await packed.reload_content()
     assert "⬜ team2 — Team SQS drills" in await text_of(packed, ADMIN, "packs")
     assert not await practice_ids(packed, actor()) & {"team2-sqs-dlq", "team2-sqs-fifo"}
+
+
+async def test_the_running_watcher_loads_a_new_pack_and_drops_a_removed_one(packed):
+    watcher = asyncio.create_task(watch_content(packed, interval=0.05))
+    try:
+        shutil.rmtree(packed.settings.content_dir / "packs" / "deck")
+        meta = packed.settings.content_dir / "packs" / "team" / "pack.yaml"
+        for _ in range(50):  # the watcher may have taken its first look after the removal: touch again
+            await asyncio.sleep(0.2)
+            if "deck" not in packed.content.packs:
+                break
+            os.utime(meta)
+        assert set(packed.content.packs) == {CORE, "team"}
+        assert "deck-route53-failover" not in packed.content.questions
+    finally:
+        watcher.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await watcher
 
 
 async def test_the_console_switches_packs(packed):

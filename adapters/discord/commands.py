@@ -19,7 +19,6 @@ from discord import app_commands
 
 from bot.commands import daily_spec
 from bot.config import known_timezones
-from bot.packs import pack_states
 from bot.study_commands import Reply, StudyCommands
 
 if TYPE_CHECKING:
@@ -249,11 +248,9 @@ class PacksGroup(app_commands.Group):
     ) -> list[app_commands.Choice[str]]:
         """The packs that are `on` (for off) or off (for on) whose name or title holds what is typed: at
         most 25 choices, each name and value 1-100 characters (Discord's autocomplete limits)."""
-        community = (await self.adapter.core.context(self.adapter.actor(interaction))).community
-        switches = await self.adapter.core.storage.pack_switches(community.id)
         wanted = current.strip().lower()
         choices = []
-        for state in pack_states(self.adapter.core.content.packs, switches):
+        for state in await self.adapter.core.packs.of(self.adapter.actor(interaction)):
             title = state.pack.title if state.pack else state.name
             if state.on == on and (wanted in state.name or wanted in title.lower()):
                 choices.append(app_commands.Choice(name=_choice_name(f"{state.name} — {title}"), value=state.name))
