@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from bot.packs import CORE, CORE_PACK, LANGUAGES, PACK_NAME, PARTIAL_EXPLANATIONS, Pack
+from bot.packs import CORE, CORE_PACK, IMPORTED, LANGUAGES, PACK_NAME, Pack
 
 EXAMS = ("DOP-C02", "DVA-C02", "SAA-C03", "SOA-C02")
 CHOICE_IDS = "abcdef"
@@ -278,11 +278,18 @@ class _Loader:
             if not PACK_NAME.match(folder.name):
                 self._problem(where, "", "", "a pack's folder name must match [a-z0-9][a-z0-9-]* (40 chars max)")
                 continue
-            pack = self._pack_file(folder)
-            if pack is None:
+            read = self._pack_file(folder)
+            if read is None:
                 continue
+            pack, meta = read
             sources_file = folder / "sources.yaml"
             sources = self._declared_sources(sources_file, seeds=False) if sources_file.exists() else {}
+            if "sources" in meta:  # what the importer writes: the files it read, which its questions cite
+                if isinstance(meta["sources"], list):
+                    items = [(s, self._rel(folder / "pack.yaml")) for s in meta["sources"] if isinstance(s, dict)]
+                    sources |= self._source_entries(items, seeds=False)
+                else:
+                    self._problem(self._rel(folder / "pack.yaml"), "", "sources", "must be a list of id and title")
             self._start_pack(pack, sources)
             files = [p for p in content_files(folder) if p.name not in ("pack.yaml", "sources.yaml")]
             files += content_files(folder / "questions") + content_files(folder / "lookup")
@@ -291,7 +298,7 @@ class _Loader:
             for path in files:
                 self._read_file(path, ("questions", "entries"))
 
-    def _pack_file(self, folder: Path) -> Pack | None:
+    def _pack_file(self, folder: Path) -> tuple[Pack, dict[str, Any]] | None:
         path = folder / "pack.yaml"
         name = self._rel(path)
         if not path.is_file():
@@ -316,20 +323,21 @@ class _Loader:
             if not isinstance(value, str):
                 self._problem(name, "", key, "must be text")
             texts[key] = value.strip() if isinstance(value, str) else ""
-        partial = data.get(PARTIAL_EXPLANATIONS, False)
-        if not isinstance(partial, bool):
-            self._problem(name, "", PARTIAL_EXPLANATIONS, "must be true or false")
+        imported = data.get(IMPORTED, False)
+        if not isinstance(imported, bool):
+            self._problem(name, "", IMPORTED, "must be true or false")
         if len(self.problems) > before:
             return None
-        return Pack(
+        pack = Pack(
             folder.name,
             title,  # type: ignore[arg-type]
             language,  # type: ignore[arg-type]
             texts["licence"],
             texts["source"],
-            partial,
+            imported,
             self._rel(folder),
         )
+        return pack, data
 
     def _guarded(self, read: Any, item: dict[str, Any], where: str) -> None:
         """One entry the checks did not foresee (a type nobody expected) is one problem, not a crash:
@@ -348,11 +356,14 @@ class _Loader:
         """content/sources.yaml names what questions may cite, so the bank checks itself without the raw
         notes beside it; with a seeds directory given, each declared source must also be a file there.
         A pack may declare its own sources (its files, its deck) in a sources.yaml of its own."""
-        declared: dict[str, str] = {}
         if not path.is_file():
             self._problem(self._rel(path), "", "", "missing: it declares the sources questions cite")
-            return declared
-        for item, where in self._items(path, ("sources",))[1]:
+            return {}
+        return self._source_entries(self._items(path, ("sources",))[1], seeds)
+
+    def _source_entries(self, items: list[tuple[dict[str, Any], str]], seeds: bool) -> dict[str, str]:
+        declared: dict[str, str] = {}
+        for item, where in items:
             sid, title = item.get("id"), item.get("title")
             if not isinstance(sid, str) or not sid.strip() or not isinstance(title, str) or not title.strip():
                 self._problem(where, str(sid)[:40], "", "a source needs an id and a title")
@@ -374,8 +385,9 @@ class _Loader:
         except ValueError:
             return str(path)
 
-    def _items(self, path: Path, keys: tuple[str, ...]) -> tuple[str | None, list[tuple[dict[str, Any], str]]]:
+    def _items(self, path: Path, keys: tuple[str, ...] | str) -> tuple[str | None, list[tuple[dict[str, Any], str]]]:
         """The entries of a file under the first of `keys` it has (the key found, the entries)."""
+        keys = (keys,) if isinstance(keys, str) else keys
         name = self._rel(path)
         try:
             data = _parse(path)
@@ -474,6 +486,11 @@ class _Loader:
             self._problem(file, qid, "difficulty", "must be 1, 2 or 3")
         prompt = self._text(item, "prompt", file, qid)
         explanation = self._text(item, "explanation", file, qid)
+        explained = item.get("choice_explanations", True)  # what the importer writes for such a question
+        if not isinstance(explained, bool):
+            self._problem(file, qid, "choice_explanations", "must be true or false")
+        elif not explained and not self.pack.imported:
+            self._problem(file, qid, "choice_explanations", "only imported packs may leave choices unexplained")
         choices = self._choices(item, file, qid)
         answer = self._list(item, "answer", file, qid)
         if not all(isinstance(a, str) for a in answer):
@@ -530,9 +547,9 @@ class _Loader:
             if not text:
                 self._problem(file, qid, f"{where}.text", "required text is missing or empty")
             why = c.get("explanation")
-            if why is None and self.pack.partial_explanations:
-                why = ""  # an imported pack that says so: the reveal shows the explanations that exist
-            if not isinstance(why, str) or not (why.strip() or self.pack.partial_explanations):
+            if why is None and self.pack.imported:
+                why = ""  # an imported pack's choice: the reveal shows the explanations that exist
+            if not isinstance(why, str) or not (why.strip() or self.pack.imported):
                 self._problem(file, qid, f"{where}.explanation", "every choice needs its own explanation")
             elif text:
                 choices.append(Choice(str(c.get("id")), text, why.strip()))

@@ -24,8 +24,9 @@ CORE = "core"
 # Pack names are folder names, typed in commands and shown as Discord choices (at most 100 characters).
 PACK_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
 LANGUAGES = ("ja", "en")
-# pack.yaml's flag for imported packs whose questions may come without an explanation per choice.
-PARTIAL_EXPLANATIONS = "partial_explanations"
+# pack.yaml's flag (as `studybot content import` writes it) for a pack of imported material, whose
+# questions may come without an explanation per choice (a question says so with choice_explanations: false).
+IMPORTED = "imported"
 
 
 @dataclass(frozen=True)
@@ -35,7 +36,7 @@ class Pack:
     language: str = "ja"
     licence: str = ""
     source: str = ""
-    partial_explanations: bool = False  # True: a choice may lack its explanation (the reveal shows what exists)
+    imported: bool = False  # True: a choice may lack its explanation (the reveal shows what exists)
     folder: str = ""  # where it was read from, relative to the content directory's parent
     questions: int = 0
     entries: int = 0

@@ -90,7 +90,9 @@ def deck_pack(folder: Path) -> None:
         language: ja
         licence: ""
         source: deck.apkg
-        partial_explanations: true
+        imported: true
+        sources:
+          - {id: deck.apkg, title: Imported deck}
         """,
     )
     write(
@@ -104,11 +106,13 @@ def deck_pack(folder: Path) -> None:
             difficulty: 1
             prompt: プライマリが異常なときにセカンダリへ切り替えるルーティングポリシーはどれですか。
             choices:
-              - {id: a, text: フェイルオーバールーティング}
+              - {id: a, text: フェイルオーバールーティング, explanation: ""}
               - {id: b, text: 加重ルーティング, explanation: 重みで分散する方式です。}
+              - {id: c, text: 位置情報ルーティング}
             answer: [a]
             explanation: フェイルオーバールーティングはヘルスチェックに従って切り替えます。
-            source: {seed: 004_99dca3141f965096.txt, section: Route 53}
+            choice_explanations: false
+            source: {seed: deck.apkg, section: Route 53}
         """,
     )
 

@@ -27,8 +27,8 @@ def test_every_pack_is_loaded_and_each_entry_knows_its_pack(tmp_path):
     assert list(bank.packs) == [CORE, "deck", "team"]
     team = bank.packs["team"]
     assert (team.title, team.language, team.licence, team.source) == ("Team SQS drills", "en", "CC BY 4.0", "our wiki")
-    assert (team.questions, team.entries, team.partial_explanations) == (2, 1, False)
-    assert bank.packs["deck"].partial_explanations and bank.packs["deck"].questions == 1
+    assert (team.questions, team.entries, team.imported) == (2, 1, False)
+    assert bank.packs["deck"].imported and bank.packs["deck"].questions == 1
     assert bank.questions["team-sqs-dlq"].pack == "team"
     assert bank.questions["t-sqs-visibility"].pack == CORE
     assert bank.entries["team-redrive"].pack == "team" and bank.entries["sqs"].pack == CORE
@@ -62,7 +62,7 @@ def test_bad_packs_are_reported_all_at_once(tmp_path):
     write(packs / "nometa" / "q.yaml", "questions: []\n")
     write(packs / "Bad Name" / "pack.yaml", "title: x\nlanguage: ja\n")
     write(packs / "core" / "pack.yaml", "title: x\nlanguage: ja\n")
-    write(packs / "wrong" / "pack.yaml", "title: ''\nlanguage: fr\npartial_explanations: maybe\nlicence: [1]\n")
+    write(packs / "wrong" / "pack.yaml", "title: ''\nlanguage: fr\nimported: maybe\nlicence: [1]\n")
     write(packs / "wrong" / "q.yaml", "questions: []\n")
     write(packs / "empty" / "pack.yaml", "title: Empty\nlanguage: ja\n")
     write(packs / "README.md", "not a pack\n")  # a file beside the packs is not one
@@ -72,7 +72,7 @@ def test_bad_packs_are_reported_all_at_once(tmp_path):
     assert "packs/core: 'core' is the shipped bank" in found
     assert "packs/wrong/pack.yaml: title: required text" in found
     assert "packs/wrong/pack.yaml: language: must be one of ja, en" in found
-    assert "packs/wrong/pack.yaml: partial_explanations: must be true or false" in found
+    assert "packs/wrong/pack.yaml: imported: must be true or false" in found
     assert "packs/wrong/pack.yaml: licence: must be text" in found
     assert "packs/empty: no question or lookup files" in found
 
@@ -81,14 +81,20 @@ def test_choices_without_explanations_only_where_the_pack_says_so(tmp_path):
     content = packed_content(tmp_path)
     bank = load_content(content)
     question = bank.questions["deck-route53-failover"]
-    assert [c.explanation for c in question.choices] == ["", "重みで分散する方式です。"]
+    assert [c.explanation for c in question.choices] == ["", "重みで分散する方式です。", ""]
+    assert question.source.title == "Imported deck"  # declared under pack.yaml's sources:
     text = reveal_text(question, PostResults(answered=0, correct=0, by_choice={}), "ja")
-    assert "⭕ A. フェイルオーバールーティング（0）\n❌ B. 加重ルーティング（0）\n   重みで分散する方式です。" in text
+    assert (
+        "⭕ A. フェイルオーバールーティング（0）\n❌ B. 加重ルーティング（0）\n   重みで分散する方式です。\n❌ C."
+        in text
+    )
 
     meta = content / "packs" / "deck" / "pack.yaml"
-    meta.write_text(meta.read_text().replace("partial_explanations: true", "partial_explanations: false"))
-    found = problems_of(content)
-    assert "deck-route53-failover: choices[0].explanation: every choice needs its own explanation" in found[0]
+    meta.write_text(meta.read_text().replace("imported: true", "imported: false"))
+    found = "\n".join(problems_of(content))
+    assert "deck-route53-failover: choice_explanations: only imported packs may leave choices unexplained" in found
+    assert "deck-route53-failover: choices[0].explanation: every choice needs its own explanation" in found
+    assert "deck-route53-failover: choices[2].explanation: every choice needs its own explanation" in found
 
 
 def test_a_source_must_be_declared_in_the_pack_or_the_bank(tmp_path):

@@ -84,5 +84,5 @@ async def test_the_daily_post_and_its_reveal_from_a_pack_without_choice_explanat
     assert await core.reveal(post.id)
     _, _, body = fake.edits[-1]  # the fake refused it if a field broke Discord's embed rules
     fields = {f["value"]: f["name"] for f in body["embeds"][0]["fields"]}
-    assert fields["フェイルオーバールーティング"] in ("⭕ A（0）", "⭕ B（0）")  # the choice's text fills its field
+    assert fields["フェイルオーバールーティング"] in ("⭕ A（0）", "⭕ B（0）", "⭕ C（0）")  # its text fills the field
     assert fields["重みで分散する方式です。"].endswith(". 加重ルーティング（0）")
