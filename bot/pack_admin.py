@@ -10,6 +10,7 @@ that set, until the content is reloaded.
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -27,6 +28,11 @@ log = logging.getLogger("studybot.packs")
 # A pack list is one chat message: Discord shows 2,000 characters, so it is cut to this, with a count.
 LIST_CHARS = 1800
 TITLE_CHARS = 60
+# A community's switches are read again after this many seconds: lookup autocomplete asks on every
+# keystroke and must not queue behind a burst of answers in the database, and another process sharing the
+# database sees a switch made there within this time (this process sees its own at once).
+SWITCHES_TTL = 10.0
+SWITCHES_KEPT = 10_000
 
 
 @dataclass(frozen=True)
@@ -43,13 +49,27 @@ class CommunityPacks:
     def __init__(self, bot: StudyBot):
         self.bot = bot
         self._views: dict[frozenset[str], CommunityContent] = {}
+        self._switches: dict[int, tuple[float, dict[str, bool]]] = {}  # community id -> (read at, switches)
+        self.switches_ttl = SWITCHES_TTL
+        self.monotonic = time.monotonic  # what the cache's age is measured with (tests move it by hand)
 
     def reloaded(self) -> None:
         """The content changed: views are built again from it on next use."""
         self._views.clear()
 
+    async def switches(self, community_id: int) -> dict[str, bool]:
+        now = self.monotonic()
+        kept = self._switches.get(community_id)
+        if kept is not None and now - kept[0] < self.switches_ttl:
+            return dict(kept[1])
+        switches = await self.bot.storage.pack_switches(community_id)
+        if len(self._switches) >= SWITCHES_KEPT:
+            self._switches.clear()
+        self._switches[community_id] = (now, switches)
+        return dict(switches)
+
     async def content_for(self, community: Community) -> CommunityContent:
-        switches = await self.bot.storage.pack_switches(community.id)
+        switches = await self.switches(community.id)
         on = enabled_packs(switches)
         loaded = self.bot.content.packs
         available = frozenset(p for p in on if p in loaded)
@@ -65,14 +85,14 @@ class CommunityPacks:
     async def of(self, actor: Actor) -> list[PackState]:
         """Every pack with this community's switch, unchecked (for autocompleting pack names)."""
         ctx = await self.bot.context(actor)
-        return pack_states(self.bot.content.packs, await self.bot.storage.pack_switches(ctx.community.id))
+        return pack_states(self.bot.content.packs, await self.switches(ctx.community.id))
 
     async def states(self, actor: Actor) -> tuple[str, list[PackState]]:
         """(locale, every pack with this community's switch), for admins."""
         ctx = await self.bot.context(actor)
         if not actor.is_admin:
             raise UserError("daily.admin_only")
-        switches = await self.bot.storage.pack_switches(ctx.community.id)
+        switches = await self.bot.storage.pack_switches(ctx.community.id)  # what the database says now
         return ctx.locale, pack_states(self.bot.content.packs, switches)
 
     async def switch(self, actor: Actor, name: str, on: bool) -> tuple[str, list[PackState]]:
@@ -95,6 +115,7 @@ class CommunityPacks:
             if not left and name in current and name in loaded:
                 raise UserError("packs.last_one", name=name)
         await self.bot.storage.switch_pack(ctx.community.id, name, on, ctx.user.id, self.bot.now().timestamp())
+        self._switches.pop(ctx.community.id, None)
         log.info(
             "community %s: pack %s switched %s by user %s", ctx.community.id, name, "on" if on else "off", ctx.user.id
         )

@@ -181,6 +181,26 @@ async def test_the_running_watcher_loads_a_new_pack_and_drops_a_removed_one(pack
             await watcher
 
 
+async def test_another_process_sees_a_switch_within_the_cache_time(packed, clock):
+    """Two bots on one database, as two processes: a switch in one reaches the other's practice and lookup
+    once its cached switches are older than switches_ttl; its own switches it sees at once."""
+    other = await make_bot(packed.settings, clock, packed.content, RecordingPlatform())
+    try:
+        seconds = [100.0]
+        packed.packs.monotonic = lambda: seconds[0]
+        me = actor()
+        assert (await packed.lookup(me, "redrive")).entry is None  # read and kept
+        await text_of(other, ADMIN, "packs", "on", "team")
+        assert (await other.lookup(me, "redrive")).entry is not None  # at once where it was switched
+        assert (await packed.lookup(me, "redrive")).entry is None  # still the kept switches here
+        seconds[0] += packed.packs.switches_ttl - 0.1
+        assert (await packed.lookup(me, "redrive")).entry is None
+        seconds[0] += 0.1
+        assert (await packed.lookup(me, "redrive")).entry.id == "team-redrive"
+    finally:
+        await other.close()
+
+
 async def test_the_console_switches_packs(packed):
     out: list[str] = []
     console = ConsoleAdapter(packed, "alice", out.append)
