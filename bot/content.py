@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from bot.packs import CORE, CORE_PACK, IMPORTED, LANGUAGES, PACK_NAME, Pack
+from bot.packs import CORE, CORE_PACK, PACK_NAME, Pack, pack_from, pack_problems
 
 EXAMS = ("DOP-C02", "DVA-C02", "SAA-C03", "SOA-C02")
 CHOICE_IDS = "abcdef"
@@ -312,32 +312,10 @@ class _Loader:
         if not isinstance(data, dict):
             self._problem(name, "", "", "must be a mapping (title, language, licence, source)")
             return None
-        before = len(self.problems)
-        title = self._text(data, "title", name, "")
-        language = data.get("language")
-        if language not in LANGUAGES:
-            self._problem(name, "", "language", f"must be one of {', '.join(LANGUAGES)}")
-        texts = {}
-        for key in ("licence", "source"):
-            value = data.get(key, "")
-            if not isinstance(value, str):
-                self._problem(name, "", key, "must be text")
-            texts[key] = value.strip() if isinstance(value, str) else ""
-        imported = data.get(IMPORTED, False)
-        if not isinstance(imported, bool):
-            self._problem(name, "", IMPORTED, "must be true or false")
-        if len(self.problems) > before:
-            return None
-        pack = Pack(
-            folder.name,
-            title,  # type: ignore[arg-type]
-            language,  # type: ignore[arg-type]
-            texts["licence"],
-            texts["source"],
-            imported,
-            self._rel(folder),
-        )
-        return pack, data
+        problems = pack_problems(data)
+        for fld, message in problems:
+            self._problem(name, "", fld, message)
+        return None if problems else (pack_from(folder.name, data, self._rel(folder)), data)
 
     def _guarded(self, read: Any, item: dict[str, Any], where: str) -> None:
         """One entry the checks did not foresee (a type nobody expected) is one problem, not a crash:

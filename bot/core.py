@@ -21,7 +21,7 @@ from bot.commands import DailySpec, UserError
 from bot.config import Settings
 from bot.content import ContentBank, ContentError, LookupEntry, Question, load_content_async
 from bot.daily_posts import DailyPosts, DailyResult, Platform
-from bot.lookup import LookupIndex, LookupResult
+from bot.lookup import LookupResult
 from bot.metrics import Metrics
 from bot.models import (
     AnswerOutcome,
@@ -119,7 +119,6 @@ class StudyBot:
         self.settings = settings
         self.storage = storage
         self.content = content
-        self.index = LookupIndex(content.entries)  # every pack's entries; a community looks up in its own
         self.packs = CommunityPacks(self)
         self.clock = clock or (lambda: datetime.now(UTC))
         self.rng = rng or random.Random()
@@ -301,9 +300,9 @@ class StudyBot:
         self._remember(post)
         return QuestionView(post, question, ctx.locale)
 
-    def resolve_filter(self, text: str | None, view: CommunityContent | None = None) -> QuestionFilter:
-        bank, index = (view.bank, view.index) if view is not None else (self.content, self.index)
-        qfilter = resolve_filter(text or "", bank, index)
+    def resolve_filter(self, text: str | None, view: CommunityContent) -> QuestionFilter:
+        """A filter read against the community's packs (their exams, services and terms)."""
+        qfilter = resolve_filter(text or "", view.bank, view.index)
         if qfilter is None:
             examples = "DOP-C02, DVA-C02, SAA-C03, dynamodb, ASG"
             raise UserError("quiz.no_match", filter=text, examples=examples)
@@ -406,7 +405,6 @@ class StudyBot:
             raise
         before = set(self.content.packs)
         self.content = content
-        self.index = LookupIndex(content.entries)
         self.packs.reloaded()
         log.info(
             "content reloaded: %s questions, %s lookup entries in %s pack(s)",

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 CORE = "core"
 # Pack names are folder names, typed in commands and shown as Discord choices (at most 100 characters).
@@ -43,6 +44,34 @@ class Pack:
 
 
 CORE_PACK = Pack(CORE, "studybot 標準問題集", "ja", "the project's licence", "content/questions, content/lookup")
+TEXT_FIELDS = ("licence", "source")
+
+
+def pack_problems(meta: dict[str, Any]) -> list[tuple[str, str]]:
+    """What is wrong with a pack.yaml's values, as (field, message): all of it at once."""
+    found = []
+    title = meta.get("title")
+    if not isinstance(title, str) or not title.strip():
+        found.append(("title", "required text is missing or empty"))
+    if meta.get("language") not in LANGUAGES:
+        found.append(("language", f"must be one of {', '.join(LANGUAGES)}"))
+    found += [(key, "must be text") for key in TEXT_FIELDS if not isinstance(meta.get(key, ""), str)]
+    if not isinstance(meta.get(IMPORTED, False), bool):
+        found.append((IMPORTED, "must be true or false"))
+    return found
+
+
+def pack_from(name: str, meta: dict[str, Any], folder: str) -> Pack:
+    """The pack a pack.yaml without problems (pack_problems) describes."""
+    return Pack(
+        name,
+        meta["title"].strip(),
+        meta["language"],
+        meta.get("licence", "").strip(),
+        meta.get("source", "").strip(),
+        meta.get(IMPORTED, False),
+        folder,
+    )
 
 
 def enabled_packs(settings: dict[str, bool]) -> frozenset[str]:
