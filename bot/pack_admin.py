@@ -25,8 +25,9 @@ if TYPE_CHECKING:
     from bot.core import Actor, StudyBot
 
 log = logging.getLogger("studybot.packs")
-# A pack list is one chat message: Discord shows 2,000 characters, so it is cut to this, with a count.
-LIST_CHARS = 1800
+# A pack list is one chat message: Discord shows 2,000 characters, so it is cut to this, with a count
+# (leaving room for Discord's command mentions, which are longer than the commands they replace).
+LIST_CHARS = 1600
 TITLE_CHARS = 60
 # A community's switches are read again after this many seconds: lookup autocomplete asks on every
 # keystroke and must not queue behind a burst of answers in the database, and another process sharing the

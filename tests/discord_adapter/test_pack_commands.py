@@ -15,7 +15,7 @@ from bot.content import load_content
 from bot.core import StudyBot
 from tests.conftest import RecordingPlatform, make_bot
 from tests.discord_adapter.support import ADMIN_ID, CHANNEL, MANAGE_GUILD, admin, command, connect, disconnect, sub
-from tests.packs_support import packed_content
+from tests.packs_support import packed_content, write
 
 
 @pytest.fixture
@@ -86,3 +86,25 @@ async def test_the_daily_post_and_its_reveal_from_a_pack_without_choice_explanat
     fields = {f["value"]: f["name"] for f in body["embeds"][0]["fields"]}
     assert fields["フェイルオーバールーティング"] in ("⭕ A（0）", "⭕ B（0）", "⭕ C（0）")  # its text fills the field
     assert fields["重みで分散する方式です。"].endswith(". 加重ルーティング（0）")
+
+
+async def test_sixty_packs_stay_within_discords_limits(settings, clock, tmp_path, fake):
+    """More packs than an autocomplete may offer (25) and a title longer than a choice name (100): the
+    fake refuses a callback past either limit, and the list stays one message (2,000 characters)."""
+    content_dir = packed_content(tmp_path)
+    for n in range(60):
+        folder = content_dir / "packs" / f"deck-{n:02}"
+        write(folder / "pack.yaml", f"title: {'長いタイトル' * 40 if n == 0 else f'Deck {n}'}\nlanguage: en\n")
+        entry = f"{{id: deck-{n:02}-term, term: Term {n}, service: sqs, summary: [A term.], sources: [{{seed: 003_3511edbbd2531384.txt, section: SQS}}]}}"
+        write(folder / "terms.yaml", f"entries:\n  - {entry}\n")
+    settings = replace(settings, content_dir=content_dir)
+    core = await make_bot(settings, clock, load_content(content_dir), RecordingPlatform())
+    adapter, task = await connect(core, settings, fake)
+    try:
+        choices = await pack_choices(fake, "on", "")
+        assert len(choices) == 25 and choices[0]["value"] == "deck" and len(choices[1]["name"]) == 100
+        listed = await packs_admin(fake, "list")
+        assert len(listed) <= 2000 and "…ほか" in listed and listed.endswith("無効にしても回答と得点は残ります。")
+    finally:
+        await disconnect(adapter, task)
+        await core.close()
