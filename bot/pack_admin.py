@@ -34,6 +34,7 @@ TITLE_CHARS = 60
 # database sees a switch made there within this time (this process sees its own at once).
 SWITCHES_TTL = 10.0
 SWITCHES_KEPT = 10_000
+KNOWN_SHOWN = 20  # pack names an unknown name's reply offers instead
 
 
 @dataclass(frozen=True)
@@ -109,11 +110,11 @@ class CommunityPacks:
         switches = await self.bot.storage.pack_switches(ctx.community.id)
         current = enabled_packs(switches)
         if name not in loaded and not (name in current and not on):
-            known = ", ".join(sorted(loaded, key=lambda n: (n != CORE, n)))
+            names = sorted(loaded, key=lambda n: (n != CORE, n))
+            known = ", ".join(names[:KNOWN_SHOWN]) + (" …" if len(names) > KNOWN_SHOWN else "")
             raise UserError("packs.unknown", name=name[:60], known=known)
-        if not on:
-            left = {p for p in current - {name} if p in loaded and loaded[p].questions}
-            if not left and name in current and name in loaded:
+        if not on and name in current and name in loaded and loaded[name].questions:
+            if not any(loaded[p].questions for p in current - {name} if p in loaded):
                 raise UserError("packs.last_one", name=name)
         await self.bot.storage.switch_pack(ctx.community.id, name, on, ctx.user.id, self.bot.now().timestamp())
         self._switches.pop(ctx.community.id, None)
