@@ -164,9 +164,12 @@ def content_check(settings: Settings, path: Path, strict: bool = False, every: b
     if errors or (strict and warnings):
         return 1
     multi = sum(q.multi for q in bank.questions.values())
+    packs = ", ".join(f"{p.name} {p.questions}/{p.entries}" for p in bank.packs.values()) if len(bank.packs) > 1 else ""
     print(
         f"ok: {len(bank.questions)} questions ({multi} multi-select), {len(bank.entries)} lookup entries "
-        f"in {path} ({elapsed * 1000:.0f} ms)" + (f", {len(warnings)} style warning(s)" if warnings else "")
+        f"in {path} ({elapsed * 1000:.0f} ms)"
+        + (f", {len(warnings)} style warning(s)" if warnings else "")
+        + (f"; packs (questions/lookup entries): {packs}" if packs else "")
     )
     return 0
 
@@ -407,6 +410,7 @@ def content_signature(content_dir: Path) -> tuple[tuple[str, int, int], ...]:
     """What changes when an author saves: names, mtimes and sizes. A file that vanishes while it is looked
     at (an editor's temporary file) is simply not part of it."""
     paths = [*content_files(content_dir / "questions"), *content_files(content_dir / "lookup")]
+    paths += pack_files(content_dir)
     found = []
     for p in [*paths, content_dir / "sources.yaml"]:
         try:
@@ -415,6 +419,22 @@ def content_signature(content_dir: Path) -> tuple[tuple[str, int, int], ...]:
             continue
         found.append((str(p), st.st_mtime_ns, st.st_size))
     return tuple(sorted(found))
+
+
+def pack_files(content_dir: Path) -> list[Path]:
+    """Every file of every pack (content/packs/NAME/...), and the pack folders themselves, so a pack
+    added or removed on disk is a change too."""
+    root = content_dir / "packs"
+    try:
+        folders = sorted(p for p in root.iterdir() if not p.name.startswith("."))
+    except OSError:
+        return []
+    found = []
+    for folder in folders:
+        found.append(folder)
+        for sub in (folder, folder / "questions", folder / "lookup"):
+            found += content_files(sub)
+    return found
 
 
 async def _cancel(task: asyncio.Task[object]) -> None:

@@ -12,11 +12,13 @@ import json
 import re
 import unicodedata
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import yaml
+
+from bot.packs import CORE, CORE_PACK, PACK_NAME, Pack, pack_from, pack_problems
 
 EXAMS = ("DOP-C02", "DVA-C02", "SAA-C03", "SOA-C02")
 CHOICE_IDS = "abcdef"
@@ -61,6 +63,7 @@ class Question:
     shuffle: bool = True  # False: the choices keep their order (e.g. "none of the above" stays last)
     # False: imported material without an explanation per choice (some are ""); allowed in packs only
     choice_explanations: bool = True
+    pack: str = CORE  # the content pack it belongs to (bot/packs.py)
 
     @property
     def multi(self) -> bool:
@@ -86,6 +89,7 @@ class LookupEntry:
     status: str
     sources: tuple[Source, ...]
     file: str = ""
+    pack: str = CORE
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -117,6 +121,15 @@ class ContentError(Exception):
 class ContentBank:
     questions: dict[str, Question] = field(default_factory=dict)
     entries: dict[str, LookupEntry] = field(default_factory=dict)
+    packs: dict[str, Pack] = field(default_factory=dict)  # every loaded pack by name, `core` first
+
+    def only(self, packs: frozenset[str]) -> ContentBank:
+        """The questions and lookup entries of these packs: what one community draws from."""
+        return ContentBank(
+            {k: q for k, q in self.questions.items() if q.pack in packs},
+            {k: e for k, e in self.entries.items() if e.pack in packs},
+            {k: p for k, p in self.packs.items() if k in packs},
+        )
 
     def services(self) -> set[str]:
         return {s for q in self.questions.values() for s in q.services}
@@ -207,6 +220,8 @@ class _Loader:
         self.content_dir = content_dir
         self.seeds_dir = seeds_dir  # given: every declared source must also be a file there
         self.sources: dict[str, str] = {}  # declared source id -> title
+        self.pack = CORE_PACK  # the pack being read
+        self.pack_sources: dict[str, str] = {}
         self.problems: list[Problem] = []
         self.bank = ContentBank()
 
@@ -225,18 +240,95 @@ class _Loader:
         return self.bank
 
     def _load_all(self) -> None:
-        self._declared_sources()
+        """The shipped bank (the pack `core`: content/questions, content/lookup) and then every pack under
+        content/packs/, each validated the same way; ids are unique across all of them."""
+        self.sources = self._declared_sources(self.content_dir / "sources.yaml", seeds=True)
+        self._start_pack(CORE_PACK, {})
         question_files = content_files(self.content_dir / "questions")
-        lookup_files = content_files(self.content_dir / "lookup")
         if not question_files:
             self._problem(str(self.content_dir / "questions"), "", "", "no question files (*.yaml)")
         for path in question_files:
-            for item, where in self._items(path, "questions"):
-                self._guarded(self._question, item, where)
-        for path in lookup_files:
-            for item, where in self._items(path, "entries"):
-                self._guarded(self._entry, item, where)
+            self._read_file(path, ("questions",))
+        for path in content_files(self.content_dir / "lookup"):
+            self._read_file(path, ("entries",))
+        self._load_packs()
         self._cross_checks()
+        self.bank.packs = {
+            name: replace(
+                pack,
+                questions=sum(q.pack == name for q in self.bank.questions.values()),
+                entries=sum(e.pack == name for e in self.bank.entries.values()),
+            )
+            for name, pack in self.bank.packs.items()
+        }
+
+    def _start_pack(self, pack: Pack, sources: dict[str, str]) -> None:
+        self.pack = pack
+        self.pack_sources = sources  # what this pack's own sources.yaml declares, beside content/sources.yaml
+        self.bank.packs[pack.name] = pack
+
+    def _read_file(self, path: Path, keys: tuple[str, ...]) -> None:
+        key, items = self._items(path, keys)
+        read = self._question if key == "questions" else self._entry
+        for item, where in items:
+            self._guarded(read, item, where)
+
+    def _load_packs(self) -> None:
+        """content/packs/NAME/: pack.yaml, optionally sources.yaml, and question or lookup files (a file's
+        top key says which), directly in the folder or in questions/ and lookup/ as in the shipped bank."""
+        root = self.content_dir / "packs"
+        try:
+            folders = sorted(p for p in root.iterdir() if not p.name.startswith(".") and p.is_dir())
+        except OSError:  # no packs folder: only the shipped bank
+            return
+        for folder in folders:
+            where = self._rel(folder)
+            if folder.name == CORE:
+                self._problem(
+                    where, "", "", f"'{CORE}' is the shipped bank (content/questions); name the pack otherwise"
+                )
+                continue
+            if not PACK_NAME.match(folder.name):
+                self._problem(where, "", "", "a pack's folder name must match [a-z0-9][a-z0-9-]* (40 chars max)")
+                continue
+            read = self._pack_file(folder)
+            if read is None:
+                continue
+            pack, meta = read
+            sources_file = folder / "sources.yaml"
+            sources = self._declared_sources(sources_file, seeds=False) if sources_file.exists() else {}
+            if "sources" in meta:  # what the importer writes: the files it read, which its questions cite
+                if isinstance(meta["sources"], list):
+                    items = [(s, self._rel(folder / "pack.yaml")) for s in meta["sources"] if isinstance(s, dict)]
+                    sources |= self._source_entries(items, seeds=False)
+                else:
+                    self._problem(self._rel(folder / "pack.yaml"), "", "sources", "must be a list of id and title")
+            self._start_pack(pack, sources)
+            files = [p for p in content_files(folder) if p.name not in ("pack.yaml", "sources.yaml")]
+            files += content_files(folder / "questions") + content_files(folder / "lookup")
+            if not files:
+                self._problem(where, "", "", "no question or lookup files (*.yaml) beside pack.yaml")
+            for path in files:
+                self._read_file(path, ("questions", "entries"))
+
+    def _pack_file(self, folder: Path) -> tuple[Pack, dict[str, Any]] | None:
+        path = folder / "pack.yaml"
+        name = self._rel(path)
+        if not path.is_file():
+            self._problem(name, "", "", "missing: every pack has a pack.yaml (title, language, licence, source)")
+            return None
+        try:
+            data = _parse(path)
+        except (UnicodeDecodeError, _Refused, OSError, yaml.YAMLError) as exc:
+            self._problem(name, "", "", f"cannot be read: {excerpt(str(exc), 200)}")
+            return None
+        if not isinstance(data, dict):
+            self._problem(name, "", "", "must be a mapping (title, language, licence, source)")
+            return None
+        problems = pack_problems(data)
+        for fld, message in problems:
+            self._problem(name, "", fld, message)
+        return None if problems else (pack_from(folder.name, data, self._rel(folder)), data)
 
     def _guarded(self, read: Any, item: dict[str, Any], where: str) -> None:
         """One entry the checks did not foresee (a type nobody expected) is one problem, not a crash:
@@ -251,14 +343,18 @@ class _Loader:
                 where, entry if isinstance(entry, str) else "?", "", f"could not be read ({type(exc).__name__})"
             )
 
-    def _declared_sources(self) -> None:
+    def _declared_sources(self, path: Path, seeds: bool) -> dict[str, str]:
         """content/sources.yaml names what questions may cite, so the bank checks itself without the raw
-        notes beside it; with a seeds directory given, each declared source must also be a file there."""
-        path = self.content_dir / "sources.yaml"
+        notes beside it; with a seeds directory given, each declared source must also be a file there.
+        A pack may declare its own sources (its files, its deck) in a sources.yaml of its own."""
         if not path.is_file():
             self._problem(self._rel(path), "", "", "missing: it declares the sources questions cite")
-            return
-        for item, where in self._items(path, "sources"):
+            return {}
+        return self._source_entries(self._items(path, ("sources",))[1], seeds)
+
+    def _source_entries(self, items: list[tuple[dict[str, Any], str]], seeds: bool) -> dict[str, str]:
+        declared: dict[str, str] = {}
+        for item, where in items:
             sid, title = item.get("id"), item.get("title")
             if not isinstance(sid, str) or not sid.strip() or not isinstance(title, str) or not title.strip():
                 self._problem(where, str(sid)[:40], "", "a source needs an id and a title")
@@ -266,9 +362,10 @@ class _Loader:
             exam = item.get("exam")
             if exam is not None and exam not in EXAMS:
                 self._problem(where, sid, "exam", f"unknown exam {excerpt(exam)}")
-            self.sources[sid] = title.strip()
-            if self.seeds_dir is not None and not (self.seeds_dir / sid).is_file():
+            declared[sid] = title.strip()
+            if seeds and self.seeds_dir is not None and not (self.seeds_dir / sid).is_file():
                 self._problem(where, sid, "id", f"no file {excerpt(sid)} in {self.seeds_dir}")
+        return declared
 
     def _problem(self, file: str, entry: str, fld: str, message: str) -> None:
         self.problems.append(Problem(file, entry, fld, message))
@@ -279,35 +376,41 @@ class _Loader:
         except ValueError:
             return str(path)
 
-    def _items(self, path: Path, key: str) -> list[tuple[dict[str, Any], str]]:
+    def _items(self, path: Path, keys: tuple[str, ...] | str) -> tuple[str | None, list[tuple[dict[str, Any], str]]]:
+        """The entries of a file under the first of `keys` it has (the key found, the entries)."""
+        keys = (keys,) if isinstance(keys, str) else keys
         name = self._rel(path)
         try:
             data = _parse(path)
         except UnicodeDecodeError:
             self._problem(name, "", "", "not UTF-8 text")
-            return []
+            return None, []
         except _Refused as exc:
             self._problem(name, "", "", str(exc))
-            return []
+            return None, []
         except OSError as exc:
             self._problem(name, "", "", f"cannot be read: {exc.strerror or type(exc).__name__}")
-            return []
+            return None, []
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
             reason = getattr(exc, "problem", None) or str(exc)
             self._problem(name, "", "", f"malformed YAML{at}: {reason[:200]}")
-            return []
-        if not isinstance(data, dict) or not isinstance(data.get(key), list):
-            self._problem(name, "", key, f"the file must be a mapping with a list under '{key}:'")
-            return []
+            return None, []
+        key = next((k for k in keys if isinstance(data, dict) and isinstance(data.get(k), list)), None)
+        if key is None:
+            wanted = " or ".join(f"'{k}:'" for k in keys)
+            self._problem(
+                name, "", keys[0] if len(keys) == 1 else "", f"the file must be a mapping with a list under {wanted}"
+            )
+            return None, []
         items = []
         for index, item in enumerate(data[key]):
             if not isinstance(item, dict):
                 self._problem(name, f"#{index + 1}", "", "each entry must be a mapping")
                 continue
             items.append((item, name))
-        return items
+        return key, items
 
     # -- field readers: each records a problem and returns None when the value is unusable
 
@@ -336,13 +439,16 @@ class _Loader:
         if not isinstance(seed, str) or not seed.strip():
             self._problem(file, entry, f"{fld}.seed", "required text is missing or empty")
             ok = False
-        elif seed not in self.sources:
+        elif seed not in self.sources and seed not in self.pack_sources:
             self._problem(file, entry, f"{fld}.seed", f"{excerpt(seed)} is not a source declared in sources.yaml")
             ok = False
         if not isinstance(section, str) or not section.strip():
             self._problem(file, entry, f"{fld}.section", "required text is missing or empty")
             ok = False
-        return Source(seed, section.strip(), self.sources[seed]) if ok else None  # type: ignore[arg-type, union-attr]
+        if not ok:
+            return None
+        title = self.pack_sources.get(seed) or self.sources[seed]  # type: ignore[index]
+        return Source(seed, section.strip(), title)  # type: ignore[arg-type, union-attr]
 
     def _id(self, item: dict[str, Any], file: str, index_hint: str) -> str:
         raw = item.get("id")
@@ -375,7 +481,7 @@ class _Loader:
         if not isinstance(explained, bool):
             self._problem(file, qid, "choice_explanations", "must be true or false")
             explained = True
-        elif not explained and not self.unexplained_choices_allowed:
+        elif not explained and not (self.unexplained_choices_allowed or self.pack.imported):
             self._problem(file, qid, "choice_explanations", "only imported packs may leave choices unexplained")
             explained = True
         choices = self._choices(item, file, qid, explained)
@@ -396,8 +502,8 @@ class _Loader:
         if not isinstance(shuffle, bool):
             self._problem(file, qid, "shuffle", "must be true or false")
         if qid in self.bank.questions:
-            other = self.bank.questions[qid].file
-            self._problem(file, qid, "id", f"duplicate question id (also in {other})")
+            other = self.bank.questions[qid]
+            self._problem(file, qid, "id", self._clash("question", other.pack, other.file))
             return
         if len(self.problems) > before:
             return
@@ -415,6 +521,7 @@ class _Loader:
             file=file,
             shuffle=shuffle is not False,
             choice_explanations=explained,
+            pack=self.pack.name,
         )
 
     def _choices(self, item: dict[str, Any], file: str, qid: str, explained: bool = True) -> list[Choice]:
@@ -471,7 +578,8 @@ class _Loader:
             self._source(s, file, eid, f"sources[{i}]") for i, s in enumerate(self._list(item, "sources", file, eid))
         ]
         if eid in self.bank.entries:
-            self._problem(file, eid, "id", f"duplicate lookup id (also in {self.bank.entries[eid].file})")
+            other = self.bank.entries[eid]
+            self._problem(file, eid, "id", self._clash("lookup", other.pack, other.file))
             return
         if len(self.problems) > before:
             return
@@ -486,7 +594,14 @@ class _Loader:
             status=status,
             sources=tuple(s for s in sources if s is not None),
             file=file,
+            pack=self.pack.name,
         )
+
+    def _clash(self, kind: str, other_pack: str, other_file: str) -> str:
+        """An id belongs to exactly one pack: a clash names both, so the author knows which to rename."""
+        if other_pack == self.pack.name:
+            return f"duplicate {kind} id (also in {other_file})"
+        return f"{kind} id in pack '{self.pack.name}' is also in pack '{other_pack}' ({other_file}); an id belongs to one pack"
 
     def _cross_checks(self) -> None:
         entries = self.bank.entries

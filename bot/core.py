@@ -19,9 +19,9 @@ from zoneinfo import ZoneInfo
 from bot.choosing import QuestionFilter, choose_practice, resolve_filter
 from bot.commands import DailySpec, UserError
 from bot.config import Settings
-from bot.content import ContentBank, ContentError, Question, load_content_async
+from bot.content import ContentBank, ContentError, LookupEntry, Question, load_content_async
 from bot.daily_posts import DailyPosts, DailyResult, Platform
-from bot.lookup import LookupIndex, LookupResult
+from bot.lookup import LookupResult
 from bot.metrics import Metrics
 from bot.models import (
     AnswerOutcome,
@@ -36,6 +36,7 @@ from bot.models import (
     Streak,
     User,
 )
+from bot.pack_admin import CommunityContent, CommunityPacks
 from bot.periods import period_key, period_keys
 from bot.readiness import readiness
 from bot.reminders import Reminders
@@ -122,7 +123,7 @@ class StudyBot:
         self.settings = settings
         self.storage = storage
         self.content = content
-        self.index = LookupIndex(content.entries)
+        self.packs = CommunityPacks(self)
         self.clock = clock or (lambda: datetime.now(UTC))
         self.rng = rng or random.Random()
         self.platforms: dict[str, Platform] = {}
@@ -284,21 +285,29 @@ class StudyBot:
 
     # -- practice and lookup
 
+    async def community_content(self, community: Community) -> CommunityContent:
+        """The bank and lookup index of the community's packs: everything that picks a question or finds a
+        term for a community draws from this (bot/pack_admin.py)."""
+        return await self.packs.content_for(community)
+
     async def practice(self, actor: Actor, filter_text: str = "") -> QuestionView:
         """A practice question: with a filter, one of the learner's due reviews in it comes first."""
         ctx = await self.context(actor)
-        qfilter = self.resolve_filter(filter_text)
-        candidates = self.content.matching(qfilter.exam, qfilter.service)
+        view = await self.community_content(ctx.community)
+        qfilter = self.resolve_filter(filter_text, view)
+        candidates = view.bank.matching(qfilter.exam, qfilter.service)
         question = None
         if filter_text.strip() and candidates:
             wanted = {q.id for q in candidates}
             ordered = await due_queue(self.storage, ctx.user.id, ctx.community, self.now(), wanted)
             if ordered:
-                question = self.content.questions[ordered[0].question_id]
+                question = view.bank.questions[ordered[0].question_id]
         if question is None:
             history = await self.storage.user_history(ctx.user.id, ctx.community.id)
             question = choose_practice(candidates, history, self.rng)
         if question is None:
+            if not view.bank.questions:
+                raise UserError("packs.nothing_on", names=", ".join(view.missing) or "-")
             raise UserError("quiz.empty")
         return await self._ask(ctx, question)
 
@@ -313,23 +322,25 @@ class StudyBot:
 
     async def review(self, actor: Actor) -> QuestionView:
         """The learner's next review (bot/reviews.py): the most overdue question due today, else a new
-        one. Questions removed from the bank are skipped; their cards wait in case they return."""
+        one, from the community's packs. Questions removed from the bank or in a pack switched off are
+        skipped; their cards wait in case they return."""
         ctx = await self.context(actor)
         now = self.now()
-        due = await due_queue(self.storage, ctx.user.id, ctx.community, now, self.content.questions)
+        questions = (await self.community_content(ctx.community)).bank.questions  # the community's packs
+        due = await due_queue(self.storage, ctx.user.id, ctx.community, now, questions)
         if due:
             pick = ReviewPick(due[0].question_id, len(due) - 1, False)
         else:  # nothing due: a question never reviewed, which takes every card to know
             cards = await self.storage.review_cards(ctx.user.id, ctx.community.id)
-            pick = new_question([c.question_id for c in cards], self.content.questions, self.rng)
+            pick = new_question([c.question_id for c in cards], questions, self.rng)
             if pick is None:
-                upcoming = next_due_at(cards, self.content.questions)
+                upcoming = next_due_at(cards, questions)
                 if upcoming is None:
                     raise UserError("quiz.empty")
                 zone = ctx.community.timezone
                 when = datetime.fromtimestamp(upcoming, UTC).astimezone(ZoneInfo(zone)).strftime("%m/%d %H:%M")
                 raise UserError("review.none_due", when=f"{when} ({zone})")
-        return await self._ask(ctx, self.content.questions[pick.question_id], pick)
+        return await self._ask(ctx, questions[pick.question_id], pick)
 
     async def set_retention(self, actor: Actor, text: str) -> float:
         """The community's FSRS target (admins): 0.7-0.97, as 0.85 or 85%. Later reviews use it."""
@@ -341,17 +352,25 @@ class StudyBot:
         self._communities.pop((actor.platform, actor.community_id), None)
         return retention
 
-    def resolve_filter(self, text: str | None) -> QuestionFilter:
-        qfilter = resolve_filter(text or "", self.content, self.index)
+    def resolve_filter(self, text: str | None, view: CommunityContent) -> QuestionFilter:
+        """A filter read against the community's packs (their exams, services and terms)."""
+        qfilter = resolve_filter(text or "", view.bank, view.index)
         if qfilter is None:
             examples = "DOP-C02, DVA-C02, SAA-C03, dynamodb, ASG"
             raise UserError("quiz.no_match", filter=text, examples=examples)
         return qfilter
 
-    def lookup(self, query: str) -> LookupResult:
+    async def lookup(self, actor: Actor, query: str) -> LookupResult:
+        """A term in the notes of the community's packs."""
         if not query.strip():
             raise UserError("lookup.usage")
-        return self.index.find(query)
+        view = await self.community_content((await self.context(actor)).community)
+        return view.index.find(query)
+
+    async def complete_term(self, actor: Actor, prefix: str) -> list[LookupEntry]:
+        """Terms of the community's packs for autocomplete."""
+        view = await self.community_content((await self.context(actor)).community)
+        return view.index.complete(prefix)
 
     # -- leaderboards and stats
 
@@ -370,7 +389,8 @@ class StudyBot:
         streak = await self.storage.streak(ctx.community.id, ctx.user.id)
         stats = compute_stats(ctx.user.name or actor.user_id, ctx.locale, history, streak, self.content)
         cards = await self.storage.review_cards(ctx.user.id, ctx.community.id)
-        return replace(stats, readiness=tuple(readiness(cards, self.content, self.now().timestamp())))
+        pools = (await self.community_content(ctx.community)).bank  # readiness: the pools the community studies
+        return replace(stats, readiness=tuple(readiness(cards, pools, self.now().timestamp())))
 
     async def streak(self, actor: Actor) -> Streak:
         ctx = await self.context(actor)
@@ -388,7 +408,8 @@ class StudyBot:
     async def set_daily(self, actor: Actor, spec: DailySpec) -> Schedule:
         ctx, channel = await self._admin_channel(actor)
         # An unknown filter is refused now, not discovered at posting time.
-        qfilter = self.resolve_filter(spec.filter_text) if spec.filter_text else QuestionFilter()
+        view = await self.community_content(ctx.community)
+        qfilter = self.resolve_filter(spec.filter_text, view) if spec.filter_text else QuestionFilter()
         schedule = Schedule(
             channel_id=channel.id,
             at=spec.at,
@@ -437,9 +458,19 @@ class StudyBot:
             self.metrics.errors.labels("content_reload").inc()
             log.error("content reload refused, the previous content stays in use:\n%s", exc)
             raise
+        before = set(self.content.packs)
         self.content = content
-        self.index = LookupIndex(content.entries)
-        log.info("content reloaded: %s questions, %s lookup entries", len(content.questions), len(content.entries))
+        self.packs.reloaded()
+        log.info(
+            "content reloaded: %s questions, %s lookup entries in %s pack(s)",
+            len(content.questions),
+            len(content.entries),
+            len(content.packs),
+        )
+        for name in sorted(before - set(content.packs)):
+            log.warning("pack %s is no longer in the content: communities that had it on are told so", name)
+        for name in sorted(set(content.packs) - before):
+            log.info("pack %s is new in the content (off until an admin turns it on)", name)
         return content
 
 

@@ -138,11 +138,19 @@ class DailyPosts:
             return DailyResult("daily.already", existing)
         history = await self.storage.channel_question_history(channel.id)
         day_rng = random.Random(f"{channel.id}:{local_date}:{self.bot.rng.random() if forced else 0}")
-        question = choose_daily(self.bot.content.matching(schedule.exam, schedule.service), history, day_rng)
+        view = await self.bot.community_content(community)  # only the community's packs
+        question = choose_daily(view.bank.matching(schedule.exam, schedule.service), history, day_rng)
         if question is None:
             log.warning(
-                "channel %s: no question matches exam=%s service=%s", channel.id, schedule.exam, schedule.service
+                "channel %s: no question matches exam=%s service=%s in packs %s (on but gone: %s)",
+                channel.id,
+                schedule.exam,
+                schedule.service,
+                ",".join(sorted(view.packs)) or "-",
+                ",".join(view.missing) or "-",
             )
+            if not view.bank.questions:
+                return DailyResult("daily.no_packs", error=", ".join(view.missing) or "-")
             return DailyResult("daily.no_question")
         question = shuffled(question, f"{channel.id}:{local_date}")
         post = await self.storage.claim_daily_post(

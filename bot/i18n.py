@@ -235,6 +235,8 @@ MESSAGES: dict[str, dict[str, str]] = {
     "help": {
         "ja": "使えるコマンド:\n{p}quiz [試験|サービス] 練習問題\n{p}lookup <用語> 用語を調べる\n{p}leaderboard [week|month|all] [channel] ランキング\n{p}stats 自分の成績\n{p}remind HH:MM [タイムゾーン] | {p}remind off 復習リマインダー（DM）\n{a}daily set HH:MM [タイムゾーン] [曜日] [試験/サービス] [reveal=8h] | {a}daily off | {a}daily now（管理者）\n{a}lang ja|en 表示言語（管理者）",
         "en": "Commands:\n{p}quiz [exam|service] a practice question\n{p}lookup <term> look up a term\n{p}leaderboard [week|month|all] [channel] rankings\n{p}stats your stats\n{p}remind HH:MM [timezone] | {p}remind off a daily review reminder (DM)\n{a}daily set HH:MM [timezone] [days] [exam/service] [reveal=8h] | {a}daily off | {a}daily now (admins)\n{a}lang ja|en bot language (admins)",
+        "ja": "使えるコマンド:\n{p}quiz [試験|サービス] 練習問題\n{p}lookup <用語> 用語を調べる\n{p}leaderboard [week|month|all] [channel] ランキング\n{p}stats 自分の成績\n{a}daily set HH:MM [タイムゾーン] [曜日] [試験/サービス] [reveal=8h] | {a}daily off | {a}daily now（管理者）\n{a}lang ja|en 表示言語（管理者）\n{a}packs list | {a}packs on|off <名前> 問題パック（管理者）",
+        "en": "Commands:\n{p}quiz [exam|service] a practice question\n{p}lookup <term> look up a term\n{p}leaderboard [week|month|all] [channel] rankings\n{p}stats your stats\n{a}daily set HH:MM [timezone] [days] [exam/service] [reveal=8h] | {a}daily off | {a}daily now (admins)\n{a}lang ja|en bot language (admins)\n{a}packs list | {a}packs on|off <name> content packs (admins)",
     },
     "unknown_command": {
         "ja": "「{command}」というコマンドはありません。{p}help で一覧を表示します。",
@@ -318,6 +320,50 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "{exam}: {share} ({seen} of {pool} questions studied)",
     },
     "stats.weakest": {"ja": "苦手: {services}", "en": "Weakest: {services}"},
+    # -- content packs per community (bot/pack_admin.py)
+    "packs.title": {"ja": "問題パック（✅ 有効 / ⬜ 無効）:", "en": "Content packs (✅ on / ⬜ off):"},
+    "packs.line_on": {
+        "ja": "✅ {name} — {title}（{language}、問題 {questions}、用語 {entries}）",
+        "en": "✅ {name} — {title} ({language}, {questions} questions, {entries} lookup entries)",
+    },
+    "packs.line_off": {
+        "ja": "⬜ {name} — {title}（{language}、問題 {questions}、用語 {entries}）",
+        "en": "⬜ {name} — {title} ({language}, {questions} questions, {entries} lookup entries)",
+    },
+    "packs.line_missing": {
+        "ja": "⚠️ {name} — 有効ですが内容から削除されたため出題されません（{a}packs off {name} で外せます）",
+        "en": "⚠️ {name} — on, but no longer in the content, so nothing of it is asked ({a}packs off {name} removes it)",
+    },
+    "packs.more": {"ja": "…ほか {count} 件", "en": "… and {count} more"},
+    "packs.hint": {
+        "ja": "{a}packs on <名前> で有効に、{a}packs off <名前> で無効にします。無効にしても回答と得点は残ります。",
+        "en": "{a}packs on <name> turns a pack on, {a}packs off <name> off. Answers and scores stay either way.",
+    },
+    "packs.usage": {
+        "ja": "使い方: {a}packs list | {a}packs on <名前> | {a}packs off <名前>",
+        "en": "Usage: {a}packs list | {a}packs on <name> | {a}packs off <name>",
+    },
+    "packs.unknown": {
+        "ja": "「{name}」という問題パックはありません。あるのは: {known}",
+        "en": "There is no content pack {name!r}. The packs are: {known}",
+    },
+    "packs.last_one": {
+        "ja": "「{name}」は問題のある最後の有効なパックなので無効にできません。先に別のパックを有効にしてください。",
+        "en": "{name!r} is the last pack on with questions, so it stays on: turn another pack on first.",
+    },
+    "packs.nothing_on": {
+        "ja": "このサーバーで有効な問題パックに問題がありません（有効なまま内容から削除されたパック: {names}）。管理者が {a}packs list で確認し、別のパックを有効にできます。",
+        "en": "The packs on here have no questions (on but no longer in the content: {names}). An admin can see them with {a}packs list and turn another one on.",
+    },
+    "packs.switched_on": {"ja": "「{name}」を有効にしました。", "en": "{name!r} is on."},
+    "packs.switched_off": {
+        "ja": "「{name}」を無効にしました（回答と得点は残ります）。",
+        "en": "{name!r} is off (its answers and scores stay).",
+    },
+    "daily.no_packs": {
+        "ja": "このサーバーで有効な問題パックに問題がありません（有効なまま内容から削除されたパック: {error}）。packs コマンドで別のパックを有効にしてください。",
+        "en": "The packs on here have no questions (on but no longer in the content: {error}). Turn another pack on with the packs command.",
+    },
 }
 
 

@@ -12,6 +12,7 @@ import random
 from dataclasses import replace
 
 from bot.content import Choice, Question, Source
+from bot.packs import CORE
 
 LETTERS = "abcdef"
 
@@ -51,6 +52,7 @@ def dump_question(question: Question) -> str:
             },
             "shuffle": question.shuffle,
             "choice_explanations": question.choice_explanations,
+            "pack": question.pack,
         },
         ensure_ascii=False,
     )
@@ -71,4 +73,5 @@ def load_question(text: str) -> Question:
         source=Source(data["source"]["seed"], data["source"]["section"], data["source"].get("title", "")),
         shuffle=data.get("shuffle", True),
         choice_explanations=data.get("choice_explanations", True),
+        pack=data.get("pack", CORE),  # posts from before packs were all of the shipped bank
     )

@@ -17,6 +17,7 @@ from bot.i18n import t
 from bot.lookup import LookupResult
 from bot.models import Schedule
 from bot.reminders import ReminderStatus, RemindRequest, parse_remind
+from bot.pack_admin import packs_text
 from bot.stats import UserStats
 from bot.storage.errors import STORAGE_FAILURES
 
@@ -61,7 +62,7 @@ class DailyReply:
 
 Reply = Message | QuestionReply | LookupReply | BoardReply | StatsReply | ScheduleReply | DailyReply
 log = logging.getLogger("studybot.commands")
-ADMIN_COMMANDS = ("daily", "lang", "reload", "retention")
+ADMIN_COMMANDS = ("daily", "lang", "reload", "retention", "packs")
 KNOWN_COMMANDS = {
     "help",
     "quiz",
@@ -74,6 +75,7 @@ KNOWN_COMMANDS = {
     "review",
     "retention",
     "remind",
+    "packs",
 }
 REVIEW_WORDS = ("review", "r", "復習")
 
@@ -99,7 +101,7 @@ class StudyCommands:
         return Message(t(self.locale, "retention.set", value=f"{retention:g}"))
 
     async def lookup(self, term: str) -> Reply:
-        return LookupReply(self.bot.lookup(term), self.locale)
+        return LookupReply(await self.bot.lookup(self.actor, term), self.locale)
 
     async def leaderboard(self, period: str = "week", channel_only: bool = False) -> Reply:
         return BoardReply(await self.bot.leaderboard(self.actor, parse_period(period), channel_only))
@@ -147,6 +149,16 @@ class StudyCommands:
             raise UserError("daily.admin_only")
         community = await self.bot.set_locale(self.actor, locale)
         return Message(t(community.locale, "lang.set"))
+
+    async def packs(self) -> Reply:
+        """The community's content packs, on and off (admins)."""
+        locale, states = await self.bot.packs.states(self.actor)
+        return Message(packs_text(states, locale, self.prefixes["a"]))
+
+    async def pack_switch(self, name: str, on: bool) -> Reply:
+        locale, states = await self.bot.packs.switch(self.actor, name, on)
+        done = t(locale, "packs.switched_on" if on else "packs.switched_off", name=name.strip().lower())
+        return Message(f"{done}\n\n{packs_text(states, locale, self.prefixes['a'])}")
 
     async def reload(self) -> Reply:
         if not self.actor.is_admin:
@@ -224,6 +236,13 @@ async def _dispatch(c: StudyCommands, command: str, args: list[str]) -> Reply:
         return await c.reload()
     if command in ("remind", "reminder", "リマインダー"):
         return await c.remind(parse_remind(args))
+    if command == "packs":
+        sub = args[0].lower() if args else ""
+        if not sub or sub == "list":
+            return await c.packs()
+        if sub in ("on", "off") and len(args) == 2:
+            return await c.pack_switch(args[1], sub == "on")
+        raise UserError("packs.usage")
     if command in ("lang", "locale"):
         return await c.lang(args[0] if args else "")
     return Message(t(c.locale, "unknown_command", command=f"{c.prefixes['p']}{command}", **c.prefixes))

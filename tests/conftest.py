@@ -120,6 +120,8 @@ BOTH_BACKENDS = {
     "test_reviews",
     "test_review_queue",
     "test_readiness",
+    "test_packs",
+    "test_slack_packs",
     # tests/discord_adapter/
     "test_adapter",
     "test_command_upload",
@@ -129,6 +131,7 @@ BOTH_BACKENDS = {
     "test_schedule_sync",
     "test_discord_reminders",
     "test_review_commands",
+    "test_pack_commands",
 }
 BACKENDS = ("sqlite", "postgresql")
 

@@ -25,6 +25,7 @@ async def state(bot) -> tuple:
         [[(r.rank, r.name, r.points, r.correct, r.answered, r.streak) for r in b.rows] for b in boards],
         streaks,
         await bot.storage.post_results(1),
+        await bot.storage.pack_switches(community.id),
     )
 
 
@@ -36,6 +37,8 @@ async def deployment(settings, clock, content):
         for user in users:
             await answer(bot, post, user, correct=user != "u3")
         await bot.reveal(post.id)
+    community = (await bot.context(actor("u1"))).community
+    await bot.storage.switch_pack(community.id, "team", True, None, 1.0)  # the community's packs move too
     seen = await state(bot)
     await bot.close()
     return seen

@@ -7,6 +7,7 @@ import pytest
 from bot.commands import UserError
 from bot.lookup import LookupIndex
 from bot.render import lookup_text
+from tests.conftest import actor
 
 
 @pytest.fixture
@@ -68,7 +69,7 @@ def test_autocomplete(index):
     assert [e.id for e in index.complete("dyn")][:2] == ["dynamodb", "dynamodb-gsi"]
 
 
-def test_empty_query_is_a_usage_message(bot):
+async def test_empty_query_is_a_usage_message(bot):
     with pytest.raises(UserError) as err:
-        bot.lookup("   ")
+        await bot.lookup(actor(), "   ")
     assert err.value.key == "lookup.usage"

@@ -57,6 +57,10 @@ JA = {
     "review": "復習",
     "retention": "目標正答率",
     "value": "値",
+    "packs": "問題パック",
+    "list": "一覧",
+    "on": "有効化",
+    "pack": "パック",
     # descriptions
     "Study AWS certifications together": "AWS 認定試験をチームで学習",
     "studybot settings (Manage Server)": "studybot の設定（サーバー管理権限）",
@@ -86,6 +90,11 @@ JA = {
     "Your reviews: due questions first, then new ones": "復習: 今日が期限の問題から、次に新しい問題",
     "Target recall of reviews (higher: more reviews)": "復習の目標正答率（高いほど復習が増える）",
     "0.7 to 0.97, e.g. 0.9": "0.7〜0.97（例 0.9）",
+    "Content packs this server studies from": "このサーバーで出題する問題パック",
+    "List the packs, on and off": "問題パックの一覧（有効・無効）",
+    "Turn a pack on for this server": "このサーバーで問題パックを有効にする",
+    "Turn a pack off (answers and scores stay)": "問題パックを無効にする（回答と得点は残ります）",
+    "The pack's name": "パックの名前",
     # choice names
     "This week": "今週",
     "This month": "今月",
@@ -136,7 +145,8 @@ class StudyGroup(app_commands.Group):
 
     @lookup.autocomplete("term")
     async def lookup_term(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
-        entries = self.adapter.core.index.complete(current) if current.strip() else []
+        actor = self.adapter.actor(interaction)
+        entries = await self.adapter.core.complete_term(actor, current) if current.strip() else []
         return [app_commands.Choice(name=_choice_name(e.term), value=e.id[:100]) for e in entries[:25]]
 
     @app_commands.command(name=_("leaderboard"), description=_("Rankings for this week, month or all time"))
@@ -244,6 +254,7 @@ class AdminGroup(app_commands.Group):
         )
         self.adapter = adapter
         DailyGroup(adapter, parent=self)
+        PacksGroup(adapter, parent=self)
 
     @app_commands.command(name=_("lang"), description=_("Bot language for this server"))
     @app_commands.describe(language=_("Japanese or English"))
@@ -257,6 +268,49 @@ class AdminGroup(app_commands.Group):
         self, interaction: discord.Interaction, value: app_commands.Range[float, MIN_RETENTION, MAX_RETENTION]
     ) -> None:
         await self.adapter.run(interaction, "retention", lambda c: c.retention(str(value)))
+
+
+class PacksGroup(app_commands.Group):
+    """`/study-admin packs list|on|off`: which content packs the server draws from (bot/pack_admin.py)."""
+
+    def __init__(self, adapter: DiscordAdapter, parent: app_commands.Group):
+        super().__init__(name=_("packs"), description=_("Content packs this server studies from"), parent=parent)
+        self.adapter = adapter
+
+    @app_commands.command(name=_("list"), description=_("List the packs, on and off"))
+    async def show(self, interaction: discord.Interaction) -> None:
+        await self.adapter.run(interaction, "packs", lambda c: c.packs())
+
+    @app_commands.command(name=_("on"), description=_("Turn a pack on for this server"))
+    @app_commands.describe(pack=_("The pack's name"))
+    async def on(self, interaction: discord.Interaction, pack: str) -> None:
+        await self.adapter.run(interaction, "packs", lambda c: c.pack_switch(pack, True))
+
+    @app_commands.command(name=_("off"), description=_("Turn a pack off (answers and scores stay)"))
+    @app_commands.describe(pack=_("The pack's name"))
+    async def off(self, interaction: discord.Interaction, pack: str) -> None:
+        await self.adapter.run(interaction, "packs", lambda c: c.pack_switch(pack, False))
+
+    @on.autocomplete("pack")
+    async def packs_to_turn_on(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+        return await self._pack_choices(interaction, current, on=False)
+
+    @off.autocomplete("pack")
+    async def packs_to_turn_off(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+        return await self._pack_choices(interaction, current, on=True)
+
+    async def _pack_choices(
+        self, interaction: discord.Interaction, current: str, on: bool
+    ) -> list[app_commands.Choice[str]]:
+        """The packs that are `on` (for off) or off (for on) whose name or title holds what is typed: at
+        most 25 choices, each name and value 1-100 characters (Discord's autocomplete limits)."""
+        wanted = current.strip().lower()
+        choices = []
+        for state in await self.adapter.core.packs.of(self.adapter.actor(interaction)):
+            title = state.pack.title if state.pack else state.name
+            if state.on == on and (wanted in state.name or wanted in title.lower()):
+                choices.append(app_commands.Choice(name=_choice_name(f"{state.name} — {title}"), value=state.name))
+        return choices[:25]
 
 
 def _choice_name(text: str) -> str:

@@ -407,7 +407,7 @@ class SlackAdapter:
 
         async def look_up() -> dict[str, Any]:
             locale = (await self.bot.context(actor)).locale
-            result = self.bot.lookup(match["entry"])
+            result = await self.bot.lookup(actor, match["entry"])
             return {"text": lookup_text(result, locale, PREFIX), "blocks": lookup_blocks(result, locale)}
 
         await self._in_time(ack, actor.community_id, body.get("response_url"), look_up())

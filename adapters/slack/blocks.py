@@ -132,7 +132,7 @@ def reveal_blocks(question: Question, results: PostResults, locale: str) -> list
         mark = "✅" if c.id in question.answer else "❌"
         count = results.by_choice.get(c.id, 0)
         blocks.append(markup(f"{mark} *{choice_label(c.id)}*　（{count}）"))
-        blocks += plain(f"{c.text.strip()}\n{c.explanation.strip()}")
+        blocks += plain(f"{c.text.strip()}\n{c.explanation.strip()}".strip())  # an explanation may be absent
     blocks.append(markup(bold(t(locale, "reveal.explanation"))))
     blocks += plain(question.explanation)
     source = t(

@@ -30,6 +30,7 @@ TABLES = (
     "review_cards",
     "review_logs",
     "reminders",
+    "community_packs",
 )
 WITH_IDS = ("communities", "users", "channels", "posts", "answers")  # their next id must follow the copied ones
 CHUNK = 5000  # rows read and written at a time: a million answers never sit in memory at once

@@ -148,3 +148,26 @@ async def schedules_in(
         assert community is not None
         found.append((community, channel, enabled))
     return found
+
+
+async def pack_switches(conn: asyncpg.Connection, community_id: int) -> dict[str, bool]:
+    rows = await conn.fetch(
+        "SELECT pack, enabled FROM community_packs WHERE community_id = $1 ORDER BY pack", community_id
+    )
+    return {r["pack"]: bool(r["enabled"]) for r in rows}
+
+
+async def switch_pack(
+    conn: asyncpg.Connection, community_id: int, pack: str, enabled: bool, by_user: int | None, at: float
+) -> None:
+    await conn.execute(
+        "INSERT INTO community_packs (community_id, pack, enabled, changed_by, changed_at)"
+        " VALUES ($1, $2, $3, $4, $5)"
+        " ON CONFLICT (community_id, pack) DO UPDATE SET enabled = excluded.enabled,"
+        " changed_by = excluded.changed_by, changed_at = excluded.changed_at",
+        community_id,
+        pack,
+        int(enabled),
+        by_user,
+        at,
+    )

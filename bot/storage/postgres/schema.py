@@ -183,6 +183,17 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX reminders_due ON reminders (next_at) WHERE enabled = 1;
     """,
+    # 5: content packs per community, as SQLite's migration 7.
+    """
+    CREATE TABLE community_packs (
+        community_id BIGINT NOT NULL REFERENCES communities(id),
+        pack TEXT NOT NULL,
+        enabled INTEGER NOT NULL,
+        changed_by BIGINT REFERENCES users(id),
+        changed_at DOUBLE PRECISION NOT NULL,
+        PRIMARY KEY (community_id, pack)
+    );
+    """,
 ]
 
 

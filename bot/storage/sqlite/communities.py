@@ -126,3 +126,21 @@ def schedules_in(
         assert community is not None
         found.append((community, channel, enabled))
     return found
+
+
+def pack_switches(conn: sqlite3.Connection, community_id: int) -> dict[str, bool]:
+    rows = conn.execute(
+        "SELECT pack, enabled FROM community_packs WHERE community_id = ? ORDER BY pack", (community_id,)
+    )
+    return {r["pack"]: bool(r["enabled"]) for r in rows}
+
+
+def switch_pack(
+    conn: sqlite3.Connection, community_id: int, pack: str, enabled: bool, by_user: int | None, at: float
+) -> None:
+    conn.execute(
+        "INSERT INTO community_packs (community_id, pack, enabled, changed_by, changed_at) VALUES (?, ?, ?, ?, ?)"
+        " ON CONFLICT (community_id, pack) DO UPDATE SET enabled = excluded.enabled,"
+        " changed_by = excluded.changed_by, changed_at = excluded.changed_at",
+        (community_id, pack, int(enabled), by_user, at),
+    )

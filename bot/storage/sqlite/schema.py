@@ -218,6 +218,18 @@ MIGRATIONS: list[str] = [
     ) WITHOUT ROWID;
     CREATE INDEX reminders_due ON reminders (next_at) WHERE enabled = 1;
     """,
+    # 7: content packs per community (bot/packs.py): a row is an admin's switch; without one, `core` is
+    # on and every other pack off. Answers keep their question ids, so switching a pack off loses nothing.
+    """
+    CREATE TABLE community_packs (
+        community_id INTEGER NOT NULL REFERENCES communities(id),
+        pack TEXT NOT NULL,
+        enabled INTEGER NOT NULL,
+        changed_by INTEGER REFERENCES users(id),
+        changed_at REAL NOT NULL,
+        PRIMARY KEY (community_id, pack)
+    ) WITHOUT ROWID;
+    """,
 ]
 
 

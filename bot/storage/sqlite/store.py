@@ -215,6 +215,15 @@ class SqliteStorage:
     async def user_by_id(self, user_id: int) -> User | None:
         return await self._run(communities.user_by_id, user_id)
 
+    # -- content packs per community (bot/packs.py holds the rule for what is on)
+
+    async def pack_switches(self, community_id: int) -> dict[str, bool]:
+        """The packs an admin switched on or off in this community (pack -> on); unswitched packs are absent."""
+        return await self._run(communities.pack_switches, community_id)
+
+    async def switch_pack(self, community_id: int, pack: str, enabled: bool, by_user: int | None, at: float) -> None:
+        await self._run(communities.switch_pack, community_id, pack, enabled, by_user, at)
+
     # -- schedules
 
     async def save_schedule(self, schedule: Schedule) -> None:
