@@ -16,8 +16,8 @@ from bot.core import Actor, DailyResult, Leaderboard, QuestionView, StudyBot
 from bot.i18n import t
 from bot.lookup import LookupResult
 from bot.models import Schedule
-from bot.reminders import ReminderStatus, RemindRequest, parse_remind
 from bot.pack_admin import packs_text
+from bot.reminders import ReminderStatus, RemindRequest, parse_remind
 from bot.stats import UserStats
 from bot.storage.errors import STORAGE_FAILURES
 
