@@ -203,8 +203,9 @@ async def main() -> None:
         shutil.rmtree(tmp)
 
 
-async def compare_reviews(bot: StudyBot, clock: Clock, rng: random.Random, bursts: int) -> None:
-    """Click latency of bursts with reviews off and on, alternating; the target: on within 10% of off."""
+async def compare_reviews(bot: StudyBot, clock: Clock, rng: random.Random, bursts: int) -> int:
+    """Click latency of bursts with reviews off and on, alternating; the target: on within 10% of off.
+    Returns how many answers it stored."""
     latencies: dict[bool, list[float]] = {False: [], True: []}
     posts = await make_posts(bot, clock, 2 * bursts, 1)
     await bot.leaderboard(actor(0), "all")
@@ -228,6 +229,7 @@ async def compare_reviews(bot: StudyBot, clock: Clock, rng: random.Random, burst
         f"  reviews on / off: p50 {pct(on, 0.5) / pct(off, 0.5):.2f}x   p99 {pct(on, 0.99) / pct(off, 0.99):.2f}x"
         " (target <= 1.10x)"
     )
+    return len(off) + len(on)
 
 
 async def measure(bot: StudyBot, clock: Clock, args: argparse.Namespace, plain: float, rng: random.Random) -> None:
@@ -258,7 +260,7 @@ async def measure(bot: StudyBot, clock: Clock, args: argparse.Namespace, plain: 
 
     # 1c. The same bursts with and without the spaced-repetition reviews (each answer also writes the
     # learner's FSRS card and a review log), interleaved so both see the same database and machine load.
-    await compare_reviews(bot, clock, rng, args.review_bursts)
+    compared = await compare_reviews(bot, clock, rng, args.review_bursts)
     if args.reviews_only:
         return
 
@@ -279,7 +281,7 @@ async def measure(bot: StudyBot, clock: Clock, args: argparse.Namespace, plain: 
     )
 
     # 3. Fill up to --total stored answers, then time the leaderboards.
-    stored = args.users + len(burst_posts) * CONCURRENCY + len(jobs)
+    stored = args.users + len(burst_posts) * CONCURRENCY + compared + len(jobs)
     if stored < args.total:
         extra_days = (args.total - stored) // (10 * 1000) + 1
         more = await make_posts(bot, clock, 10, extra_days)

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, NamedTuple
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.choosing import QuestionFilter, choose_practice, resolve_filter
 from bot.commands import DailySpec, UserError
@@ -299,7 +299,10 @@ class StudyBot:
         question = None
         if filter_text.strip() and candidates:
             wanted = {q.id for q in candidates}
-            ordered = await due_queue(self.storage, ctx.user.id, ctx.community, self.now(), wanted)
+            try:
+                ordered = await due_queue(self.storage, ctx.user.id, ctx.community, self.now(), wanted)
+            except (ZoneInfoNotFoundError, ValueError):  # a broken time zone: practice needs no local day
+                ordered = []
             if ordered:
                 question = view.bank.questions[ordered[0].question_id]
         if question is None:

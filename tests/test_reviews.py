@@ -4,8 +4,10 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from fsrs import Card, Rating, Scheduler, State
 from fsrs.scheduler import FUZZ_RANGES
 
@@ -184,3 +186,28 @@ async def test_two_answers_of_one_learner_to_one_question_at_once_are_two_review
                 question.id,
             )
             assert row == (2, logs[0].card_id)
+
+
+@pytest.mark.sqlite_only
+async def test_an_existing_database_gains_reviews_with_the_default_retention(tmp_path):
+    """A database from before reviews (schema 4) migrates: its communities get the default retention, and
+    its answers stay as they were (they are not replayed into reviews)."""
+    from bot.storage import MIGRATIONS, open_storage
+    from bot.storage.sqlite.schema import statements
+
+    path = tmp_path / "old.db"
+    with sqlite3.connect(path) as conn:
+        for script in MIGRATIONS[:4]:
+            for statement in statements(script):
+                conn.execute(statement)
+        conn.execute("PRAGMA user_version=4")
+        conn.execute(
+            "INSERT INTO communities (platform, platform_id, name, locale, timezone) VALUES ('x', 'g', '', 'ja', 'UTC')"
+        )
+    storage = await open_storage(path)
+    try:
+        community = await storage.community_by_id(1)
+        assert community is not None and community.desired_retention == 0.9
+        assert await storage.review_cards(1, 1) == [] and await storage.review_logs(1, 1) == []
+    finally:
+        await storage.close()
