@@ -59,6 +59,7 @@ def main(argv: list[str] | None = None) -> int:
     tidy = content_sub.add_parser("tidy", help="apply the mechanical house style: （）, spacing, unbroken sentences")
     tidy.add_argument("path", nargs="?", help="content directory (default: the configured one)")
     tidy.add_argument("--dry-run", action="store_true", help="say which files would change; write nothing")
+    add_import_parser(content_sub)
     sub.add_parser("health", help="exit 0 when the running bot on this machine is healthy (for HEALTHCHECK)")
     db = sub.add_parser("db", help="database tools")
     db_sub = db.add_subparsers(dest="action", required=True)
@@ -83,6 +84,8 @@ def main(argv: list[str] | None = None) -> int:
                 return local_request(settings, "POST", "/admin/reload")
             if args.action == "tidy":
                 return content_tidy(path, write=not args.dry_run)
+            if args.action == "import":
+                return content_import(settings, args)
             if args.action == "report":
                 print(report(load_content(path, settings.seeds_dir)))
                 return 0
@@ -166,6 +169,46 @@ def content_check(settings: Settings, path: Path, strict: bool = False, every: b
         f"in {path} ({elapsed * 1000:.0f} ms)" + (f", {len(warnings)} style warning(s)" if warnings else "")
     )
     return 0
+
+
+def add_import_parser(content_sub: argparse._SubParsersAction) -> None:
+    imp = content_sub.add_parser(
+        "import", help="bring practice questions (Markdown, ...) and study notes into a content pack"
+    )
+    imp.add_argument("paths", nargs="*", metavar="PATH", help="files of practice questions")
+    imp.add_argument("--pack", required=True, help="the pack to write: content/packs/NAME/ (a-z, 0-9, -)")
+    imp.add_argument("--notes", action="append", default=[], metavar="FILE.md", help="study notes → lookup entries")
+    imp.add_argument("--exam", help="the exam of questions that name none (DOP-C02, DVA-C02, SAA-C03, SOA-C02)")
+    imp.add_argument("--service", help="the service tag of questions in which no AWS service is recognised")
+    imp.add_argument("--title", help="the pack's title, shown as the source of its questions")
+    imp.add_argument("--language", choices=("ja", "en"), help="the pack's language (default ja)")
+    imp.add_argument("--licence", "--license", dest="licence", help="the material's licence (needed for a new pack)")
+    imp.add_argument("--source", help="where the material comes from, e.g. a repository URL (needed for a new pack)")
+    imp.add_argument("--dry-run", action="store_true", help="report what would be imported; write nothing")
+
+
+def content_import(settings: Settings, args: argparse.Namespace) -> int:
+    """Per file: what went in and what did not (file, line, reason). Exit 0 when everything went in,
+    1 when something was left out (the rest is written), 2 when nothing was written."""
+    from bot.importing import ImportOptions, ImportRefused, import_files
+
+    options = ImportOptions(pack=args.pack, exam=args.exam, service=args.service)
+    meta = {"title": args.title, "language": args.language, "licence": args.licence, "source": args.source}
+    try:
+        result = import_files(
+            settings.content_dir,
+            [Path(p) for p in args.paths],
+            options,
+            notes=[Path(p) for p in args.notes],
+            meta={k: v for k, v in meta.items() if v},
+            dry_run=args.dry_run,
+        )
+    except ImportRefused as exc:
+        print(f"studybot: import refused, nothing written: {exc}", file=sys.stderr)
+        return 2
+    for line in result.lines():
+        print(line)
+    return 1 if result.problems else 0
 
 
 def content_tidy(path: Path, write: bool) -> int:

@@ -57,6 +57,8 @@ class Question:
     source: Source
     file: str = ""
     shuffle: bool = True  # False: the choices keep their order (e.g. "none of the above" stays last)
+    # False: imported material without an explanation per choice (some are ""); allowed in packs only
+    choice_explanations: bool = True
 
     @property
     def multi(self) -> bool:
@@ -190,6 +192,10 @@ def _parse(path: Path) -> Any:
 
 
 class _Loader:
+    # Imported packs may hold questions whose source explains the answer but not each choice
+    # (`choice_explanations: false`); the shipped bank explains every choice.
+    unexplained_choices_allowed = False
+
     def __init__(self, content_dir: Path, seeds_dir: Path | None):
         self.content_dir = content_dir
         self.seeds_dir = seeds_dir  # given: every declared source must also be a file there
@@ -358,7 +364,14 @@ class _Loader:
             self._problem(file, qid, "difficulty", "must be 1, 2 or 3")
         prompt = self._text(item, "prompt", file, qid)
         explanation = self._text(item, "explanation", file, qid)
-        choices = self._choices(item, file, qid)
+        explained = item.get("choice_explanations", True)
+        if not isinstance(explained, bool):
+            self._problem(file, qid, "choice_explanations", "must be true or false")
+            explained = True
+        elif not explained and not self.unexplained_choices_allowed:
+            self._problem(file, qid, "choice_explanations", "only imported packs may leave choices unexplained")
+            explained = True
+        choices = self._choices(item, file, qid, explained)
         answer = self._list(item, "answer", file, qid)
         if not all(isinstance(a, str) for a in answer):
             self._problem(file, qid, "answer", "must be a list of choice ids such as [a] or [b, d]")
@@ -394,9 +407,10 @@ class _Loader:
             source=source,  # type: ignore[arg-type]
             file=file,
             shuffle=shuffle is not False,
+            choice_explanations=explained,
         )
 
-    def _choices(self, item: dict[str, Any], file: str, qid: str) -> list[Choice]:
+    def _choices(self, item: dict[str, Any], file: str, qid: str, explained: bool = True) -> list[Choice]:
         raw = self._list(item, "choices", file, qid)
         if raw and not 2 <= len(raw) <= 6:
             self._problem(file, qid, "choices", f"needs 2 to 6 choices, has {len(raw)}")
@@ -412,10 +426,10 @@ class _Loader:
             text = c.get("text").strip() if isinstance(c.get("text"), str) else ""
             if not text:
                 self._problem(file, qid, f"{where}.text", "required text is missing or empty")
-            why = c.get("explanation")
-            if not isinstance(why, str) or not why.strip():
+            why = c.get("explanation", "" if not explained else None)
+            if not isinstance(why, str) or (explained and not why.strip()):
                 self._problem(file, qid, f"{where}.explanation", "every choice needs its own explanation")
-            if text and isinstance(why, str) and why.strip():
+            elif text:
                 choices.append(Choice(str(c.get("id")), text, why.strip()))
         texts = [normalize(c.text) for c in choices]
         if len(set(texts)) != len(texts):

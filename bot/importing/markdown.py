@@ -1,0 +1,1 @@
+"""Placeholder: the markdown parser comes next."""

@@ -1,0 +1,1 @@
+"""Placeholder: the notes parser comes next."""
