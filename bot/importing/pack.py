@@ -37,7 +37,7 @@ class PackBusy(Exception):
     """Another import into the same pack is running."""
 
 
-class _Dumper(yaml.SafeDumper):
+class _Dumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):  # type: ignore[misc]
     """Never anchors (the content loader refuses them), multi-line text as readable | blocks."""
 
     def ignore_aliases(self, data: Any) -> bool:
