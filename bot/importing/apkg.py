@@ -30,7 +30,7 @@ from typing import IO, Any
 import zstandard
 
 from .collect import Collector
-from .fields import Record, role
+from .fields import Record, parse_exams, role
 from .html_text import field_text
 from .records import ImportOptions, ParseResult
 from .registry import register
@@ -223,9 +223,9 @@ def _record(names: list[str], values: list[str], tags: str, deck: str) -> Record
     elif len(texts) >= 2:  # Basic and its kin: first field the front, second the back, whatever their names
         record.put(("front", ""), texts[0])
         record.put(("back", ""), texts[1])
-    leaf = deck.split("::")[-1].strip()
-    if leaf and leaf.casefold() != "default" and "section" not in record.values:
-        record.put(("section", ""), leaf)
+    leaf = deck.split("::")[-1].strip()  # the deck is the topic, unless it only names the exam
+    if leaf and leaf.casefold() != "default" and not parse_exams(leaf, only_known=True):
+        record.values.setdefault("section", leaf)
     return record
 
 
