@@ -95,7 +95,8 @@ def feedback_text(fb: AnswerFeedback, timezone: str | None = None) -> str:
         head = t(loc, "answer.wrong", streak=out.streak)
     lines = [head, t(loc, "answer.your_choice", choices=labels(out.choices))]
     for choice_id in out.choices:
-        lines.append(f"{choice_label(choice_id)}: {fb.question.choice(choice_id).explanation}")
+        if why := fb.question.choice(choice_id).explanation:  # imported material may explain no choice
+            lines.append(f"{choice_label(choice_id)}: {why}")
     if practice:
         lines += ["", t(loc, "answer.practice_answer", choices=labels(fb.question.answer)), fb.question.explanation]
     elif fb.post is not None and fb.post.reveal_at and timezone:
@@ -128,7 +129,9 @@ def reveal_text(question: Question, results: PostResults, locale: str) -> str:
     for c in question.choices:
         mark = "⭕" if c.id in question.answer else "❌"
         count = results.by_choice.get(c.id, 0)
-        lines.append(f"{mark} {choice_label(c.id)}. {c.text}（{count}）\n   {c.explanation}")
+        lines.append(
+            f"{mark} {choice_label(c.id)}. {c.text}（{count}）" + (f"\n   {c.explanation}" if c.explanation else "")
+        )
     lines += ["", f"{t(locale, 'reveal.explanation')}: {question.explanation.strip()}"]
     lines.append(
         t(locale, "reveal.source", title=question.source.title or question.source.seed, section=question.source.section)

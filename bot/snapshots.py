@@ -50,6 +50,7 @@ def dump_question(question: Question) -> str:
                 "title": question.source.title,
             },
             "shuffle": question.shuffle,
+            "choice_explanations": question.choice_explanations,
         },
         ensure_ascii=False,
     )
@@ -69,4 +70,5 @@ def load_question(text: str) -> Question:
         explanation=data["explanation"],
         source=Source(data["source"]["seed"], data["source"]["section"], data["source"].get("title", "")),
         shuffle=data.get("shuffle", True),
+        choice_explanations=data.get("choice_explanations", True),
     )

@@ -52,9 +52,13 @@ def reveal_embed(question: Question, results: PostResults, locale: str) -> disco
     for c in question.choices:
         mark = "⭕" if c.id in question.answer else "❌"
         count = results.by_choice.get(c.id, 0)
+        if question.choice_explanations:
+            name, value = f"{mark} {choice_label(c.id)}. {c.text}（{count}）", c.explanation
+        else:  # imported without an explanation per choice: the choice's text is the value, with what exists
+            name, value = f"{mark} {choice_label(c.id)}（{count}）", "\n".join(filter(None, (c.text, c.explanation)))
         embed.add_field(
-            name=clip(f"{mark} {choice_label(c.id)}. {c.text}（{count}）", 256),
-            value=clip(c.explanation, 1024) or "-",  # a field value may not be empty
+            name=clip(name, 256),
+            value=clip(value, 1024) or "-",  # a field value may not be empty
             inline=False,
         )
     embed.add_field(
