@@ -207,6 +207,9 @@ def content_import(settings: Settings, args: argparse.Namespace) -> int:
             dry_run=args.dry_run,
         )
     except ImportRefused as exc:
+        if exc.report is not None:
+            for line in exc.report.lines()[:-1]:
+                print(line)
         print(f"studybot: import refused, nothing written: {exc}", file=sys.stderr)
         return 2
     for line in result.lines():

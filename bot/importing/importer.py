@@ -14,7 +14,7 @@ from typing import Any
 
 from bot.content import EXAMS, ID_PATTERN, ContentBank, ContentError, load_content
 from bot.importing.ids import PACK_NAME, file_slug, stable_id
-from bot.importing.pack import PACK_FILE, PackBusy, Staging, packs_root, read_meta, read_yaml, stage
+from bot.importing.pack import PACK_FILE, PackBusy, Staging, locked, packs_root, read_meta, read_yaml, stage
 from bot.importing.pack_check import pack_problems
 from bot.importing.records import ImportedLookup, ImportOptions, ParseResult, Problem
 from bot.importing.registry import kind_for, known_suffixes, parser_for
@@ -28,7 +28,12 @@ META_KEYS = ("title", "language", "licence", "source")
 
 
 class ImportRefused(Exception):
-    """Nothing was written; the message says why."""
+    """Nothing was written; the message says why, and `report` (when the files were read) what each
+    file held."""
+
+    def __init__(self, message: str, report: ImportReport | None = None):
+        super().__init__(message)
+        self.report = report
 
 
 @dataclass
@@ -69,7 +74,7 @@ class ImportReport:
             if skipped:
                 counts.append(f"{skipped} not imported")
             out.append(f"{f.name}: {', '.join(counts)}" + (f" ({'; '.join(f.notes)})" if f.notes else ""))
-            out += [f"  - {p}" for p in f.problems]
+            out += [f"  - {p}" for p in sorted(f.problems, key=_position)]
         verb = "would hold" if self.dry_run else "now holds"
         out.append(
             f"pack {self.pack!r} ({self.pack_dir}) {verb} {self.questions_in_pack} question(s) and "
@@ -124,22 +129,49 @@ def import_files(
     if options.service is not None and not services.known(options.service):
         raise ImportRefused(f"--service {options.service}: the bank has no service entry with this tag")
     target = packs_root(content_dir) / options.pack
-    old_meta = read_meta(target)
-    new_meta = _merged_meta(options.pack, old_meta, meta or {}, exists=target.is_dir())
+    try:
+        with locked(content_dir, options.pack, dry_run=dry_run):
+            return _import_locked(content_dir, target, jobs, options, core, services, meta or {}, dry_run)
+    except PackBusy as exc:
+        raise ImportRefused(str(exc)) from None
+
+
+def _import_locked(
+    content_dir: Path,
+    target: Path,
+    jobs: list[tuple[Path, str | None]],
+    options: ImportOptions,
+    core: ContentBank,
+    services: ServiceIndex,
+    meta: dict[str, str],
+    dry_run: bool,
+) -> ImportReport:
+    new_meta = _merged_meta(options.pack, read_meta(target), meta, exists=target.is_dir() or dry_run)
     parsed = [_parse_one(path, kind, options) for path, kind in jobs]
     for item in parsed:
         _complete(item, options, services)
-    try:
-        with stage(content_dir, options.pack, dry_run=dry_run) as staging:
-            _write(staging, parsed, new_meta)
-            _drop_what_the_checker_refuses(staging, parsed, core, new_meta)
-            report = ImportReport(options.pack, target, [p.report for p in parsed], dry_run)
-            report.questions_in_pack, report.lookups_in_pack = _count(staging.dir)
-            if not dry_run:
-                staging.commit()
-    except PackBusy as exc:
-        raise ImportRefused(str(exc)) from None
+    report = ImportReport(options.pack, target, [p.report for p in parsed], dry_run)
+    if not any(item.questions or item.lookups for item in parsed):
+        if not target.is_dir():
+            raise ImportRefused("nothing in these files could be imported", report)
+        report.questions_in_pack, report.lookups_in_pack = _count(target)
+        return report  # nothing new: the pack is left exactly as it was
+    with stage(content_dir, options.pack, dry_run=dry_run) as staging:
+        _write(staging, parsed, new_meta)
+        try:
+            _drop_what_the_checker_refuses(staging, parsed, core)
+        except ImportRefused as exc:
+            raise ImportRefused(str(exc), report) from None
+        report.questions_in_pack, report.lookups_in_pack = _count(staging.dir)
+        if not dry_run:
+            staging.commit()
     return report
+
+
+def _position(problem: Problem) -> tuple[int, str]:
+    """Problems in the order of the file: whole-file ones first, then by line or note number."""
+    digits = re.findall(r"\d+", problem.place)
+    return (int(digits[0]) if digits else -1, problem.place)
 
 
 def _merged_meta(name: str, old: dict[str, Any], given: dict[str, str], *, exists: bool) -> dict[str, Any]:
@@ -253,32 +285,38 @@ def _complete(item: _Parsed, options: ImportOptions, services: ServiceIndex) -> 
 def _complete_lookups(
     item: _Parsed, options: ImportOptions, services: ServiceIndex, entries: list[ImportedLookup]
 ) -> None:
+    """Ids for every entry first (related names keys of entries before or after it), then each entry
+    with its service: named in its term or aliases, else its parent's, else the pack's name."""
     path, report = item.path, item.report
     ids: dict[str, str] = {}  # key -> id
-    service_of: dict[str, str] = {}
+    kept: list[tuple[ImportedLookup, str]] = []
     for e in entries:
-        data = e.data
-        key = e.key or str(data.get("term", ""))
+        key = e.key or str(e.data.get("term", ""))
         eid = stable_id(options.pack, path.name, "lookup\n" + key)
         if eid in item.places:
             report.problems.append(Problem(path.name, e.place, f"the same entry as at {item.places[eid]}; left out"))
             continue
-        term = str(data.get("term", "")).strip()
-        parents = [service_of[r] for r in data.get("related", []) if r in service_of]
-        named = services.tags_in(" ".join([term, *map(str, data.get("aliases", []))])).most_common(1)
-        service = data.get("service") or (named[0][0] if named else None) or (parents[0] if parents else None)
         ids[key] = eid
-        service_of[key] = service or options.pack
         item.places[eid] = e.place
+        kept.append((e, key))
+    service_of: dict[str, str | None] = {}
+    for e, key in kept:
+        data = e.data
+        term = str(data.get("term", "")).strip()
+        related = [r for r in data.get("related", []) if r in ids]
+        named = services.tags_in(" ".join([term, *map(str, data.get("aliases", []))])).most_common(1)
+        inherited = next((service_of[r] for r in related if service_of.get(r)), None)
+        service = data.get("service") or (named[0][0] if named else None) or inherited
+        service_of[key] = service
         item.lookups.append(
             {
-                "id": eid,
+                "id": ids[key],
                 "term": term,
                 "kind": data.get("kind") or ("feature" if service else "concept"),
                 "service": service or options.pack,
                 "aliases": list(data.get("aliases", [])),
                 "summary": list(data.get("summary", [])),
-                "related": [ids[r] for r in data.get("related", []) if r in ids],
+                "related": [ids[r] for r in related],
                 "status": data.get("status", "current"),
                 "sources": [{"seed": path.name, "section": term}],
             }
@@ -309,9 +347,7 @@ def _write(staging: Staging, parsed: list[_Parsed], meta: dict[str, Any]) -> Non
     staging.write(PACK_FILE, meta)
 
 
-def _drop_what_the_checker_refuses(
-    staging: Staging, parsed: list[_Parsed], core: ContentBank, meta: dict[str, Any]
-) -> None:
+def _drop_what_the_checker_refuses(staging: Staging, parsed: list[_Parsed], core: ContentBank) -> None:
     """Check the staged pack; a question or entry the checker refuses is left out and reported with its
     place, and the pack is checked again. A problem no imported item explains refuses the import."""
     for _ in range(2):

@@ -54,6 +54,9 @@ CHOICE_NOTE = re.compile(
     rf"^{LABEL}(?:(?:選択肢|Choice|Option)\s*(?P<a>[A-Fa-f])\s*{LABEL}\s*[:：.．)）]?|(?P<b>[A-F])\s*{LABEL}\s*[:：)）])\s*{LABEL}\s*(?P<text>.+)$",
     re.DOTALL,
 )
+ANSWER_WORD = re.compile(
+    rf"^{LABEL}\s*(?:解答|正解|答え|回答|Answer|Correct answers?)\s*{LABEL}\s*[:：]?$", re.IGNORECASE
+)
 MARKS = re.compile(r"\s*(?:✅|✓|✔️?|☑️?|⭕|\(正解\)|（正解）|←\s*正解)\s*")
 TASK = re.compile(r"^\[(?P<x>[ xX])\]\s+")
 ANSWER_LETTERS = re.compile(
@@ -222,12 +225,15 @@ def _paragraph_break(q: _Question) -> None:
 def _item(q: _Question, block: Block) -> None:
     lines = block.text.split("\n")
     first, rest = lines[0].strip(), [s.strip() for s in lines[1:] if s.strip()]
+    if q.state == "await_answer":
+        _line(q, first, block.line, block.level)
+        return
     if q.state in ("prompt", "choices") and block.level == 1:
         text = first
         marked = False
         if m := TASK.match(text):
             marked, text = m.group("x") != " ", text[m.end() :]
-        if m := CHOICE.match(text):
+        if m := CHOICE.match(text) or CHOICE.match(_plain(text)):
             _add_choice(q, m.group("letter").upper(), m.group("text"), block.line, marked, lettered=True)
             return
         if (q.prompt or q.choices) and (q.from_bullets or not q.choices):
@@ -278,6 +284,13 @@ def _add_choice(q: _Question, letter: str, text: str, line: int, marked: bool, l
 def _line(q: _Question, line: str, n: int, depth: int) -> None:
     """One line of a paragraph (or a heading or summary inside the question)."""
     plain = _plain(line) if q.state != "explanation" else line
+    if q.state == "await_answer":  # "#### 正解" then "B" on its own line
+        q.state = "answer"
+        if ANSWER_LETTERS.match(_plain(line)):
+            line = f"解答: {line}"
+    elif ANSWER_WORD.match(_plain(line)):
+        q.state, q.answer_line = "await_answer", n
+        return
     if m := ANSWER.match(line.strip()) or ANSWER.match(_plain(line)):
         q.answer_line = n
         value = m.group("value").strip().replace("**", "").strip()

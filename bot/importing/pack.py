@@ -149,11 +149,30 @@ def _recover(work: Path, target: Path) -> None:
 
 
 @contextlib.contextmanager
-def stage(content_dir: Path, name: str, *, dry_run: bool = False) -> Iterator[Staging]:
-    """A staging folder for pack `name`, removed on exit (committed or not). A dry run stages in the
-    system's temporary folder and takes no lock: it never touches content/."""
+def locked(content_dir: Path, name: str, *, dry_run: bool = False) -> Iterator[None]:
+    """Hold pack `name` for one import: one at a time, and what a dead import left undone first. A dry
+    run takes no lock and repairs nothing: it never touches content/."""
+    if dry_run:
+        yield
+        return
     root = packs_root(content_dir)
-    target = root / name
+    root.mkdir(parents=True, exist_ok=True)
+    work = content_dir / WORK_DIR
+    work.mkdir(exist_ok=True)
+    with (work / f"{name}.lock").open("a") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise PackBusy(f"another import into pack {name!r} is running; try again when it is done") from None
+        _recover(work, root / name)
+        yield
+
+
+@contextlib.contextmanager
+def stage(content_dir: Path, name: str, *, dry_run: bool = False) -> Iterator[Staging]:
+    """A staging folder for pack `name` (call it holding locked()), removed on exit, committed or not.
+    A dry run stages in the system's temporary folder."""
+    target = packs_root(content_dir) / name
     if dry_run:
         with tempfile.TemporaryDirectory(prefix=f"studybot-{name}-") as tmp:
             folder = Path(tmp) / name
@@ -163,22 +182,13 @@ def stage(content_dir: Path, name: str, *, dry_run: bool = False) -> Iterator[St
                 folder.mkdir()
             yield Staging(target, folder)
         return
-    root.mkdir(parents=True, exist_ok=True)
-    work = content_dir / WORK_DIR
-    work.mkdir(exist_ok=True)
-    with (work / f"{name}.lock").open("a") as lock:
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise PackBusy(f"another import into pack {name!r} is running; try again when it is done") from None
-        _recover(work, target)
-        folder = Path(tempfile.mkdtemp(prefix=f"{name}.new-", dir=work))
-        try:
-            folder.rmdir()
-            if target.is_dir():
-                shutil.copytree(target, folder)
-            else:
-                folder.mkdir()
-            yield Staging(target, folder)
-        finally:
-            shutil.rmtree(folder, ignore_errors=True)
+    folder = Path(tempfile.mkdtemp(prefix=f"{name}.new-", dir=content_dir / WORK_DIR))
+    try:
+        folder.rmdir()
+        if target.is_dir():
+            shutil.copytree(target, folder)
+        else:
+            folder.mkdir()
+        yield Staging(target, folder)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)

@@ -22,7 +22,9 @@ MAGIC = (
     (b"\xd0\xcf\x11\xe0", "an old Office document"),
     (b"\x7fELF", "a program"),
 )
-JAPANESE = re.compile(r"[ぁ-ゖァ-ヺー一-龯々、。]")
+# What Japanese text is made of beyond ASCII: kana, kanji, Japanese punctuation and full-width forms.
+JAPANESE = re.compile(r"[ぁ-ゖァ-ヺー一-龯々〆〇、。「」『』【】〔〕・…‥※○●◎△▲▽▼□■◇◆☆★→←↑↓\u3000\uff01-\uff5e]")
+KANA = re.compile(r"[ぁ-ゖァ-ヺ]")
 
 
 class Refused(Exception):
@@ -65,7 +67,9 @@ def decode(raw: bytes) -> tuple[str, str]:
                 f"not UTF-8 (invalid byte at offset {utf8_error.start}) nor Shift_JIS; save it as UTF-8"
             ) from None
         letters = [c for c in text if not c.isascii()]
-        if not letters or len(JAPANESE.findall(text)) < 0.5 * len(letters):
+        # Other 8-bit text (Latin-1, cp1252) often decodes as cp932 too, into stray kanji and half-width
+        # katakana; real Japanese has kana and little else beyond ASCII.
+        if not KANA.search(text) or len(JAPANESE.findall(text)) < 0.95 * len(letters):
             raise Refused(f"not UTF-8 (invalid byte at offset {utf8_error.start}); save it as UTF-8") from None
         _no_binary(text)
         return text, "Shift_JIS"
