@@ -172,16 +172,16 @@ class _Refused(Exception):
     """A file refused before it is parsed into values."""
 
 
-def _parse(path: Path) -> Any:
+def _parse(path: Path, max_bytes: int = MAX_FILE_BYTES) -> Any:
     """Parse one file, refusing what a hand-written content file never needs: more than MAX_FILE_BYTES,
     and YAML anchors/aliases, whose expansion (a "billion laughs" file of a few hundred bytes) would
     stall the event loop and blow up every message that quotes the value."""
     if not path.is_file():
         raise _Refused("not a regular file")
     with path.open("rb") as f:
-        raw = f.read(MAX_FILE_BYTES + 1)
-    if len(raw) > MAX_FILE_BYTES:
-        raise _Refused(f"larger than {MAX_FILE_BYTES // 1_000_000} MB; split it into several files")
+        raw = f.read(max_bytes + 1)
+    if len(raw) > max_bytes:
+        raise _Refused(f"larger than {max_bytes // 1_000_000} MB; split it into several files")
     text = raw.decode("utf-8")
     if "&" in text or "*" in text:  # cheap filter: only files that could hold an anchor are scanned
         for event in yaml.parse(text, Loader=SAFE_LOADER):
@@ -195,6 +195,7 @@ class _Loader:
     # Imported packs may hold questions whose source explains the answer but not each choice
     # (`choice_explanations: false`); the shipped bank explains every choice.
     unexplained_choices_allowed = False
+    max_file_bytes = MAX_FILE_BYTES  # the cap for hand-written files; an imported pack's are machine-written
 
     def __init__(self, content_dir: Path, seeds_dir: Path | None):
         self.content_dir = content_dir
@@ -263,6 +264,9 @@ class _Loader:
             if self.seeds_dir is not None and not (self.seeds_dir / sid).is_file():
                 self._problem(where, sid, "id", f"no file {excerpt(sid)} in {self.seeds_dir}")
 
+    def _read(self, path: Path) -> Any:
+        return _parse(path, self.max_file_bytes)
+
     def _problem(self, file: str, entry: str, fld: str, message: str) -> None:
         self.problems.append(Problem(file, entry, fld, message))
 
@@ -275,7 +279,7 @@ class _Loader:
     def _items(self, path: Path, key: str) -> list[tuple[dict[str, Any], str]]:
         name = self._rel(path)
         try:
-            data = _parse(path)
+            data = self._read(path)
         except UnicodeDecodeError:
             self._problem(name, "", "", "not UTF-8 text")
             return []
