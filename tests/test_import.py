@@ -3,6 +3,8 @@ stable ids across re-imports, nothing half written, and bad input refused with i
 
 from __future__ import annotations
 
+import fcntl
+import json
 import os
 import shutil
 import signal
@@ -392,3 +394,64 @@ def test_entries_from_notes_that_clash_with_nothing_find_the_bank(content, tmp_p
         load_pack(pack_dir, load_content(content))
     assert [p.message for p in caught.value.problems] == ["no lookup entry with id 'nowhere'"]
     assert pack_entries(content, "team")
+
+
+def test_a_large_file_is_written_in_parts_the_loader_accepts_and_reimport_replaces_them(content, tmp_path):
+    """The content loader refuses files past 2 MB: a big import is split, and a smaller re-import of the
+    same file leaves no stale part behind."""
+    path = tmp_path / "dva-many.md"
+    why = "理由をくわしく説明します。" * 70  # about 2.7 KB per question once encoded
+    one = "### 問題 {n}\nDynamoDB の問題 {n} はどれですか。\n\nA. その一\nB. その二\n\n解答: A\n\n解説: {why}\n\n"
+    path.write_text("".join(one.format(n=n, why=why) for n in range(700)), encoding="utf-8")
+    options = ImportOptions(pack="team")
+    report = import_files(content, [path], options, meta={"licence": "MIT", "source": "s"})
+    assert report.questions_in_pack == 700 and report.problems == []
+    files = sorted(p.name for p in (content / "packs" / "team" / "questions").iterdir())
+    assert len(files) == 2 and all(".part-" in name for name in files)
+    assert all(p.stat().st_size < 2_000_000 for p in (content / "packs" / "team" / "questions").iterdir())
+    assert len(load_pack(content / "packs" / "team", load_content(content)).questions) == 700
+    path.write_text("".join(one.format(n=n, why=why) for n in range(10)), encoding="utf-8")
+    report = import_files(content, [path], options)
+    assert report.questions_in_pack == 10
+    assert [p.name for p in (content / "packs" / "team" / "questions").iterdir()] == [
+        files[0].split(".part-")[0] + ".yaml"
+    ]
+
+
+def test_the_content_loader_reads_json_as_the_yaml_it_is(tmp_path):
+    content = content_copy(tmp_path)
+    path = content / "questions" / "sample.yaml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    as_yaml = load_content(content).questions
+    path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    assert load_content(content).questions == as_yaml
+    # flow-style YAML that is not JSON still loads as YAML
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, default_flow_style=True, width=10_000), encoding="utf-8")
+    assert path.read_text(encoding="utf-8").startswith("{") and load_content(content).questions == as_yaml
+
+
+def test_invisible_characters_are_removed_from_imported_text(content, tmp_path):
+    path = tmp_path / "dva-ctrl.md"
+    path.write_text(
+        "### 問題 1\nSQS\x07 の\ufeff質問\x85ですか。\n\nA. は\x1bい\nB. いいえ\n\n解答: A\n\n解説: 制御\x7f文字は消えます。\n",
+        encoding="utf-8",
+    )
+    import_files(content, [path], ImportOptions(pack="team"), meta={"licence": "MIT", "source": "s"})
+    (q,) = pack_questions(content, "team").values()
+    assert q["prompt"] == "SQS の質問ですか。" and q["choices"][0]["text"] == "はい"
+    assert q["explanation"] == "制御文字は消えます。"
+
+
+def test_two_imports_into_one_pack_do_not_run_at_once(content, tmp_path):
+    (path,) = copy_fixtures(tmp_path, "saa-questions-en.md")
+    (content / ".import").mkdir()
+    with (content / ".import" / "team.lock").open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # as a running import holds it
+        done = studybot(content, "content", "import", str(path), "--pack", "team", *LICENCE)
+    assert done.returncode == 2 and "another import into pack 'team' is running" in done.stderr
+    assert not (content / "packs" / "team").exists()
+    done = studybot(content, "content", "import", str(path), "--pack", "team", "--title", "Our SAA set", *LICENCE)
+    assert done.returncode == 0, done.stderr
+    meta = yaml.safe_load((content / "packs" / "team" / "pack.yaml").read_text(encoding="utf-8"))
+    assert meta["language"] == "en" and meta["title"] == "Our SAA set"
+    assert meta["sources"] == [{"id": "saa-questions-en.md", "title": "Our SAA set"}]

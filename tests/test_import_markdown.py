@@ -298,3 +298,41 @@ def test_answer_under_its_own_heading_or_in_the_summary(tmp_path):
     assert [c["text"] for c in first["choices"]] == ["ひとつめ", "ふたつめ"]
     assert first["answer"] == ["b"] and first["explanation"] == "全角でも読めます。"
     assert second["answer"] == ["a"] and second["explanation"] == "summary に書かれた答えです。"
+
+
+def test_question_in_the_heading_with_task_list_choices(tmp_path):
+    text = """
+## 確認問題
+
+### Q1: DynamoDB で項目の変更を順に受け取れる機能は？
+- [ ] A. DynamoDB Streams
+- [ ] B. DAX
+- [ ] C. TTL
+
+<details>
+<summary>解答</summary>
+
+**正解: A**
+
+説明:
+- Streams: 変更を時系列で流します。
+- DAX: 読み込みのキャッシュです。
+</details>
+
+### Q2: 作成時にだけ定義できるインデックスは？
+- [x] A. LSI
+- [ ] B. GSI
+
+<details><summary>解答</summary>
+
+解説: LSI はテーブル作成時に定義します。
+
+</details>
+"""
+    first, second = questions(write(tmp_path, text))
+    assert first["prompt"] == "DynamoDB で項目の変更を順に受け取れる機能は？"
+    assert first["source"] == {"section": "確認問題"}
+    assert [c["text"] for c in first["choices"]] == ["DynamoDB Streams", "DAX", "TTL"]
+    assert first["answer"] == ["a"]
+    assert first["explanation"] == "- Streams: 変更を時系列で流します。\n- DAX: 読み込みのキャッシュです。"
+    assert second["answer"] == ["a"]  # the [x] task mark

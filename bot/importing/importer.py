@@ -15,11 +15,11 @@ from typing import Any
 from bot.content import EXAMS, ID_PATTERN, ContentBank, ContentError, load_content
 from bot.importing.ids import PACK_NAME, file_slug, stable_id
 from bot.importing.pack import PACK_FILE, PackBusy, Staging, locked, packs_root, read_meta, read_yaml, stage
-from bot.importing.pack_check import checked_pack
+from bot.importing.pack_check import load_pack
 from bot.importing.records import ImportedLookup, ImportOptions, ParseResult, Problem
 from bot.importing.registry import kind_for, known_suffixes, parser_for
 from bot.importing.services import ServiceIndex
-from bot.importing.text import Refused
+from bot.importing.text import Refused, clean
 
 JAPANESE = re.compile(r"[ぁ-ゖァ-ヺ一-龯]")
 EXAM_IN_NAME = re.compile(r"(?<![A-Za-z])(DOP|DVA|SAA|SOA)(?:[-_ ]?C0\d)?(?![A-Za-z])", re.IGNORECASE)
@@ -159,10 +159,10 @@ def _import_locked(
     with stage(content_dir, options.pack, dry_run=dry_run) as staging:
         _write(staging, parsed, new_meta)
         try:
-            counts = _drop_what_the_checker_refuses(staging, parsed, core)
+            pack = _drop_what_the_checker_refuses(staging, parsed, core)
         except ImportRefused as exc:
             raise ImportRefused(str(exc), report) from None
-        report.questions_in_pack, report.lookups_in_pack = counts
+        report.questions_in_pack, report.lookups_in_pack = len(pack.questions), len(pack.entries)
         if not dry_run:
             staging.commit()
     return report
@@ -184,7 +184,6 @@ def _merged_meta(name: str, old: dict[str, Any], given: dict[str, str], *, exist
             f"a new pack needs {flags}: say under which licence the material may be used and where it comes from"
         )
     meta["title"] = meta.get("title") or name
-    meta["language"] = meta.get("language") or "ja"
     meta["imported"] = True
     sources = old.get("sources") if isinstance(old.get("sources"), list) else []
     meta["sources"] = [s for s in sources if isinstance(s, dict)]
@@ -225,7 +224,7 @@ def _complete(item: _Parsed, options: ImportOptions, services: ServiceIndex) -> 
     seen: dict[str, str] = {}
     no_exam = 0
     for q in result.questions:
-        data = q.data
+        data: dict[str, Any] = clean(q.data)  # type: ignore[assignment]
         qid = stable_id(options.pack, path.name, q.key or str(data.get("prompt", "")))
         if qid in seen:
             report.problems.append(Problem(path.name, q.place, f"the same question as at {seen[qid]}; left out"))
@@ -291,6 +290,7 @@ def _complete_lookups(
     ids: dict[str, str] = {}  # key -> id
     kept: list[tuple[ImportedLookup, str]] = []
     for e in entries:
+        e.data = clean(e.data)  # type: ignore[assignment]
         key = e.key or str(e.data.get("term", ""))
         eid = stable_id(options.pack, path.name, "lookup\n" + key)
         if eid in item.places:
@@ -334,28 +334,31 @@ def _exam_in(name: str) -> str | None:
 def _write(staging: Staging, parsed: list[_Parsed], meta: dict[str, Any]) -> None:
     """Each imported file becomes its own YAML in the pack (replacing what it gave before); a file
     refused whole, or with nothing importable, leaves its earlier YAML alone."""
+    langs = [q["lang"] for item in parsed for q in item.questions]
+    meta["language"] = meta.get("language") or max(("ja", "en"), key=langs.count)  # ties: ja
+    for source in meta["sources"]:
+        source["title"] = meta["title"]  # the pack's title is what a reveal names as the source
     cited = {s.get("id") for s in meta["sources"]}
     for item in parsed:
         slug = file_slug(item.path.name)
         if item.questions:
-            staging.write(f"questions/{slug}.yaml", {"questions": item.questions})
+            staging.write_group("questions", slug, "questions", item.questions)
         if item.lookups:
-            staging.write(f"lookup/{slug}.yaml", {"entries": item.lookups})
+            staging.write_group("lookup", slug, "entries", item.lookups)
         if (item.questions or item.lookups) and item.path.name not in cited:
             meta["sources"].append({"id": item.path.name, "title": meta["title"]})
             cited.add(item.path.name)
     staging.write(PACK_FILE, meta)
 
 
-def _drop_what_the_checker_refuses(staging: Staging, parsed: list[_Parsed], core: ContentBank) -> tuple[int, int]:
+def _drop_what_the_checker_refuses(staging: Staging, parsed: list[_Parsed], core: ContentBank) -> ContentBank:
     """Check the staged pack; a question or entry the checker refuses is left out and reported with its
-    place, and the pack is checked again. A problem no imported item explains refuses the import.
-    Returns the checked pack's counts of questions and entries (reading it again to count them took as
-    long as the check itself on a 5,000-question file)."""
+    place, and the pack is checked again. A problem no imported item explains refuses the import."""
     for _ in range(2):
-        problems, bank = checked_pack(staging.dir, core, staging.written)
-        if bank is not None:
-            return len(bank.questions), len(bank.entries)
+        try:
+            return load_pack(staging.dir, core)
+        except ContentError as exc:
+            problems = exc.problems
         owners = {qid: item for item in parsed for qid in item.places}
         unexplained = [p for p in problems if p.entry not in owners]
         if unexplained:
@@ -376,14 +379,14 @@ def _drop_what_the_checker_refuses(staging: Staging, parsed: list[_Parsed], core
             slug = file_slug(item.path.name)
             for folder, rows, key in (("questions", item.questions, "questions"), ("lookup", item.lookups, "entries")):
                 if rows:
-                    staging.write(f"{folder}/{slug}.yaml", {key: rows})
+                    staging.write_group(folder, slug, key, rows)
                 else:  # nothing of it left: the pack keeps what this file gave it before, if anything
-                    staging.restore(f"{folder}/{slug}.yaml")
-    remaining, bank = checked_pack(staging.dir, core, staging.written)
-    if bank is None:
-        lines = "\n".join(f"  - {p}" for p in remaining[:20])
-        raise ImportRefused(f"the pack would not pass the content check; nothing written:\n{lines}")
-    return len(bank.questions), len(bank.entries)
+                    staging.restore_group(folder, slug)
+    try:
+        return load_pack(staging.dir, core)
+    except ContentError as exc:
+        lines = "\n".join(f"  - {p}" for p in exc.problems[:20])
+        raise ImportRefused(f"the pack would not pass the content check; nothing written:\n{lines}") from None
 
 
 def _count(pack_dir: Path) -> tuple[int, int]:

@@ -341,8 +341,8 @@ def _finish(q: _Question, path: Path, result: ParseResult) -> None:
     """Check one candidate and add it as a question, or report why not (at its first line)."""
     place = f"line {q.line}"
     prompt = _join(q.prompt)
-    if not prompt and q.title:
-        prompt = q.title
+    if not prompt and q.title:  # "### Q1: …は？": the heading is the question, not its topic
+        prompt, q.title = q.title, ""
     if not prompt:
         result.problem(path, place, "no question text")
         return

@@ -10,7 +10,6 @@ bank's entries, and an imported question may leave its choices unexplained (poin
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from bot.content import (
     ContentBank,
@@ -25,23 +24,12 @@ from bot.content_style import size_problems
 PACK_FILE = "pack.yaml"
 
 
-# A pack's files are written by the importer from inputs it caps at 20 MB (ImportOptions.max_bytes), so one
-# file of a 5,000-question CSV is larger than the 2 MB allowed a hand-written file, and not a mistake.
-PACK_MAX_FILE_BYTES = 64_000_000
-
-
 class PackLoader(_Loader):
     unexplained_choices_allowed = True
-    max_file_bytes = PACK_MAX_FILE_BYTES
 
-    def __init__(self, pack_dir: Path, core: ContentBank, written: dict[Path, Any] | None = None):
+    def __init__(self, pack_dir: Path, core: ContentBank):
         super().__init__(pack_dir, None)
         self.core = core
-        self.written = written or {}
-
-    def _read(self, path: Path) -> Any:
-        """A file the import has just written is checked from the values it was written from."""
-        return self.written[path] if path in self.written else super()._read(path)
 
     def _load_all(self) -> None:
         self._declared_sources()
@@ -95,17 +83,6 @@ class PackLoader(_Loader):
 def load_pack(pack_dir: Path, core: ContentBank) -> ContentBank:
     """The pack's questions and entries, or ContentError listing every problem (file, id, field)."""
     return PackLoader(pack_dir, core).load()
-
-
-def checked_pack(
-    pack_dir: Path, core: ContentBank, written: dict[Path, Any] | None = None
-) -> tuple[list[Problem], ContentBank | None]:
-    """(no problems, the pack) or (its problems, None): one reading of the pack for both. `written`: the
-    values of files just written into pack_dir, by path, used instead of parsing those files back."""
-    try:
-        return [], PackLoader(pack_dir, core, written).load()
-    except ContentError as exc:
-        return exc.problems, None
 
 
 def pack_problems(pack_dir: Path, core: ContentBank) -> list[Problem]:

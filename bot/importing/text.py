@@ -89,6 +89,23 @@ def read_text(path: Path, max_bytes: int) -> tuple[str, str]:
     return text.replace("\r\n", "\n").replace("\r", "\n"), how
 
 
+# What no chat shows and YAML refuses raw: control characters (but line breaks and tabs), lone
+# surrogates, byte-order marks and non-characters.
+INVISIBLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufeff\ufffe\uffff]")
+
+
+def clean(value: object) -> object:
+    """The same value with every text in it cleaned: line ends as \n, invisible characters removed."""
+    if isinstance(value, str):
+        text = value.replace("\r\n", "\n").replace("\r", "\n").replace("\u2028", "\n").replace("\u2029", "\n")
+        return INVISIBLE.sub("", text)
+    if isinstance(value, list):
+        return [clean(v) for v in value]
+    if isinstance(value, dict):
+        return {k: clean(v) for k, v in value.items()}
+    return value
+
+
 class _TextExtractor(HTMLParser):
     """Text of an HTML fragment: block elements and <br> become line breaks, list items bullets;
     <script>, <style> and similar are dropped with everything inside them."""
