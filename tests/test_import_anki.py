@@ -42,7 +42,8 @@ def notes() -> list[Note]:
             "basic",
             [
                 "Amazon SQS の可視性タイムアウト",
-                "<ul><li>受信中のメッセージを隠します。</li><li>既定は 30 秒です。</li></ul>",
+                "<ul><li>受信中のメッセージを隠します。</li><li onclick='x()'>既定は 30 秒です。"
+                "<script>alert(1)</script></li></ul><img src=x onerror=alert(2)>[sound:a.mp3]",
             ],
         ),
         Note("cloze", ["{{c1::Amazon S3}} はオブジェクトストレージです。", ""]),
@@ -103,7 +104,12 @@ def test_colpkg_and_a_package_without_meta_read_the_newest_collection(content_di
     with zipfile.ZipFile(package) as source, zipfile.ZipFile(bare, "w") as target:
         for name in ("collection.anki2", "collection.anki21b"):
             target.writestr(name, source.read(name))
-    for path in (package, bare):
+    legacy2 = tmp_path / "legacy2.apkg"  # Anki 2.1's legacy export names its collection anki21
+    with zipfile.ZipFile(legacy_apkg(tmp_path / "g.apkg", [choice_note(3)])) as source:
+        with zipfile.ZipFile(legacy2, "w") as target:
+            target.writestr("collection.anki21", source.read("collection.anki2"))
+            target.writestr("collection.anki2", source.read("collection.anki2").replace(b"3 RCU", b"0 RCU"))
+    for path in (package, bare, legacy2):
         report, pack = imported(content_dir, path, pack=path.stem)
         assert not report.problems, report.lines()
         assert [q.choices[0].text for q in pack.questions.values()] == ["3 RCU"]
@@ -203,3 +209,22 @@ def test_a_collection_that_lies_about_its_note_types_is_reported_per_note(tmp_pa
         "it has a front but no back, and no choices",
         "its note type 42 is not in the collection",
     ]
+
+
+def test_a_collection_whose_notes_are_an_endless_view_is_refused_unread(tmp_path: Path) -> None:
+    db = tmp_path / "endless.anki21b"
+    con = sqlite3.connect(db)
+    con.executescript(
+        "CREATE TABLE col (id integer PRIMARY KEY, models text, decks text);"
+        "INSERT INTO col VALUES (1, '{}', '{}');"
+        "CREATE VIEW notes AS WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n) "
+        "SELECT i AS id, 'g' || i AS guid, 1 AS mid, '' AS tags, 'x' AS flds FROM n;"
+    )
+    con.close()
+    package = tmp_path / "endless.apkg"
+    with zipfile.ZipFile(package, "w") as archive:
+        archive.writestr("collection.anki21b", zstandard.ZstdCompressor().compress(db.read_bytes()))
+    started = time.monotonic()
+    with pytest.raises(Refused, match="no notes table"):  # only real tables are read
+        parse_file(package, ImportOptions(pack="deck"))
+    assert time.monotonic() - started < 60

@@ -42,6 +42,8 @@ MAX_COLLECTION_BYTES = 256_000_000
 MAX_RATIO = 200
 RATIO_FROM_BYTES = 16_000_000
 QUERY_SECONDS = 60
+# More notes than any real deck: past this a collection (a view that never ends, say) is refused.
+MAX_NOTES = 200_000
 _CHUNK = 1 << 20
 _LEGACY = ("collection.anki21", "collection.anki2")
 _LATEST = "collection.anki21b"
@@ -196,6 +198,8 @@ def _read(con: sqlite3.Connection, out: Collector, member: str) -> None:
     count = 0
     for nid, guid, mid, tags, flds in con.execute("SELECT id, guid, mid, tags, flds FROM notes ORDER BY id"):
         count += 1
+        if count > MAX_NOTES:
+            raise Refused(f"{member} holds more than {MAX_NOTES:,} notes; split the deck")
         place = f"note {nid}"
         note_type = types.get(mid)
         if note_type is None:
