@@ -49,6 +49,7 @@ def notes() -> list[Note]:
         Note("cloze", ["{{c1::Amazon S3}} はオブジェクトストレージです。", ""]),
         Note("choice", ["DynamoDB の問題", "a", "b", "", "", "E", "x"]),
         choice_note(1, guid="another-guid"),  # the same question again, under another guid
+        Note("basic", ["SQS で順序を守るのは? A. FIFO キュー B. 標準キュー", "A"]),  # choices inside the text
     ]
 
 
@@ -64,11 +65,12 @@ def test_choice_notes_become_questions_and_front_back_notes_lookup_entries(
     package = BUILDERS[kind](tmp_path / f"{kind}.apkg", notes())
     report, pack = imported(content_dir, package)
     lines = "\n".join(report.lines())
-    assert f"{kind}.apkg: 2 question(s) imported, 1 lookup entry imported, 3 not imported" in lines, lines
+    assert f"{kind}.apkg: 2 question(s) imported, 1 lookup entry imported, 4 not imported" in lines, lines
     problems = [p.reason for p in report.problems]
     assert any("a cloze note (cloze)" in r for r in problems), problems
     assert any("the answer names choice E, which is empty or missing" in r for r in problems), problems
     assert any(r.startswith("the same question as at note ") for r in problems), problems
+    assert any(r.startswith("its back is only a letter") for r in problems), problems
     assert all(p.place.startswith("note 1") for p in report.problems)  # by note id
     by_answer = {tuple(sorted(q.answer)): q for q in pack.questions.values()}
     single, multi = by_answer[("b",)], by_answer[("a", "c")]

@@ -213,3 +213,21 @@ def test_reimport_updates_the_same_questions(content_dir: Path, tmp_path: Path) 
     assert "4 KB ごとに 1 RCU（強い整合性）。" in texts
     saved = yaml.safe_load(next((content_dir / "packs" / "team" / "questions").glob("*.yaml")).read_text())
     assert len(saved["questions"]) == 2  # the Route 53 row names no exam, and neither does the file
+
+
+def test_anki_text_export_without_column_names_reads_front_back_and_reports_wider_notes(
+    content_dir: Path, tmp_path: Path
+) -> None:
+    source = write(
+        tmp_path / "export.txt",
+        # as Anki writes it: no #columns: line, rows padded to the widest note type, tags last
+        "#separator:tab\n#html:true\n#guid column:1\n#notetype column:2\n#deck column:3\n#tags column:9\n"
+        "g1\tBasic (optional reversed card)\tAWS::DVA-C02\tAmazon SQS の FIFO キュー\t順序を守り、重複を除きます。"
+        "\t\t\t\tsqs\n"
+        "g2\tMCQ\tAWS::DVA-C02\tDynamoDB の読み込み\t5 RCU\t10 RCU\tB\t\tdynamodb\n",
+    )
+    report, pack = run(content_dir, source)
+    lines = "\n".join(report.lines())
+    assert "export.txt line 8: 5 fields and no #columns: line" in lines, lines
+    (entry,) = pack.entries.values()
+    assert entry.term == "Amazon SQS の FIFO キュー" and entry.service == "sqs"

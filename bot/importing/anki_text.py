@@ -75,12 +75,20 @@ def parse(text: str, out: Collector) -> None:
     labels = _labels(meta.get("columns"), delimiter)
     global_tags = meta.get("tags", "").split()
     deck = meta.get("deck", "")
-    places: list[tuple[str, str] | None] | None = None
+    layouts: dict[int, tuple[list[tuple[str, str] | None], list[int]]] = {}
     for line, row in rows_with_lines(body, delimiter, out, comments=True, first_line=count + 1):
         if not any(cell.strip() for cell in row):
             continue
-        if places is None:
-            places = _places(labels, len(row), meta_columns, out)
+        if len(row) not in layouts:  # Anki pads its rows to one width; a hand-made file may not
+            layouts[len(row)] = _places(labels, len(row), meta_columns, out)
+        places, unnamed = layouts[len(row)]
+        if any(row[i].strip() for i in unnamed if i < len(row)):
+            out.problem(
+                f"line {line}",
+                f"{sum(1 for i in unnamed if i < len(row)) + 2} fields and no #columns: line saying what they are; "
+                "add one (#columns:Question<tab>Choice A<tab>…<tab>Answer<tab>Explanation) to import it",
+            )
+            continue
         record = Record(tags=[*global_tags, *deck.split("::")])
         guid = ""
         for index, cell in enumerate(row):
@@ -125,21 +133,23 @@ def _labels(value: str | None, delimiter: str) -> list[str]:
 
 def _places(
     labels: list[str], width: int, meta_columns: dict[int, str], out: Collector
-) -> list[tuple[str, str] | None]:
-    """What each column of the rows is for: by the #columns: names when they say, else Front and Back."""
+) -> tuple[list[tuple[str, str] | None], list[int]]:
+    """What each column of the rows is for: by the #columns: names when they say, else Front and Back; and
+    the columns left unread because no name says what they are (Anki's own export writes no #columns:
+    line, so a choice note arrives as unnamed columns: guessing would make a lookup of its prompt)."""
     field_columns = [i for i in range(max(width, len(labels))) if i not in meta_columns]
     places: list[tuple[str, str] | None] = [None] * max(width, len(labels))
     named = {i: role(labels[i]) for i in field_columns if i < len(labels)}
     if any(p and p[0] in ("prompt", "front", "choice") for p in named.values()):
         for i, place in named.items():
             places[i] = place
-        return places
+        return places, []
     for i, kind in zip(field_columns, ("front", "back"), strict=False):
         places[i] = (kind, "")
-    extra = len(field_columns) - 2
-    if extra > 0:
+    extra = field_columns[2:]
+    if extra and labels:
         out.note(
-            f"read as Front and Back (columns {field_columns[0] + 1} and {field_columns[1] + 1}); {extra} other "
-            "column(s) not used: name the columns with #columns: to import questions"
+            f"read as Front and Back (columns {field_columns[0] + 1} and {field_columns[1] + 1}); {len(extra)} "
+            "other column(s) not used: name the columns with #columns: to import questions"
         )
-    return places
+    return places, [] if labels else extra

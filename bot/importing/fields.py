@@ -114,6 +114,8 @@ def to_content(record: Record) -> tuple[str, dict[str, Any]]:
     front = record.values.get("front") or record.values.get("prompt", "")
     back = record.values.get("back") or record.values.get("answer") or record.values.get("explanation", "")
     if front.strip() and back.strip():
+        if _LETTER_LIST.match(back.strip().casefold()):
+            raise Unmappable("its back is only a letter: give the choices fields of their own (Choice A, Choice B …)")
         return "lookup", _lookup(front, back)
     if front.strip():
         raise Unmappable("it has a front but no back, and no choices")
