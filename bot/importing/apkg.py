@@ -157,7 +157,7 @@ def _unicase(a: str, b: str) -> int:
 
 
 def _connect(db: Path) -> sqlite3.Connection:
-    con = sqlite3.connect(f"file:{db}?mode=ro&immutable=1", uri=True)
+    con = sqlite3.connect(f"{db.resolve().as_uri()}?mode=ro&immutable=1", uri=True)
     con.create_collation("unicase", _unicase)
     con.execute("PRAGMA trusted_schema = OFF")  # no functions from the file's own views or triggers
     deadline = time.monotonic() + QUERY_SECONDS

@@ -160,7 +160,7 @@ class _atomic:
         self.target, self.binary, self.kwargs = target, binary, kwargs
 
     def __enter__(self):  # type: ignore[no-untyped-def]
-        fd, name = tempfile.mkstemp(prefix=f".{self.target.name}.", dir=self.target.parent or Path("."))
+        fd, name = tempfile.mkstemp(prefix=f".{self.target.name}.", dir=self.target.parent)
         self.tmp = Path(name)
         self.file = os.fdopen(fd, "wb" if self.binary else "w", **self.kwargs)
         return self.file
