@@ -174,6 +174,7 @@ def test_bombs_are_refused_quickly(tmp_path: Path) -> None:
         (lambda p: p.write_bytes(b"SQLite format 3\x00" + bytes(100)), "not an Anki package: an SQLite database"),
         (lambda p: p.write_bytes(b"PK\x03\x04" + bytes(100)), "a broken ZIP archive"),
         (lambda p: zipfile.ZipFile(p, "w").writestr("media", "{}"), "no Anki collection inside"),
+        (lambda p: zipfile.ZipFile(p, "w").close(), "an empty ZIP archive"),
         (lambda p: zipfile.ZipFile(p, "w").writestr("collection.anki2", b"not sqlite" * 100), "not an Anki collection"),
         (lambda p: zipfile.ZipFile(p, "w").writestr("collection.anki21b", b"not zstd"), "not valid zstd data"),
         (lambda p: zipfile.ZipFile(p, "w").writestr("meta", b"\x08\x09"), "made by a newer Anki"),

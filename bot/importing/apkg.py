@@ -66,6 +66,8 @@ def extract_collection(path: Path, dest: Path) -> str:
         raise Refused("not a regular file")
     with path.open("rb") as f:
         head = f.read(16)
+    if head.startswith(b"PK\x05\x06"):
+        raise Refused("an empty ZIP archive: no Anki collection inside")
     if not head.startswith(b"PK\x03\x04"):
         what = next((name for magic, name in MAGIC if head.startswith(magic)), None)
         if what is None:
