@@ -178,13 +178,15 @@ def add_import_parser(content_sub: argparse._SubParsersAction) -> None:
     imp = content_sub.add_parser(
         "import", help="bring practice questions (Markdown, ...) and study notes into a content pack"
     )
-    imp.add_argument("paths", nargs="*", metavar="PATH", help="files of practice questions")
+    imp.add_argument("paths", nargs="*", metavar="PATH", help="files of practice questions (Markdown: .md)")
     imp.add_argument("--pack", required=True, help="the pack to write: content/packs/NAME/ (a-z, 0-9, -)")
     imp.add_argument("--notes", action="append", default=[], metavar="FILE.md", help="study notes → lookup entries")
     imp.add_argument("--exam", help="the exam of questions that name none (DOP-C02, DVA-C02, SAA-C03, SOA-C02)")
     imp.add_argument("--service", help="the service tag of questions in which no AWS service is recognised")
     imp.add_argument("--title", help="the pack's title, shown as the source of its questions")
-    imp.add_argument("--language", choices=("ja", "en"), help="the pack's language (default ja)")
+    imp.add_argument(
+        "--language", choices=("ja", "en"), help="the pack's language (default: that of most of its questions)"
+    )
     imp.add_argument("--licence", "--license", dest="licence", help="the material's licence (needed for a new pack)")
     imp.add_argument("--source", help="where the material comes from, e.g. a repository URL (needed for a new pack)")
     imp.add_argument("--dry-run", action="store_true", help="report what would be imported; write nothing")

@@ -455,3 +455,11 @@ def test_two_imports_into_one_pack_do_not_run_at_once(content, tmp_path):
     meta = yaml.safe_load((content / "packs" / "team" / "pack.yaml").read_text(encoding="utf-8"))
     assert meta["language"] == "en" and meta["title"] == "Our SAA set"
     assert meta["sources"] == [{"id": "saa-questions-en.md", "title": "Our SAA set"}]
+
+
+def test_the_same_stem_with_other_choices_is_another_question(content, tmp_path):
+    path = tmp_path / "dva-stems.md"
+    one = "### 問題 {n}\nSQS について正しいものはどれですか。\n\nA. {a}\nB. {b}\n\n解答: A\n\n解説: {a}。\n\n"
+    path.write_text(one.format(n=1, a="標準キュー", b="FIFO キュー") + one.format(n=2, a="長い保持", b="短い保持"))
+    report = import_files(content, [path], ImportOptions(pack="team"), meta={"licence": "MIT", "source": "s"})
+    assert report.problems == [] and report.questions_in_pack == 2

@@ -336,3 +336,62 @@ def test_question_in_the_heading_with_task_list_choices(tmp_path):
     assert first["answer"] == ["a"]
     assert first["explanation"] == "- Streams: 変更を時系列で流します。\n- DAX: 読み込みのキャッシュです。"
     assert second["answer"] == ["a"]  # the [x] task mark
+
+
+def test_numbered_paragraph_openers_without_headings(tmp_path):
+    text = """
+質問#1 トピック2
+
+SQS の標準キューで、メッセージが重複して届くことはありますか。
+
+- A. ある
+- B. ない
+
+**正解：** A [🗳️](https://example.com/vote)
+
+**解説:**
+標準キューは少なくとも 1 回の配信です。
+
+質問#2 トピック2
+
+FIFO キューの 1 秒あたりの上限を上げる機能はどれですか。
+
+- A. 高スループットモード
+- B. 可視性タイムアウト
+
+**正解：** A
+
+**解説:**
+高スループットモードで上限が上がります。
+"""
+    first, second = questions(write(tmp_path, text))
+    assert first["answer"] == ["a"] and first["explanation"] == "標準キューは少なくとも 1 回の配信です。"
+    assert first["prompt"].startswith("SQS の標準キューで") and first["source"] == {"section": "トピック2"}
+    assert second["choices"][0]["text"] == "高スループットモード"
+
+
+def test_questions_run_together_without_openers_or_rules(tmp_path):
+    text = """
+## Amazon SQS
+
+SQS の標準キューの配信はどれですか。
+
+A. 少なくとも 1 回
+B. ちょうど 1 回
+
+解答: A
+
+解説: 重複があり得ます。
+
+FIFO キューの配信はどれですか。
+
+A. ちょうど 1 回の処理
+B. 順序なし
+
+解答: A
+
+解説: 重複排除と順序があります。
+"""
+    first, second = questions(write(tmp_path, text))
+    assert first["prompt"] == "SQS の標準キューの配信はどれですか。" and first["explanation"] == "重複があり得ます。"
+    assert second["prompt"] == "FIFO キューの配信はどれですか。" and second["answer"] == ["a"]

@@ -48,6 +48,7 @@ def test_aliases_from_brackets_and_initials():
     assert term_and_aliases("CloudWatch Events（Amazon EventBridge）") == ("CloudWatch Events", ["Amazon EventBridge"])
     assert term_and_aliases("Resources（必須要素）") == ("Resources（必須要素）", [])
     assert term_and_aliases("AWS Systems Manager") == ("AWS Systems Manager", [])  # two words: no initials
+    assert term_and_aliases("CloudWatch Logs Insights") == ("CloudWatch Logs Insights", [])  # not "CLI"
 
 
 def test_the_cli_writes_entries_with_services_and_ids_that_survive_a_reimport(tmp_path):
@@ -113,3 +114,29 @@ def test_the_same_heading_under_two_parents_is_two_entries(tmp_path):
         ["読み書きの容量で課金されます。"],
     ]
     assert len({e.key for e in found.lookups}) == 2
+
+
+def test_plain_text_notes_with_margin_headings_and_dot_bullets(tmp_path):
+    """The other shape teams export notes in: headings at the margin without markers, "•" bullets
+    indented two spaces per level, a blank line after every item, link-card leftovers."""
+    path = tmp_path / "notes.txt"
+    path.write_text(
+        "DVA 対策\n\nApplication Integration\n\nAmazon SQS\n\n  • 概要\n\n    • キューでアプリを疎結合にします。\n\n"
+        "  • Long Polling\n\n    • 空の応答を減らします。\n\ndocs.aws.amazon.com\n\nAWS Key Management Service\n\n"
+        "  • 鍵を管理します。\n",
+        encoding="utf-8",
+    )
+    found = parse(path, OPTIONS)
+    assert found.notes == ["plain-text notes: lines at the margin read as headings, • lines as bullets"]
+    by_term = {e.data["term"]: e for e in found.lookups}
+    assert list(by_term) == ["Amazon SQS", "Long Polling", "AWS Key Management Service"]
+    assert by_term["Amazon SQS"].data["summary"] == ["概要: キューでアプリを疎結合にします。"]
+    assert by_term["Amazon SQS"].place == "line 5"
+    assert by_term["Long Polling"].data["summary"] == ["空の応答を減らします。"]
+    assert by_term["Long Polling"].data["related"] == [by_term["Amazon SQS"].key]
+    assert by_term["AWS Key Management Service"].data == {
+        "term": "AWS Key Management Service",
+        "aliases": ["KMS"],
+        "summary": ["鍵を管理します。"],
+        "related": [],
+    }

@@ -24,7 +24,7 @@ The contract for a parser (one module per format, listed in registry.BUILTIN):
   Read files with text.read_text / text.read_bytes (size bound in options.max_bytes); turn HTML into
   text with text.html_to_text (scripts and styles are dropped).
 - Never write anything: the importer (importer.import_files) assigns stable ids (ids.stable_id:
-  pack + file name + key/prompt), fills exams (--exam or the file's name), services (recognised from
+  pack + file name + key, or prompt and choices), fills exams (--exam or the file's name), services (recognised from
   the bank's service names, or --service), difficulty 2, lang, and the source, drops duplicates,
   checks the whole new pack with the content checker (pack_check) and swaps it in atomically (pack).
 

@@ -225,7 +225,7 @@ def _complete(item: _Parsed, options: ImportOptions, services: ServiceIndex) -> 
     no_exam = 0
     for q in result.questions:
         data: dict[str, Any] = clean(q.data)  # type: ignore[assignment]
-        qid = stable_id(options.pack, path.name, q.key or str(data.get("prompt", "")))
+        qid = stable_id(options.pack, path.name, q.key or _identity(data))
         if qid in seen:
             report.problems.append(Problem(path.name, q.place, f"the same question as at {seen[qid]}; left out"))
             continue
@@ -321,6 +321,13 @@ def _complete_lookups(
                 "sources": [{"seed": path.name, "section": term}],
             }
         )
+
+
+def _identity(data: dict[str, Any]) -> str:
+    """A question is its prompt and its choices: practice sets reuse stems ("正しいものはどれですか。")
+    with other choices, and those are other questions."""
+    texts = [str(data.get("prompt", ""))] + [str(c.get("text", "")) for c in data.get("choices", [])]
+    return "\n".join(texts)
 
 
 def _exam_in(name: str) -> str | None:

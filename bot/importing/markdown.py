@@ -33,7 +33,7 @@ from bot.importing.text import read_text
 
 LETTERS = "ABCDEF"
 QUESTION_HEAD = re.compile(
-    r"^(?:第\s*)?(?:問題|問|設問|Question|Q)\s*[0-9０-９]+\s*(?:問)?\s*(?:[:：.．、)）\-–—]\s*(?P<title>.*))?$",
+    r"^(?:第\s*)?(?:問題|問|設問|質問|Question|Q|No\.?)\s*[#＃]?\s*[0-9０-９]+\s*(?:問)?\s*(?:(?:[:：.．、)）\-–—]|\s)\s*(?P<title>.*))?$",
     re.IGNORECASE | re.DOTALL,
 )
 LABEL = r"(?:\*\*|__)?"
@@ -129,7 +129,7 @@ def _questions(blocks: list[Block]) -> list[_Question]:
         exam = next((_exam(m.group(1)) for t in reversed(names) if (m := EXAM_CODE.search(t))), None)
         return (names[-1] if names else ""), exam
 
-    for block in blocks:
+    for index, block in enumerate(blocks):
         if block.kind == "details_open":
             details += 1
             if current is not None and block.summary and ANSWER.match(block.summary):
@@ -146,7 +146,7 @@ def _questions(blocks: list[Block]) -> list[_Question]:
             level = block.level if block.kind == "heading" else 99
             if block.kind == "para":
                 rest = block.lines[1:]
-                if head and not QUESTION_HEAD.match(head or ""):
+                if rest and head:  # "**問題1：…**" with the question's text under it in one paragraph
                     current.prompt.append(head)
                     current.title = ""
                 for n, line in rest:
@@ -164,6 +164,8 @@ def _questions(blocks: list[Block]) -> list[_Question]:
             headings = [(lvl, t) for lvl, t in headings if lvl < block.level] + [(block.level, block.text)]
             continue
         target = current
+        if target is None and loose is not None and _next_question_starts(loose, block, blocks[index + 1 : index + 2]):
+            close()  # a run of questions without openers or rules: a new one after the last answer
         if target is None:
             if loose is None:
                 t, exam = topic()
@@ -172,6 +174,22 @@ def _questions(blocks: list[Block]) -> list[_Question]:
         _block(target, block)
     close()
     return found
+
+
+ASKS = re.compile(r"([？?]|ですか。?|ますか。?|ください。?|どれか。?|選べ。?)\s*$")
+
+
+def _next_question_starts(q: _Question, block: Block, following: list[Block]) -> bool:
+    """After a question's answer, a paragraph that asks something and is followed by an "A" choice is
+    the next question (files that run questions together with no heading or --- between them)."""
+    if q.state not in ("answer", "explanation") or block.kind != "para" or not following or not block.lines:
+        return False
+    if not ASKS.search(block.lines[-1][1]):
+        return False
+    nxt = following[0]
+    first = (nxt.text.split("\n")[0] if nxt.kind == "item" else nxt.lines[0][1] if nxt.lines else "").strip()
+    m = CHOICE.match(TASK.sub("", _plain(first)))
+    return bool(m and m.group("letter").upper() == "A")
 
 
 def _is_part_label(text: str) -> bool:
@@ -236,7 +254,7 @@ def _item(q: _Question, block: Block) -> None:
         if m := CHOICE.match(text) or CHOICE.match(_plain(text)):
             _add_choice(q, m.group("letter").upper(), m.group("text"), block.line, marked, lettered=True)
             return
-        if (q.prompt or q.choices) and (q.from_bullets or not q.choices):
+        if (q.prompt or q.title or q.choices) and (q.from_bullets or not q.choices):
             # plain bullets after the prompt are the choices, lettered in order (unless lettered ones follow)
             q.from_bullets = True
             _add_choice(q, LETTERS[len(q.choices)] if len(q.choices) < 6 else "?", text, block.line, marked)
@@ -302,7 +320,7 @@ def _line(q: _Question, line: str, n: int, depth: int) -> None:
             q.answer, trailing = [], ""
             q.answer_text = value
         q.state = "answer"
-        if trailing and not any(_same(trailing, c[1]) for c in q.choices):
+        if trailing and re.search(r"\w", trailing) and not any(_same(trailing, c[1]) for c in q.choices):
             q.explanation.append(trailing)
         return
     if m := EXPLANATION.match(_plain(line)):

@@ -25,6 +25,30 @@ LATIN = re.compile(r"[A-Za-z]")
 JAPANESE = re.compile(r"[ぁ-ゖァ-ヺ一-龯]")
 SKIPPED_BULLETS = re.compile(r"^(参考|参考リンク|参考資料|リンク|References?|Links?)\s*[:：]?$", re.IGNORECASE)
 VENDOR_WORDS = {"aws", "amazon"}
+MARKDOWN_HEADING = re.compile(r"^#{1,6}\s", re.MULTILINE)
+PLAIN_BULLET = re.compile(r"^(?P<indent>[ \t]*)[•●▪◦‣・]\s*(?P<text>.*)$", re.MULTILINE)
+BARE_DOMAIN = re.compile(r"^[\w.-]+\.[a-z]{2,}(/\S*)?$")  # a link card's leftover ("docs.aws.amazon.com")
+
+
+def plain_to_markdown(text: str) -> str:
+    """Notes exported as plain text (headings at the margin without markers, "•" bullets indented two
+    spaces per level) as Markdown, line for line so line numbers hold: a margin line followed by
+    bullets is a term (##), one followed by another margin line a group (#); prose is left out."""
+    lines = text.split("\n")
+    filled = [i for i, line in enumerate(lines) if line.strip()]
+    out = [""] * len(lines)
+    for position, i in enumerate(filled):
+        line = lines[i]
+        if m := PLAIN_BULLET.match(line):
+            depth = max(1, len(m.group("indent").expandtabs(2)) // 2)
+            out[i] = "  " * (depth - 1) + "- " + m.group("text").strip()
+            continue
+        title = line.strip()
+        if line[:1].isspace() or len(title) > 60 or "。" in title or BARE_DOMAIN.match(title):
+            continue
+        following = lines[filled[position + 1]] if position + 1 < len(filled) else ""
+        out[i] = ("## " if PLAIN_BULLET.match(following) else "# ") + title
+    return "\n".join(out)
 
 
 @dataclass
@@ -53,6 +77,9 @@ def parse(path: Path, options: ImportOptions) -> ParseResult:
     text, how = read_text(path, min(options.max_bytes, MAX_FILE_BYTES))
     if how != "UTF-8":
         result.notes.append(f"read as {how}")
+    if not MARKDOWN_HEADING.search(text) and PLAIN_BULLET.search(text):
+        text = plain_to_markdown(text)
+        result.notes.append("plain-text notes: lines at the margin read as headings, • lines as bullets")
     nodes = _outline(parse_blocks(text), path, result)
     made: dict[str, ImportedLookup] = {}
     shortened = 0
@@ -171,7 +198,10 @@ def term_and_aliases(raw: str) -> tuple[str, list[str]]:
 
     term = " ".join(PAREN.sub(take, raw).split()) or raw.strip()
     words = [w for w in re.findall(r"[A-Za-z][A-Za-z0-9]*", term) if w.lower() not in VENDOR_WORDS]
-    if len(words) >= 3 and all(w[0].isupper() for w in words) and not JAPANESE.search(term):
+    # "Key Management Service" → KMS; not "CloudWatch Logs Insights" (→ "CLI", which means something else):
+    # a brand word with capitals inside it is no initial.
+    plain_words = all(w[0].isupper() and w[1:].islower() for w in words)
+    if 3 <= len(words) <= 4 and plain_words and not JAPANESE.search(term):
         initials = "".join(w[0] for w in words)
         if initials not in aliases:
             aliases.append(initials)

@@ -20,7 +20,8 @@ class ImportedQuestion:
     `explanation: ""`; the importer marks the question `choice_explanations: false`.
 
     `key` is what makes the question the same question on the next import (an Anki note's guid); left
-    empty, the prompt's text is used. `place` is "line 12" or "note 1622733", shown in the report."""
+    empty, the prompt's and the choices' text are used. `place` is "line 12" or "note 1622733", shown
+    in the report."""
 
     data: dict[str, Any]
     file: Path
