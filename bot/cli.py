@@ -60,6 +60,7 @@ def main(argv: list[str] | None = None) -> int:
     tidy.add_argument("path", nargs="?", help="content directory (default: the configured one)")
     tidy.add_argument("--dry-run", action="store_true", help="say which files would change; write nothing")
     add_import_parser(content_sub)
+    add_export_parser(content_sub)
     sub.add_parser("health", help="exit 0 when the running bot on this machine is healthy (for HEALTHCHECK)")
     db = sub.add_parser("db", help="database tools")
     db_sub = db.add_subparsers(dest="action", required=True)
@@ -86,6 +87,8 @@ def main(argv: list[str] | None = None) -> int:
                 return content_tidy(path, write=not args.dry_run)
             if args.action == "import":
                 return content_import(settings, args)
+            if args.action == "export":
+                return content_export(settings, args)
             if args.action == "report":
                 print(report(load_content(path, settings.seeds_dir)))
                 return 0
@@ -217,6 +220,39 @@ def content_import(settings: Settings, args: argparse.Namespace) -> int:
     for line in result.lines():
         print(line)
     return 1 if result.problems else 0
+
+
+def add_export_parser(content_sub: argparse._SubParsersAction) -> None:
+    exp = content_sub.add_parser("export", help="write the bank or a pack as an Anki deck (.apkg) and/or CSV")
+    exp.add_argument(
+        "--anki",
+        metavar="FILE.apkg",
+        help="an Anki deck: prompt and choices on the front, answer and explanations on the back",
+    )
+    exp.add_argument("--csv", metavar="FILE.csv", help="CSV with a header row, the shape `content import` reads")
+    exp.add_argument("--pack", help="the pack to export (default: the shipped bank, core)")
+
+
+def content_export(settings: Settings, args: argparse.Namespace) -> int:
+    """Exit 0 with a line per file written; 2 when nothing was written."""
+    from bot.importing.export import ExportRefused, export
+
+    try:
+        lines = export(
+            settings.content_dir,
+            args.pack,
+            Path(args.anki) if args.anki else None,
+            Path(args.csv) if args.csv else None,
+        )
+    except (ExportRefused, ContentError) as exc:
+        print(f"studybot: export refused, nothing written: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"studybot: export failed, nothing written: {exc.strerror or exc}", file=sys.stderr)
+        return 2
+    for line in lines:
+        print(line)
+    return 0
 
 
 def content_tidy(path: Path, write: bool) -> int:

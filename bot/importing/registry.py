@@ -12,6 +12,8 @@ from bot.importing.records import Parser
 BUILTIN = (
     "bot.importing.markdown",
     "bot.importing.notes",
+    "bot.importing.csv_import",
+    "bot.importing.apkg",
 )
 
 PARSERS: dict[str, Parser] = {}  # kind -> parse(path, options)
