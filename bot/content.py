@@ -172,9 +172,13 @@ def normalize(text: str) -> str:
     return unicodedata.normalize("NFKC", text).casefold().strip()
 
 
-def load_content(content_dir: Path, seeds_dir: Path | None = None) -> ContentBank:
-    """Read and validate every YAML file under content_dir; raise ContentError listing all problems."""
+def load_content(
+    content_dir: Path, seeds_dir: Path | None = None, skip_packs: frozenset[str] = frozenset()
+) -> ContentBank:
+    """Read and validate every YAML file under content_dir; raise ContentError listing all problems.
+    skip_packs: packs left out (an import checks the pack it rewrites on its own, from its staging copy)."""
     loader = _Loader(content_dir, seeds_dir)
+    loader.skip_packs = skip_packs
     return loader.load()
 
 
@@ -221,6 +225,7 @@ class _Loader:
         self.seeds_dir = seeds_dir  # given: every declared source must also be a file there
         self.sources: dict[str, str] = {}  # declared source id -> title
         self.pack = CORE_PACK  # the pack being read
+        self.skip_packs: frozenset[str] = frozenset()
         self.pack_sources: dict[str, str] = {}
         self.problems: list[Problem] = []
         self.bank = ContentBank()
@@ -291,27 +296,34 @@ class _Loader:
             if not PACK_NAME.match(folder.name):
                 self._problem(where, "", "", "a pack's folder name must match [a-z0-9][a-z0-9-]* (40 chars max)")
                 continue
-            read = self._pack_file(folder)
-            if read is None:
-                continue
-            pack, meta = read
-            sources_file = folder / "sources.yaml"
-            sources = self._declared_sources(sources_file, seeds=False) if sources_file.exists() else {}
-            if "sources" in meta:  # what the importer writes: the files it read, which its questions cite
-                if isinstance(meta["sources"], list):
-                    items = [(s, self._rel(folder / "pack.yaml")) for s in meta["sources"] if isinstance(s, dict)]
-                    sources |= self._source_entries(items, seeds=False)
-                else:
-                    self._problem(self._rel(folder / "pack.yaml"), "", "sources", "must be a list of id and title")
-            self._start_pack(pack, sources)
-            files = [p for p in content_files(folder) if p.name not in ("pack.yaml", "sources.yaml")]
-            files += content_files(folder / "questions") + content_files(folder / "lookup")
-            if not files:
-                self._problem(where, "", "", "no question or lookup files (*.yaml) beside pack.yaml")
-            for path in files:
-                self._read_file(path, ("questions", "entries"))
+            if folder.name not in self.skip_packs:
+                self._load_pack(folder, folder.name)
 
-    def _pack_file(self, folder: Path) -> tuple[Pack, dict[str, Any]] | None:
+    def _load_pack(self, folder: Path, name: str) -> None:
+        """One pack's folder, read as pack `name` (an import checks its staging folder under the name it
+        will take)."""
+        where = self._rel(folder)
+        read = self._pack_file(folder, name)
+        if read is None:
+            return
+        pack, meta = read
+        sources_file = folder / "sources.yaml"
+        sources = self._declared_sources(sources_file, seeds=False) if sources_file.exists() else {}
+        if "sources" in meta:  # what the importer writes: the files it read, which its questions cite
+            if isinstance(meta["sources"], list):
+                items = [(s, self._rel(folder / "pack.yaml")) for s in meta["sources"] if isinstance(s, dict)]
+                sources |= self._source_entries(items, seeds=False)
+            else:
+                self._problem(self._rel(folder / "pack.yaml"), "", "sources", "must be a list of id and title")
+        self._start_pack(pack, sources)
+        files = [p for p in content_files(folder) if p.name not in ("pack.yaml", "sources.yaml")]
+        files += content_files(folder / "questions") + content_files(folder / "lookup")
+        if not files:
+            self._problem(where, "", "", "no question or lookup files (*.yaml) beside pack.yaml")
+        for path in files:
+            self._read_file(path, ("questions", "entries"))
+
+    def _pack_file(self, folder: Path, pack_name: str) -> tuple[Pack, dict[str, Any]] | None:
         path = folder / "pack.yaml"
         name = self._rel(path)
         if not path.is_file():
@@ -328,7 +340,7 @@ class _Loader:
         problems = pack_problems(data)
         for fld, message in problems:
             self._problem(name, "", fld, message)
-        return None if problems else (pack_from(folder.name, data, self._rel(folder)), data)
+        return None if problems else (pack_from(pack_name, data, self._rel(folder)), data)
 
     def _guarded(self, read: Any, item: dict[str, Any], where: str) -> None:
         """One entry the checks did not foresee (a type nobody expected) is one problem, not a crash:

@@ -51,6 +51,7 @@ class CommunityPacks:
     def __init__(self, bot: StudyBot):
         self.bot = bot
         self._views: dict[frozenset[str], CommunityContent] = {}
+        self._built_from: object = None  # the bank the views were cut from
         self._switches: dict[int, tuple[float, dict[str, bool]]] = {}  # community id -> (read at, switches)
         self.switches_ttl = SWITCHES_TTL
         self.monotonic = time.monotonic  # what the cache's age is measured with (tests move it by hand)
@@ -73,6 +74,9 @@ class CommunityPacks:
     async def content_for(self, community: Community) -> CommunityContent:
         switches = await self.switches(community.id)
         on = enabled_packs(switches)
+        if self._built_from is not self.bot.content:  # replaced without reloaded(): views of the old bank go
+            self._views.clear()
+            self._built_from = self.bot.content
         loaded = self.bot.content.packs
         available = frozenset(p for p in on if p in loaded)
         missing = tuple(sorted(on - available))

@@ -55,7 +55,8 @@ def pack_problems(meta: dict[str, Any]) -> list[tuple[str, str]]:
         found.append(("title", "required text is missing or empty"))
     if meta.get("language") not in LANGUAGES:
         found.append(("language", f"must be one of {', '.join(LANGUAGES)}"))
-    found += [(key, "must be text") for key in TEXT_FIELDS if not isinstance(meta.get(key, ""), str)]
+    # absent or empty is allowed (a dry run of a new pack names neither); the importer asks for both
+    found += [(key, "must be text") for key in TEXT_FIELDS if not isinstance(meta.get(key) or "", str)]
     if not isinstance(meta.get(IMPORTED, False), bool):
         found.append((IMPORTED, "must be true or false"))
     return found
@@ -67,8 +68,8 @@ def pack_from(name: str, meta: dict[str, Any], folder: str) -> Pack:
         name,
         meta["title"].strip(),
         meta["language"],
-        meta.get("licence", "").strip(),
-        meta.get("source", "").strip(),
+        (meta.get("licence") or "").strip(),
+        (meta.get("source") or "").strip(),
         meta.get(IMPORTED, False),
         folder,
     )

@@ -9,19 +9,18 @@ from dataclasses import replace
 import pytest
 
 from bot.commands import parse_daily_set
-from bot.content import ContentBank, load_content
+from bot.content import load_content
 from bot.importing import ImportOptions, import_files
-from bot.importing.pack_check import load_pack
 from bot.render import feedback_text
 from tests.conftest import ADMIN, actor, make_bot
 from tests.import_support import FIXTURES, content_copy
 
 
-def pack_bank(content) -> ContentBank:
-    """The pack's questions with the bank's lookup entries: what a community using only this pack sees."""
-    core = load_content(content)
-    pack = load_pack(content / "packs" / "team", core)
-    return ContentBank(questions=pack.questions, entries={**core.entries, **pack.entries})
+async def study_only_the_pack(bot) -> None:  # type: ignore[no-untyped-def]
+    """The community studies the imported pack alone (the shipped bank switched off)."""
+    community = (await bot.context(ADMIN)).community
+    await bot.storage.switch_pack(community.id, "team", True, None, 1.0)
+    await bot.storage.switch_pack(community.id, "core", False, None, 1.0)
 
 
 @pytest.fixture
@@ -35,8 +34,9 @@ def imported(tmp_path):
 
 async def test_feedback_and_stats_survive_a_reimport(imported, settings, clock, platform):
     content, source = imported
-    bot = await make_bot(replace(settings, content_dir=content), clock, pack_bank(content), platform)
+    bot = await make_bot(replace(settings, content_dir=content), clock, load_content(content), platform)
     try:
+        await study_only_the_pack(bot)
         clock.set("2026-11-23T09:00")
         schedule = await bot.set_daily(ADMIN, parse_daily_set(["09:00", "SAA-C03"]))
         post = (await bot.post_daily(schedule)).post
@@ -50,7 +50,7 @@ async def test_feedback_and_stats_survive_a_reimport(imported, settings, clock, 
         # the file edited and imported again: the same ids, so the recorded answer still counts for it
         source.write_text(source.read_text(encoding="utf-8").replace("lowest latency for the user", "lowest latency"))
         import_files(content, [source], ImportOptions(pack="team"))
-        bot.content = pack_bank(content)  # what a content reload does once packs are loaded
+        bot.content = load_content(content)  # what a content reload does
         assert post.question_id in bot.content.questions
         stats = await bot.stats(actor("u1"))
         assert stats.total.answered == 1 and stats.by_exam["SAA-C03"].answered == 1

@@ -68,7 +68,7 @@ def test_the_discord_reveal_puts_the_choice_in_the_field_value(pack):
     assert discord_refused({"embeds": [embed.to_dict()]}) == {}
     fields = [(f.name, f.value) for f in embed.fields]
     assert fields[0] == ("⭕ A（3）", "Latency-based routing")
-    assert fields[1] == ("❌ B（1）", "Simple routing\nsimple routing has no notion of latency.")
+    assert fields[1] == ("❌ B. Simple routing（1）", "simple routing has no notion of latency.")  # explained: as usual
     full = by_prompt(bank, "ある EC サイトは")
     fields = reveal_embed(full, RESULTS, "ja").fields
     assert fields[0].value == full.choices[0].explanation  # explained questions keep their layout

@@ -63,15 +63,11 @@ def reveal_embed(question: Question, results: PostResults, locale: str) -> disco
     for c in question.choices:
         mark = "⭕" if c.id in question.answer else "❌"
         count = results.by_choice.get(c.id, 0)
-        if question.choice_explanations:
+        if c.explanation:
             name, value = f"{mark} {choice_label(c.id)}. {c.text}（{count}）", c.explanation
-        else:  # imported without an explanation per choice: the choice's text is the value, with what exists
-            name, value = f"{mark} {choice_label(c.id)}（{count}）", "\n".join(filter(None, (c.text, c.explanation)))
-        embed.add_field(
-            name=clip(name, 256),
-            value=clip(value, 1024) or "-",  # a field value may not be empty
-            inline=False,
-        )
+        else:  # an imported pack's choice without an explanation: its text fills the field instead
+            name, value = f"{mark} {choice_label(c.id)}（{count}）", c.text
+        embed.add_field(name=clip(name, 256), value=clip(value, 1024) or "-", inline=False)  # no empty value
     embed.add_field(
         name=t(locale, "reveal.explanation"), value=clip(question.explanation.strip(), 1024) or "-", inline=False
     )

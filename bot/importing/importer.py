@@ -122,9 +122,11 @@ def import_files(
         twice = sorted({n for n in names if names.count(n) > 1})
         raise ImportRefused(f"two files named {', '.join(twice)}: a pack cites files by name; rename one")
     try:
-        core = load_content(content_dir)
+        core = load_content(
+            content_dir, skip_packs=frozenset({options.pack})
+        )  # this pack is checked from its staging copy
     except ContentError as exc:
-        raise ImportRefused(f"the shipped bank in {content_dir} has problems; fix them first\n{exc}") from None
+        raise ImportRefused(f"the content in {content_dir} has problems; fix them first\n{exc}") from None
     services = ServiceIndex(core)
     if options.service is not None and not services.known(options.service):
         raise ImportRefused(f"--service {options.service}: the bank has no service entry with this tag")
@@ -363,7 +365,7 @@ def _drop_what_the_checker_refuses(staging: Staging, parsed: list[_Parsed], core
     place, and the pack is checked again. A problem no imported item explains refuses the import."""
     for _ in range(2):
         try:
-            return load_pack(staging.dir, core)
+            return load_pack(staging.dir, core, staging.target.name)
         except ContentError as exc:
             problems = exc.problems
         owners = {qid: item for item in parsed for qid in item.places}
@@ -390,7 +392,7 @@ def _drop_what_the_checker_refuses(staging: Staging, parsed: list[_Parsed], core
                 else:  # nothing of it left: the pack keeps what this file gave it before, if anything
                     staging.restore_group(folder, slug)
     try:
-        return load_pack(staging.dir, core)
+        return load_pack(staging.dir, core, staging.target.name)
     except ContentError as exc:
         lines = "\n".join(f"  - {p}" for p in exc.problems[:20])
         raise ImportRefused(f"the pack would not pass the content check; nothing written:\n{lines}") from None

@@ -16,7 +16,6 @@ from bot.content import (
     ContentError,
     Problem,
     _Loader,
-    content_files,
     excerpt,
 )
 from bot.content_style import size_problems
@@ -25,40 +24,26 @@ PACK_FILE = "pack.yaml"
 
 
 class PackLoader(_Loader):
+    """One pack folder, read by the bank's own pack reader (_Loader._load_pack) under the name it will
+    take, then checked against the shipped bank it will sit beside."""
+
     unexplained_choices_allowed = True
 
-    def __init__(self, pack_dir: Path, core: ContentBank):
+    def __init__(self, pack_dir: Path, core: ContentBank, name: str | None = None):
         super().__init__(pack_dir, None)
         self.core = core
+        self.name = name or pack_dir.name
 
     def _load_all(self) -> None:
-        self._declared_sources()
-        for path in content_files(self.content_dir / "questions"):
-            for item, where in self._items(path, "questions"):
-                self._guarded(self._question, item, where)
-        for path in content_files(self.content_dir / "lookup"):
-            for item, where in self._items(path, "entries"):
-                self._guarded(self._entry, item, where)
+        self._load_pack(self.content_dir, self.name)
         if not self.bank.questions and not self.bank.entries and not self.problems:
             self._problem(self._rel(self.content_dir), "", "", "the pack holds no questions and no lookup entries")
         self._cross_checks()
 
-    def _declared_sources(self) -> None:
-        path = self.content_dir / PACK_FILE
-        if not path.is_file():
-            self._problem(self._rel(path), "", "", "missing: it names the pack and the files it was imported from")
-            return
-        for item, where in self._items(path, "sources"):
-            sid, title = item.get("id"), item.get("title")
-            if not isinstance(sid, str) or not sid.strip() or not isinstance(title, str) or not title.strip():
-                self._problem(where, str(sid)[:40], "", "a source needs an id and a title")
-                continue
-            self.sources[sid] = title.strip()
-
     def _cross_checks(self) -> None:
         core = self.core
         for qid, q in self.bank.questions.items():
-            if qid in core.questions:
+            if qid in core.questions and core.questions[qid].pack != self.name:  # not this pack's older self
                 self._problem(
                     q.file, qid, "id", f"the shipped bank has a question with this id ({core.questions[qid].file})"
                 )
@@ -68,7 +53,7 @@ class PackLoader(_Loader):
                     self._problem(q.file, qid, "services", f"service tag {excerpt(service)} has no lookup entry")
             self.problems.extend(size_problems(q))
         for eid, entry in self.bank.entries.items():
-            if eid in core.entries:
+            if eid in core.entries and core.entries[eid].pack != self.name:
                 self._problem(
                     entry.file,
                     eid,
@@ -80,9 +65,10 @@ class PackLoader(_Loader):
                     self._problem(entry.file, eid, "related", f"no lookup entry with id {excerpt(rel)}")
 
 
-def load_pack(pack_dir: Path, core: ContentBank) -> ContentBank:
-    """The pack's questions and entries, or ContentError listing every problem (file, id, field)."""
-    return PackLoader(pack_dir, core).load()
+def load_pack(pack_dir: Path, core: ContentBank, name: str | None = None) -> ContentBank:
+    """The pack's questions and entries (read as pack `name`, by default its folder's), or ContentError
+    listing every problem (file, id, field)."""
+    return PackLoader(pack_dir, core, name).load()
 
 
 def pack_problems(pack_dir: Path, core: ContentBank) -> list[Problem]:
