@@ -72,6 +72,11 @@ class Settings:
     # "normal": an acknowledged answer survives the process being killed, not a power cut (the last
     # commits may still be in the OS's cache). "full": fsync at every commit, so it survives both.
     durability: str = "normal"
+    # Charts (bot/chart_renderer.py): worker processes that draw them, away from the event loop
+    # (0: a thread of this process, which shares the interpreter with the clicks); where the console
+    # writes its PNGs (unset: a charts/ folder beside the SQLite database, or the system's temp folder).
+    chart_workers: int = 1
+    chart_dir: Path | None = None
 
     def locale_for(self, platform_locale: str | None) -> str:
         """The language of a new community: the configured one, else the platform's, else Japanese."""
@@ -118,6 +123,8 @@ _ENV = {
     "lease_seconds": "STUDYBOT_LEASE_SECONDS",
     "min_free_mb": "STUDYBOT_MIN_FREE_MB",
     "durability": "STUDYBOT_DURABILITY",
+    "chart_workers": "STUDYBOT_CHART_WORKERS",
+    "chart_dir": "STUDYBOT_CHART_DIR",
 }
 
 
@@ -137,6 +144,7 @@ NUMBERS: dict[str, tuple[type, float, float, str]] = {  # name: (type, lowest, h
     "http_max_connections": (int, 0, 10**6, "a whole number"),
     "http_header_timeout": (float, 0.1, 600, "a number of seconds"),
     "lease_seconds": (float, 1, 3600, "a number of seconds"),
+    "chart_workers": (int, 0, 64, "a whole number of processes"),
     "slack_ack_seconds": (float, 0, 2.5, "a number of seconds, at most 2.5 (Slack waits 3 s for the ack)"),
 }
 CHOICES = {"locale": LOCALES, "durability": ("normal", "full")}
@@ -217,7 +225,7 @@ def _build(raw: dict[str, object], where: dict[str, str] | None = None) -> Setti
     for name, value in raw.items():
         if name == "database" and str(value).startswith(("postgresql://", "postgres://")):
             values[name] = str(value)  # a URL: Path() would fold its "//"
-        elif name in ("database", "content_dir", "seeds_dir"):
+        elif name in ("database", "content_dir", "seeds_dir", "chart_dir"):
             values[name] = Path(str(value)).expanduser()
         elif name in NUMBERS:
             kind, low, high, what = NUMBERS[name]

@@ -146,3 +146,23 @@ class HistoryItem:
     kind: PostKind
     correct: bool
     answered_at: float
+
+
+@dataclass(frozen=True)
+class QuestionTally:
+    """How a channel did on one daily post over a week (bot/recaps.py picks the hardest)."""
+
+    post_id: int
+    question_id: str
+    answered: int
+    correct: int
+
+
+@dataclass(frozen=True)
+class WeekActivity:
+    """A channel's daily answers in one leaderboard week."""
+
+    people: int
+    answers: int
+    correct: int
+    questions: tuple[QuestionTally, ...]
