@@ -144,10 +144,25 @@ def _style(ax: object, title: str) -> None:
 
 
 def _ticks(ax: object) -> None:
-    _no_math(*ax.get_xticklabels(), *ax.get_yticklabels())  # type: ignore[attr-defined]
+    """Tick labels (our own words and numbers only: names are drawn by _names) in the Japanese font,
+    also those matplotlib creates later while drawing."""
+    ax.tick_params(labelfontfamily=families())  # type: ignore[attr-defined]
+
+
+def _names(ax: object, ys: list[int], names: list[str]) -> None:
+    """Names left of the bars as plain text artists (parse_math off): a tick label would read `$...$`
+    as mathematics, and matplotlib makes new tick labels while drawing without that setting."""
+    ax.set_yticks(ys, [""] * len(ys))  # type: ignore[attr-defined]
+    transform = ax.get_yaxis_transform()  # type: ignore[attr-defined]  # x in axes fractions, y in data
+    for y, name in zip(ys, names, strict=True):
+        _no_math(ax.text(-0.01, y, name, transform=transform, ha="right", va="center", fontsize=10))  # type: ignore[attr-defined]
 
 
 def render_stats(chart: StatsChart) -> bytes:
+    return _png(stats_figure(chart))
+
+
+def stats_figure(chart: StatsChart) -> Figure:
     loc = chart.locale
     fig = _figure(STATS_SIZE)
     # Fixed places (fractions of the figure), room left for the labels.
@@ -156,7 +171,7 @@ def render_stats(chart: StatsChart) -> bytes:
     _calendar_panel(fig.add_axes((0.56, 0.1, 0.42, 0.37)), chart)
     if chart.empty:
         _no_math(fig.text(0.5, 0.55, t(loc, "chart.no_data"), ha="center", va="center", fontsize=16, color="#666"))
-    return _png(fig)
+    return fig
 
 
 def _days_panel(ax: object, chart: StatsChart) -> None:
@@ -193,7 +208,7 @@ def _services_panel(ax: object, chart: StatsChart) -> None:
     shares = [100 * s.correct / s.answered if s.answered else 0 for s in shown]
     colors = [COLORS["good"] if share >= 70 else COLORS["line"] if share >= 50 else COLORS["bad"] for share in shares]
     ax.barh(ys, shares, color=colors)  # type: ignore[attr-defined]
-    ax.set_yticks(ys, [safe_label(s.name, 18) for s in shown])  # type: ignore[attr-defined]
+    _names(ax, ys, [safe_label(s.name, 18) for s in shown])
     ax.set_xlim(0, 118)  # type: ignore[attr-defined]
     ax.set_xlabel(t(loc, "chart.accuracy"), fontfamily=families())  # type: ignore[attr-defined]
     for y, share, service in zip(ys, shares, shown, strict=True):
@@ -243,6 +258,10 @@ def _calendar_panel(ax: object, chart: StatsChart) -> None:
 
 
 def render_board(chart: BoardChart) -> bytes:
+    return _png(board_figure(chart))
+
+
+def board_figure(chart: BoardChart) -> Figure:
     loc = chart.locale
     fig = _figure(BOARD_SIZE)
     ax = fig.add_axes((0.22, 0.1, 0.74, 0.82))
@@ -252,11 +271,11 @@ def render_board(chart: BoardChart) -> bytes:
         ax.set_xticks([])
         ax.set_yticks([])
         _no_math(ax.text(0.5, 0.5, t(loc, "chart.no_data"), ha="center", va="center", fontsize=16, color="#666"))
-        return _png(fig)
+        return fig
     ys = list(range(len(bars)))
     ax.barh(ys, [b.points for b in bars], color=[COLORS["bars"]] * (len(bars) - 1) + [COLORS["line"]])
     rank = len(bars)
-    ax.set_yticks(ys, [f"{rank - i}. {safe_label(b.name)}" for i, b in enumerate(bars)])
+    _names(ax, ys, [f"{rank - i}. {safe_label(b.name)}" for i, b in enumerate(bars)])
     top = max([b.points for b in bars] + [1])
     ax.set_xlim(0, top * 1.25)
     ax.set_xlabel(t(loc, "chart.points"), fontfamily=families())
@@ -264,7 +283,7 @@ def render_board(chart: BoardChart) -> bytes:
         label = t(loc, "chart.bar_label", points=bar.points, correct=bar.correct, answered=bar.answered)
         _no_math(ax.text(bar.points + top * 0.01, y, label, va="center", fontsize=9))
     _ticks(ax)
-    return _png(fig)
+    return fig
 
 
 def png_size(data: bytes) -> tuple[int, int]:

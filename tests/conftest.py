@@ -179,6 +179,7 @@ def settings(database: Path | str) -> Settings:
         locale="ja",
         timezone="Asia/Tokyo",
         console_user="tester",
+        chart_workers=0,  # charts in a thread: no process spawned per test (tests/test_charts.py tries the pool)
     )
 
 
