@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import time
 from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
 from matplotlib import font_manager
@@ -148,9 +149,7 @@ async def test_the_console_writes_the_charts_and_prints_their_paths(bot, clock, 
     await console.handle("/leaderboard")
     paths = [line.split("📈 グラフ: ", 1)[1] for text in out for line in text.splitlines() if "📈 グラフ: " in line]
     assert len(paths) == 2, out
-    from pathlib import Path
-
-    stats_png, board_png = (Path(p).read_bytes() for p in paths)
+    stats_png, board_png = [await asyncio.to_thread(Path(p).read_bytes) for p in paths]
     assert_png(stats_png, charts.STATS_SIZE)  # no answers yet: the empty chart
     assert_png(board_png, charts.BOARD_SIZE)
     assert Path(paths[0]).parent == Path(bot.settings.database).parent / "charts"
