@@ -114,6 +114,7 @@ BOTH_BACKENDS = {
     "test_lookup",
     "test_shuffle",
     "test_content_hostile",
+    "test_recaps",
     # tests/discord_adapter/
     "test_adapter",
     "test_command_upload",
