@@ -186,6 +186,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "permission.send_messages": {"ja": "メッセージを送信", "en": "Send Messages"},
     "permission.embed_links": {"ja": "埋め込みリンク", "en": "Embed Links"},
     "permission.read_message_history": {"ja": "メッセージ履歴を読む", "en": "Read Message History"},
+    "permission.attach_files": {"ja": "ファイルを添付", "en": "Attach Files"},
     # why a channel cannot be posted in, as admins are told (the platform's own answer goes to the log)
     "channel.forbidden": {
         "ja": "ボットにこのチャンネルへの投稿権限がありません",

@@ -121,6 +121,7 @@ BOTH_BACKENDS = {
     "test_interactions",
     "test_pacing",
     "test_shards",
+    "test_discord_charts",
 }
 BACKENDS = ("sqlite", "postgresql")
 

@@ -51,6 +51,8 @@ JA = {
     "days": "曜日",
     "reveal": "正解発表まで",
     "language": "言語",
+    "recap": "週のまとめ",
+    "switch": "切り替え",
     # descriptions
     "Study AWS certifications together": "AWS 認定試験をチームで学習",
     "studybot settings (Manage Server)": "studybot の設定（サーバー管理権限）",
@@ -73,12 +75,16 @@ JA = {
     "Post today's question now": "今日の一問を今すぐ投稿する",
     "Bot language for this server": "このサーバーでの表示言語",
     "Japanese or English": "日本語または英語",
+    "Weekly recap here, Mondays at the daily time": "毎週月曜、毎日の出題の時刻にこのチャンネルへ週のまとめ",
+    "On or off": "オンまたはオフ",
     # choice names
     "This week": "今週",
     "This month": "今月",
     "All time": "全期間",
     "Japanese": "日本語",
     "English": "英語（English）",
+    "On": "オン",
+    "Off": "オフ",
 }
 
 
@@ -98,6 +104,7 @@ PERIODS = [
     app_commands.Choice(name=_("This month"), value="month"),
     app_commands.Choice(name=_("All time"), value="all"),
 ]
+SWITCH = [app_commands.Choice(name=_("On"), value="on"), app_commands.Choice(name=_("Off"), value="off")]
 LANGUAGES = [app_commands.Choice(name=_("Japanese"), value="ja"), app_commands.Choice(name=_("English"), value="en")]
 
 
@@ -201,6 +208,17 @@ class AdminGroup(app_commands.Group):
     @app_commands.choices(language=LANGUAGES)
     async def lang(self, interaction: discord.Interaction, language: str) -> None:
         await self.adapter.run(interaction, "lang", lambda c: c.lang(language))
+
+    @app_commands.command(name=_("recap"), description=_("Weekly recap here, Mondays at the daily time"))
+    @app_commands.describe(switch=_("On or off"))
+    @app_commands.choices(switch=SWITCH)
+    async def recap(self, interaction: discord.Interaction, switch: str) -> None:
+        async def call(c: StudyCommands) -> Reply:
+            if switch == "on":
+                self.adapter.check_can_post(interaction, c, recap=True)
+            return await c.recap(switch)
+
+        await self.adapter.run(interaction, "recap", call)
 
 
 def _choice_name(text: str) -> str:
