@@ -153,6 +153,7 @@ def _names(ax: object, ys: list[int], names: list[str]) -> None:
     """Names left of the bars as plain text artists (parse_math off): a tick label would read `$...$`
     as mathematics, and matplotlib makes new tick labels while drawing without that setting."""
     ax.set_yticks(ys, [""] * len(ys))  # type: ignore[attr-defined]
+    ax.tick_params(axis="y", length=0)  # type: ignore[attr-defined]
     transform = ax.get_yaxis_transform()  # type: ignore[attr-defined]  # x in axes fractions, y in data
     for y, name in zip(ys, names, strict=True):
         _no_math(ax.text(-0.01, y, name, transform=transform, ha="right", va="center", fontsize=10))  # type: ignore[attr-defined]
@@ -175,25 +176,34 @@ def stats_figure(chart: StatsChart) -> Figure:
 
 
 def _days_panel(ax: object, chart: StatsChart) -> None:
+    """Answers per day as bars, the right ones in green below the wrong ones: accuracy reads off the
+    green share of each bar, with no second axis (a twin axes cost a third of the drawing time)."""
     loc = chart.locale
-    _style(ax, t(loc, "chart.days_title"))
+    answered = sum(d.answered for d in chart.days)
+    right = sum(d.correct for d in chart.days)
+    title = t(loc, "chart.days_title")
+    if answered:
+        title += "  " + t(loc, "chart.accuracy_of", share=f"{100 * right / answered:.0f}%")
+    _style(ax, title)
     xs = list(range(len(chart.days)))
-    ax.bar(xs, [d.answered for d in chart.days], color=COLORS["bars"], label=t(loc, "chart.answers"))  # type: ignore[attr-defined]
+    correct = [d.correct for d in chart.days]
+    ax.bar(xs, correct, color=COLORS["good"], label=t(loc, "chart.right"))  # type: ignore[attr-defined]
+    ax.bar(
+        xs,
+        [d.answered - d.correct for d in chart.days],
+        bottom=correct,
+        color=COLORS["bad"],
+        label=t(loc, "chart.wrong"),
+    )  # type: ignore[attr-defined]
     ax.set_ylabel(t(loc, "chart.answers"), fontfamily=families())  # type: ignore[attr-defined]
     ax.set_ylim(0, max([d.answered for d in chart.days] + [4]) * 1.15)  # type: ignore[attr-defined]
-    ax.yaxis.get_major_locator().set_params(integer=True)  # type: ignore[attr-defined]
+    ax.yaxis.get_major_locator().set_params(integer=True, nbins=5)  # type: ignore[attr-defined]
     step = 5
     ax.set_xticks(xs[::step], [d.day[5:].replace("-", "/") for d in chart.days][::step])  # type: ignore[attr-defined]
     ax.set_xlim(-0.6, len(xs) - 0.4)  # type: ignore[attr-defined]
-    right = ax.twinx()  # type: ignore[attr-defined]
-    points = [(x, 100 * d.correct / d.answered) for x, d in zip(xs, chart.days, strict=True) if d.answered]
-    if points:
-        right.plot([p[0] for p in points], [p[1] for p in points], color=COLORS["line"], marker="o", markersize=4)
-    right.set_ylim(0, 105)
-    right.set_ylabel(t(loc, "chart.accuracy"), fontfamily=families())
-    right.spines["top"].set_visible(False)
+    legend = ax.legend(loc="upper left", frameon=False, fontsize=9, ncols=2, prop={"family": families()})  # type: ignore[attr-defined]
+    _no_math(*legend.get_texts())
     _ticks(ax)
-    _ticks(right)
 
 
 def _services_panel(ax: object, chart: StatsChart) -> None:
@@ -241,10 +251,12 @@ def _calendar_panel(ax: object, chart: StatsChart) -> None:
             values[weekday][week] = value
     cmap = ListedColormap(["#FFFFFF", "#EEEEEE", COLORS["bad"], "#C6E48B", "#7BC96F", "#239A3B", "#196127"])
     cells = [[v + 1 for v in row] for row in values]
-    ax.pcolormesh(cells, cmap=cmap, vmin=-0.5, vmax=6.5, edgecolors="white", linewidth=2)  # type: ignore[attr-defined]
+    # An image with white lines between the cells: far cheaper to draw than a mesh of 84 edged cells.
+    ax.imshow(cells, cmap=cmap, vmin=-0.5, vmax=6.5, extent=(0, CALENDAR_WEEKS, 7, 0), interpolation="nearest")  # type: ignore[attr-defined]
+    ax.vlines(range(1, CALENDAR_WEEKS), 0, 7, colors="white", linewidth=2)  # type: ignore[attr-defined]
+    ax.hlines(range(1, 7), 0, CALENDAR_WEEKS, colors="white", linewidth=2)  # type: ignore[attr-defined]
     ax.set_xlim(0, CALENDAR_WEEKS)  # type: ignore[attr-defined]
     ax.set_ylim(7, 0)  # type: ignore[attr-defined]  # Monday on top
-    ax.set_aspect("equal")  # type: ignore[attr-defined]
     ax.set_xticks(  # type: ignore[attr-defined]
         [w + 0.5 for w in range(0, CALENDAR_WEEKS, 3)],
         [(first + timedelta(days=7 * w)).strftime("%m/%d") for w in range(0, CALENDAR_WEEKS, 3)],

@@ -251,8 +251,11 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
     # -- charts and the weekly recap (bot/charts.py, bot/recaps.py)
     "chart.no_data": {"ja": "まだデータがありません", "en": "No data yet"},
-    "chart.days_title": {"ja": "直近30日の回答数と正答率", "en": "Last 30 days: answers and accuracy"},
+    "chart.days_title": {"ja": "直近30日の回答", "en": "Last 30 days"},
     "chart.answers": {"ja": "回答数", "en": "Answers"},
+    "chart.accuracy_of": {"ja": "（正答率 {share}）", "en": "({share} right)"},
+    "chart.right": {"ja": "正解", "en": "right"},
+    "chart.wrong": {"ja": "不正解", "en": "wrong"},
     "chart.accuracy": {"ja": "正答率（%）", "en": "Accuracy (%)"},
     "chart.services_title": {"ja": "サービス別の正答率", "en": "Accuracy by service"},
     "chart.calendar_title": {"ja": "連続回答カレンダー", "en": "Streak calendar"},
