@@ -190,3 +190,24 @@ async def test_storage_claims_a_recap_once(bot):
     activity = await bot.storage.channel_week(channel.id, "w2026-W48")
     assert (activity.people, activity.answers, activity.questions) == (0, 0, ())
     assert await bot.storage.daily_post_days(community.id, "2026-01-01") == []
+
+
+async def test_the_recap_job_is_rebuilt_at_start_and_follows_the_daily_time(bot, clock):
+    await bot.set_daily(ADMIN, DailySpec(time(9, 0), "America/New_York"))
+    await run_command(bot, ADMIN, ["recap", "on"])
+    channel_id = (await bot.storage.channels(1))[0].id
+    restarted = await make_bot(bot.settings, clock, bot.content, RecapPlatform())
+    scheduler = DailyScheduler(restarted)
+    try:
+        async with asyncio.timeout(30):
+            await scheduler.start()
+            when = scheduler.next_recap(channel_id).astimezone(NEW_YORK)
+            assert (when.weekday(), when.hour, when.minute) == (0, 9, 0)
+            await restarted.set_daily(ADMIN, DailySpec(time(7, 30), "Europe/Berlin"))
+            when = scheduler.next_recap(channel_id).astimezone(ZoneInfo("Europe/Berlin"))
+            assert (when.weekday(), when.hour, when.minute) == (0, 7, 30)
+            await run_command(restarted, ADMIN, ["recap", "off"])
+            assert scheduler.next_recap(channel_id) is None
+    finally:
+        await scheduler.stop()
+        await restarted.close()
