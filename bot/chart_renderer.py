@@ -20,6 +20,7 @@ from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from typing import TypeVar
 
 from bot import charts
+from bot.chart_worker import start_worker
 
 log = logging.getLogger("studybot.charts")
 CHART_TIMEOUT = 20.0  # seconds; a first chart may wait for its worker to start (about 1-2 s)
@@ -27,7 +28,7 @@ T = TypeVar("T")
 
 
 def _warm() -> None:
-    """In the worker: import matplotlib and register the font before the first chart is asked for."""
+    """In a thread of the bot's own process: register the font before the first chart is asked for."""
     charts.font_family()
 
 
@@ -49,7 +50,7 @@ class ChartRenderer:
                 # spawn, not fork: the bot's process has threads (SQLite's worker, aiohttp's resolver)
                 # that a forked child would inherit in whatever state they were.
                 self._executor = ProcessPoolExecutor(
-                    self.workers, mp_context=multiprocessing.get_context("spawn"), initializer=_warm
+                    self.workers, mp_context=multiprocessing.get_context("spawn"), initializer=start_worker
                 )
             else:
                 self._executor = ThreadPoolExecutor(1, thread_name_prefix="studybot-charts", initializer=_warm)

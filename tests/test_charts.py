@@ -5,6 +5,10 @@ console writing the file and printing its path."""
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
+import sys
+import threading
 import time
 from datetime import date, timedelta
 from pathlib import Path
@@ -153,3 +157,46 @@ async def test_the_console_writes_the_charts_and_prints_their_paths(bot, clock, 
     assert_png(stats_png, charts.STATS_SIZE)  # no answers yet: the empty chart
     assert_png(board_png, charts.BOARD_SIZE)
     assert Path(paths[0]).parent == Path(bot.settings.database).parent / "charts"
+
+
+def test_a_chart_worker_dies_with_the_bot(tmp_path):
+    """kill -9 of the bot's process must not leave its chart worker behind holding the bot's output open
+    (a reader of that output would never see it end)."""
+    script = tmp_path / "parent.py"
+    script.write_text(
+        "import os, sys, time\n"
+        "from bot.chart_renderer import ChartRenderer\n"
+        "from bot.charts import render_board, BoardChart\n"
+        "if __name__ == '__main__':\n"
+        "    r = ChartRenderer(workers=1)\n"
+        "    pool = r._pool()\n"
+        "    print(pool.submit(os.getpid).result(timeout=120), flush=True)\n"
+        "    time.sleep(600)\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+    parent = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env)
+    try:
+        worker = int(parent.stdout.readline())  # type: ignore[union-attr]
+        assert worker != parent.pid
+        parent.kill()
+        parent.wait(10)
+        # EOF on the bot's stdout comes only once nothing holds it open any more: the worker is gone
+        # (or at least let go of it) and the pipe ends.
+        reader = threading.Thread(target=parent.stdout.read)  # type: ignore[union-attr]
+        reader.start()
+        reader.join(20)
+        assert not reader.is_alive(), "the bot's output stayed open after kill -9: the worker lives on"
+        deadline = time.monotonic() + 20
+        while _alive(worker) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not _alive(worker), "the chart worker outlived the bot"
+    finally:
+        parent.kill()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().split()[2] != "Z"
+    except FileNotFoundError:
+        return False
