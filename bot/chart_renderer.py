@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import multiprocessing
+import os
 from collections.abc import Callable
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from typing import TypeVar
@@ -50,7 +51,10 @@ class ChartRenderer:
                 # spawn, not fork: the bot's process has threads (SQLite's worker, aiohttp's resolver)
                 # that a forked child would inherit in whatever state they were.
                 self._executor = ProcessPoolExecutor(
-                    self.workers, mp_context=multiprocessing.get_context("spawn"), initializer=start_worker
+                    self.workers,
+                    mp_context=multiprocessing.get_context("spawn"),
+                    initializer=start_worker,
+                    initargs=(os.getpid(),),
                 )
             else:
                 self._executor = ThreadPoolExecutor(1, thread_name_prefix="studybot-charts", initializer=_warm)

@@ -22,9 +22,12 @@ PR_SET_PDEATHSIG = 1  # linux/prctl.h
 WATCH_SECONDS = 1.0
 
 
-def start_worker() -> None:
-    parent = os.getppid()
+def start_worker(parent: int) -> None:
+    """`parent`: the bot's pid, as the bot saw it when it started the worker (the bot may have died while
+    the worker was still starting: then its parent is already someone else)."""
     _die_with_parent()
+    if os.getppid() != parent:  # died before prctl could take effect
+        os._exit(0)
     threading.Thread(target=_watch, args=(parent,), name="studybot-chart-parent", daemon=True).start()
     with contextlib.suppress(OSError):
         devnull = os.open(os.devnull, os.O_WRONLY)

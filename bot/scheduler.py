@@ -35,6 +35,7 @@ SWEEP_SECONDS = 30.0  # at most; and at most a third of the lease, so renewals n
 # How long stop() lets posts and reveals under way finish; what is left keeps its lease in the
 # database and is taken over once the lease runs out.
 STOP_GRACE_SECONDS = 5.0
+CHART_WARMUP_SECONDS = 10.0  # after start, the chart worker process is started (bot/chart_renderer.py)
 
 
 def daily_trigger(schedule: Schedule) -> CronTrigger:
@@ -62,7 +63,8 @@ class DailyScheduler:
         self._tasks: set[asyncio.Task[object]] = set()
         self._sweeping: asyncio.Task[None] | None = None
         self._posted: set[tuple[int, str]] = set()  # (channel, local date) known to have its post
-        self._recapped: set[tuple[int, str]] = set()  # (channel, week) whose recap is done here or elsewhere
+        self._recapped: set[tuple[int, str]] = set()
+        self._warming: asyncio.TimerHandle | None = None  # (channel, week) whose recap is done here or elsewhere
         bot.scheduler = self
 
     @property
@@ -77,12 +79,16 @@ class DailyScheduler:
         for post in await self.bot.storage.open_daily_posts():
             self.add_reveal(post)
         await self._add_recaps()
-        self.bot.charts.start()  # the chart worker starts meanwhile, so the first chart does not wait for it
+        # The chart worker starts a little later, once the start's catch-up (posts, reveals) had the CPU,
+        # and before most first charts are asked for.
+        self._warming = asyncio.get_running_loop().call_later(CHART_WARMUP_SECONDS, self.bot.charts.start)
         every = min(SWEEP_SECONDS, self.bot.settings.lease_seconds / 3)
         self.scheduler.add_job(self._sweep_soon, IntervalTrigger(seconds=every), id="sweep", replace_existing=True)
         await self.sweep()
 
     async def stop(self) -> None:
+        if self._warming is not None:
+            self._warming.cancel()
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
         if not self._tasks:
