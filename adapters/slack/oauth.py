@@ -45,6 +45,7 @@ BOT_SCOPES = (
     "channels:read",
     "groups:read",
     "im:write",
+    "files:write",  # charts (adapters/slack/charts.py)
 )
 CACHE = 10_000  # installations kept in memory (least recently used go first)
 BOT_FIELDS = ("app_id", "enterprise_id", "enterprise_name", "team_id", "team_name", "bot_token", "bot_id")
