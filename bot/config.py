@@ -80,6 +80,11 @@ class Settings:
     # "on": one log line per HTTP request (aiohttp's access log). Off by default: the reverse proxy in
     # front keeps those, and at a burst of Slack clicks writing them was about a sixth of the bot's own work.
     access_log: str = "off"
+    # Charts (bot/chart_renderer.py): worker processes that draw them, away from the event loop
+    # (0: a thread of this process, which shares the interpreter with the clicks); where the console
+    # writes its PNGs (unset: a charts/ folder beside the SQLite database, or the system's temp folder).
+    chart_workers: int = 1
+    chart_dir: Path | None = None
 
     def locale_for(self, platform_locale: str | None) -> str:
         """The language of a new community: the configured one, else the platform's, else Japanese."""
@@ -129,6 +134,8 @@ _ENV = {
     "durability": "STUDYBOT_DURABILITY",
     "access_log": "STUDYBOT_ACCESS_LOG",
     "database_wait": "STUDYBOT_DATABASE_WAIT",
+    "chart_workers": "STUDYBOT_CHART_WORKERS",
+    "chart_dir": "STUDYBOT_CHART_DIR",
 }
 
 
@@ -149,6 +156,7 @@ NUMBERS: dict[str, tuple[type, float, float, str]] = {  # name: (type, lowest, h
     "http_header_timeout": (float, 0.1, 600, "a number of seconds"),
     "lease_seconds": (float, 1, 3600, "a number of seconds"),
     "database_wait": (float, 0, 3600, "a number of seconds"),
+    "chart_workers": (int, 0, 64, "a whole number of processes"),
     "slack_ack_seconds": (float, 0, 2.5, "a number of seconds, at most 2.5 (Slack waits 3 s for the ack)"),
 }
 CHOICES = {"locale": LOCALES, "durability": ("normal", "full"), "access_log": ("off", "on")}
@@ -229,7 +237,7 @@ def _build(raw: dict[str, object], where: dict[str, str] | None = None) -> Setti
     for name, value in raw.items():
         if name == "database" and str(value).startswith(("postgresql://", "postgres://")):
             values[name] = str(value)  # a URL: Path() would fold its "//"
-        elif name in ("database", "content_dir", "seeds_dir"):
+        elif name in ("database", "content_dir", "seeds_dir", "chart_dir"):
             values[name] = Path(str(value)).expanduser()
         elif name in NUMBERS:
             kind, low, high, what = NUMBERS[name]

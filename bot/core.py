@@ -16,6 +16,9 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from bot.chart_data import ChartImage, board_chart, calendar_start, stats_alt, stats_chart
+from bot.chart_renderer import ChartRenderer
+from bot.charts import render_board, render_stats
 from bot.choosing import QuestionFilter, choose_practice, resolve_filter
 from bot.commands import DailySpec, UserError
 from bot.config import Settings
@@ -39,6 +42,7 @@ from bot.models import (
 from bot.pack_admin import CommunityContent, CommunityPacks
 from bot.periods import period_key, period_keys
 from bot.readiness import readiness
+from bot.recaps import WeeklyRecaps
 from bot.reminders import Reminders
 from bot.reviews import ReviewPick, due_queue, new_question, next_due_at, parse_retention
 from bot.snapshots import dump_question, load_question, shuffled
@@ -136,6 +140,8 @@ class StudyBot:
         self._channel_ids: dict[int, str] = {}  # channel id -> its platform id
         self.posts = DailyPosts(self)
         self.reminders = Reminders(self)
+        self.charts = ChartRenderer(settings.chart_workers)
+        self.recaps = WeeklyRecaps(self)
 
     @property
     def reveal_retry_delays(self) -> tuple[float, ...]:
@@ -157,6 +163,7 @@ class StudyBot:
         return cls(settings, storage, content, **kwargs)  # type: ignore[arg-type]
 
     async def close(self) -> None:
+        self.charts.close()
         await self.storage.close()
 
     def now(self) -> datetime:
@@ -395,6 +402,22 @@ class StudyBot:
         pools = (await self.community_content(ctx.community)).bank  # readiness: the pools the community studies
         return replace(stats, readiness=tuple(readiness(cards, pools, self.now().timestamp())))
 
+    async def stats_chart(self, actor: Actor, stats: UserStats) -> ChartImage | None:
+        """The stats as one PNG (last 30 days, accuracy by service, streak calendar), drawn off the loop;
+        None when it could not be drawn (the text stands alone then)."""
+        ctx = await self.context(actor)
+        today = self.now().astimezone(ZoneInfo(ctx.community.timezone)).date()
+        history = await self.storage.user_history(ctx.user.id, ctx.community.id)
+        scheduled = await self.storage.daily_post_days(ctx.community.id, calendar_start(today).isoformat())
+        data = stats_chart(stats, history, scheduled, today, ctx.community.timezone)
+        png = await self.charts.render(render_stats, data)
+        return ChartImage(f"stats-{today:%Y%m%d}.png", png, stats_alt(stats)) if png else None
+
+    async def board_chart(self, board: Leaderboard, title: str) -> ChartImage | None:
+        """The board's top 10 as bars (names drawn as plain text, shortened), or None."""
+        png = await self.charts.render(render_board, board_chart(board.locale, title, board.rows))
+        return ChartImage(f"leaderboard-{board.period}.png", png, title) if png else None
+
     async def streak(self, actor: Actor) -> Streak:
         ctx = await self.context(actor)
         return await self.storage.streak(ctx.community.id, ctx.user.id)
@@ -426,6 +449,7 @@ class StudyBot:
         await self.storage.save_schedule(schedule)
         if self.scheduler is not None:
             self.scheduler.add_daily(schedule)
+            await self.recaps.reschedule(channel.id)  # the recap follows the daily post's time
         return schedule
 
     async def daily_off(self, actor: Actor) -> bool:

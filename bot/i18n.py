@@ -186,6 +186,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "permission.send_messages": {"ja": "メッセージを送信", "en": "Send Messages"},
     "permission.embed_links": {"ja": "埋め込みリンク", "en": "Embed Links"},
     "permission.read_message_history": {"ja": "メッセージ履歴を読む", "en": "Read Message History"},
+    "permission.attach_files": {"ja": "ファイルを添付", "en": "Attach Files"},
     # why a channel cannot be posted in, as admins are told (the platform's own answer goes to the log)
     "channel.forbidden": {
         "ja": "ボットにこのチャンネルへの投稿権限がありません",
@@ -247,6 +248,65 @@ MESSAGES: dict[str, dict[str, str]] = {
     "reload.refused": {
         "ja": "内容に {count} 件の問題があるため再読み込みしませんでした（今の内容のままです）:\n{problems}",
         "en": "Not reloaded: {count} problem(s) in the content (the current content stays):\n{problems}",
+    },
+    # -- charts and the weekly recap (bot/charts.py, bot/recaps.py)
+    "chart.no_data": {"ja": "まだデータがありません", "en": "No data yet"},
+    "chart.days_title": {"ja": "直近30日の回答", "en": "Last 30 days"},
+    "chart.answers": {"ja": "回答数", "en": "Answers"},
+    "chart.accuracy_of": {"ja": "（正答率 {share}）", "en": "({share} right)"},
+    "chart.right": {"ja": "正解", "en": "right"},
+    "chart.wrong": {"ja": "不正解", "en": "wrong"},
+    "chart.accuracy": {"ja": "正答率（%）", "en": "Accuracy (%)"},
+    "chart.services_title": {"ja": "サービス別の正答率", "en": "Accuracy by service"},
+    "chart.calendar_title": {"ja": "連続回答カレンダー", "en": "Streak calendar"},
+    "chart.calendar_legend": {
+        "ja": "緑: 回答した日（濃いほど多い）・赤: 出題を逃した日",
+        "en": "green: answered (darker: more), red: a daily question missed",
+    },
+    "chart.weekday.0": {"ja": "月", "en": "Mon"},
+    "chart.weekday.1": {"ja": "火", "en": "Tue"},
+    "chart.weekday.2": {"ja": "水", "en": "Wed"},
+    "chart.weekday.3": {"ja": "木", "en": "Thu"},
+    "chart.weekday.4": {"ja": "金", "en": "Fri"},
+    "chart.weekday.5": {"ja": "土", "en": "Sat"},
+    "chart.weekday.6": {"ja": "日", "en": "Sun"},
+    "chart.points": {"ja": "得点", "en": "Points"},
+    "chart.bar_label": {
+        "ja": "{points}点（正解 {correct}/{answered}）",
+        "en": "{points} pts ({correct}/{answered} right)",
+    },
+    "chart.board_title": {"ja": "今週のトップ10", "en": "This week's top 10"},
+    "chart.recap_title": {"ja": "先週のトップ10（{week}）", "en": "Last week's top 10 ({week})"},
+    "chart.sent_dm": {
+        "ja": "📈 グラフはダイレクトメッセージに送りました。",
+        "en": "📈 The chart is in your direct messages.",
+    },
+    "chart.saved": {"ja": "📈 グラフ: {path}", "en": "📈 Chart: {path}"},
+    "recap.usage": {"ja": "使い方: {a}recap on|off", "en": "Usage: {a}recap on|off"},
+    "recap.needs_daily": {
+        "ja": "先にこのチャンネルの毎日の出題を設定してください（{a}daily set）。まとめはその時刻に投稿されます。",
+        "en": "Set this channel's daily question first ({a}daily set): the recap is posted at its time.",
+    },
+    "recap.on": {
+        "ja": "毎週月曜 {time}（{timezone}）に先週のまとめをこのチャンネルに投稿します。",
+        "en": "Every Monday at {time} ({timezone}) this channel gets last week's recap.",
+    },
+    "recap.off": {"ja": "週のまとめを止めました。", "en": "The weekly recap is off."},
+    "recap.was_off": {"ja": "このチャンネルの週のまとめはオフです。", "en": "The weekly recap is not on here."},
+    "recap.title": {"ja": "📅 先週のまとめ（{week}）", "en": "📅 Last week's recap ({week})"},
+    "recap.participation": {
+        "ja": "参加: {people} 人・回答 {answers} 件（正解 {correct} 件）",
+        "en": "Participation: {people} people, {answers} answers ({correct} right)",
+    },
+    "recap.no_answers": {"ja": "先週は回答がありませんでした。", "en": "Nobody answered last week."},
+    "recap.top": {"ja": "トップ10", "en": "Top 10"},
+    "recap.hardest": {
+        "ja": "いちばん難しかった問題: {question}（正答率 {accuracy}、{answered} 人回答）",
+        "en": "Hardest question: {question} ({accuracy} right, {answered} answers)",
+    },
+    "recap.no_hardest": {
+        "ja": "難問の判定には回答が足りませんでした（1問あたり {min} 件以上）。",
+        "en": "Too few answers to pick a hardest question (at least {min} per question).",
     },
     "lang.set": {"ja": "表示言語を日本語にしました。", "en": "The bot now speaks English here."},
     "lang.usage": {"ja": "使い方: {a}lang ja|en", "en": "Usage: {a}lang ja|en"},

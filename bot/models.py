@@ -193,3 +193,22 @@ class ReviewLogRow:
     rating: int
     review_datetime: float
     review_duration: int | None
+
+
+class QuestionTally:
+    """How a channel did on one daily post over a week (bot/recaps.py picks the hardest)."""
+
+    post_id: int
+    question_id: str
+    answered: int
+    correct: int
+
+
+@dataclass(frozen=True)
+class WeekActivity:
+    """A channel's daily answers in one leaderboard week."""
+
+    people: int
+    answers: int
+    correct: int
+    questions: tuple[QuestionTally, ...]

@@ -23,3 +23,14 @@ def period_key(period: str, at: datetime, timezone: str) -> str:
     """'week' | 'month' | 'all' -> the stored key of the period containing `at`."""
     everything, month, week = period_keys(at, timezone)
     return {"all": everything, "month": month, "week": week}[period]
+
+
+def week_key(day: date) -> str:
+    """The stored key of the ISO week containing a local date, e.g. "w2026-W47"."""
+    return _keys_of_day(day)[2]
+
+
+def week_start(key: str) -> date:
+    """The Monday of a week key ("w2026-W47" -> 2026-11-16)."""
+    year, week = key[1:].split("-W")
+    return date.fromisocalendar(int(year), int(week), 1)

@@ -28,6 +28,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.core import StudyBot
 from bot.models import WEEKDAYS, Post, Schedule
+from bot.recaps import recap_due, recap_week
 from bot.storage.errors import STORAGE_FAILURES
 
 log = logging.getLogger("studybot.scheduler")
@@ -38,6 +39,7 @@ SWEEP_SECONDS = 30.0  # at most; and at most a third of the lease, so renewals n
 # How long stop() lets posts and reveals under way finish; what is left keeps its lease in the
 # database and is taken over once the lease runs out.
 STOP_GRACE_SECONDS = 5.0
+CHART_WARMUP_SECONDS = 10.0  # after start, the chart worker process is started (bot/chart_renderer.py)
 
 
 def daily_trigger(schedule: Schedule) -> CronTrigger:
@@ -54,6 +56,13 @@ def _trigger_key(schedule: Schedule) -> tuple[object, ...]:
     return (schedule.at, schedule.timezone, schedule.weekdays)
 
 
+def recap_trigger(schedule: Schedule) -> CronTrigger:
+    """Mondays at the channel's daily time, in its time zone."""
+    return CronTrigger(
+        day_of_week="mon", hour=schedule.at.hour, minute=schedule.at.minute, timezone=ZoneInfo(schedule.timezone)
+    )
+
+
 class DailyScheduler:
     def __init__(self, bot: StudyBot):
         self.bot = bot
@@ -65,6 +74,8 @@ class DailyScheduler:
         self._reminding: asyncio.Task[object] | None = None
         self._posted: set[tuple[int, str]] = set()  # (channel, local date) known to have its post
         self._jobs: dict[int, tuple[object, ...]] = {}  # channel -> the trigger its daily job was made for
+        self._recapped: set[tuple[int, str]] = set()  # (channel, week) whose recap is done here or elsewhere
+        self._warming: asyncio.TimerHandle | None = None  # the chart worker's delayed start
         bot.scheduler = self
 
     @property
@@ -79,6 +90,10 @@ class DailyScheduler:
             log.info("schedule changes from other processes are applied as they are made")
         for post in await self.bot.storage.open_daily_posts():
             self.add_reveal(post)
+        await self._add_recaps()
+        # The chart worker starts a little later, once the start's catch-up (posts, reveals) had the CPU,
+        # and before most first charts are asked for.
+        self._warming = asyncio.get_running_loop().call_later(CHART_WARMUP_SECONDS, self.bot.charts.start)
         every = min(SWEEP_SECONDS, self.bot.settings.lease_seconds / 3)
         self.scheduler.add_job(self._sweep_soon, IntervalTrigger(seconds=every), id="sweep", replace_existing=True)
         # Reminders fire on the minute (bot/reminders.py): the reminders table is their schedule.
@@ -89,6 +104,8 @@ class DailyScheduler:
         await self.bot.reminders.sweep()
 
     async def stop(self) -> None:
+        if self._warming is not None:
+            self._warming.cancel()
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
         await self.bot.reminders.settle(STOP_GRACE_SECONDS)
@@ -134,6 +151,7 @@ class DailyScheduler:
                 day = now.astimezone(ZoneInfo(schedule.timezone)).date().isoformat()
                 if (schedule.channel_id, day) not in self._posted and self.missed_today(schedule, now):
                     work.append(self._track(self._catch_up(schedule.channel_id, day)))
+            work.extend(self._track(self._recap(channel_id)) for channel_id in await self._recaps_missed(now))
         except STORAGE_FAILURES as exc:  # /healthz says it too; one line, not a traceback each sweep
             log.error("the sweep could not use the database (%s); it runs again in %.0f s", exc, SWEEP_SECONDS)
         except Exception:
@@ -153,6 +171,61 @@ class DailyScheduler:
         """Today is a posting day and its time has passed (whether the post exists is the core's check)."""
         local = now.astimezone(ZoneInfo(schedule.timezone))
         return WEEKDAYS[local.weekday()] in schedule.weekdays and local.time() >= schedule.at
+
+    # -- weekly recaps (bot/recaps.py): a Monday job per channel at its daily time, and the sweep's catch-up
+
+    async def _add_recaps(self) -> None:
+        for channel_id in await self.bot.storage.recap_channels():
+            schedule = await self.bot.storage.schedule(channel_id)
+            if schedule is not None:
+                self.add_recap(schedule)
+
+    def add_recap(self, schedule: Schedule) -> None:
+        self.scheduler.add_job(
+            self._recap_job,
+            recap_trigger(schedule),
+            args=[schedule.channel_id],
+            id=f"recap:{schedule.channel_id}",
+            replace_existing=True,
+            misfire_grace_time=DAILY_GRACE_SECONDS,
+        )
+
+    def remove_recap(self, channel_id: int) -> None:
+        job = self.scheduler.get_job(f"recap:{channel_id}")
+        if job is not None:
+            job.remove()
+
+    def next_recap(self, channel_id: int) -> datetime | None:
+        job = self.scheduler.get_job(f"recap:{channel_id}")
+        return job.next_run_time if job else None
+
+    async def _recaps_missed(self, now: datetime) -> list[int]:
+        """Channels whose recap is due today (their Monday, past their time) and not known to be done."""
+        missed = []
+        for channel_id in await self.bot.storage.recap_channels():
+            schedule = await self.bot.storage.schedule(channel_id)
+            if schedule is None or not recap_due(schedule, now):
+                continue
+            week = recap_week(now.astimezone(ZoneInfo(schedule.timezone)).date())
+            if (channel_id, week) not in self._recapped:
+                missed.append(channel_id)
+        return missed
+
+    async def _recap_job(self, channel_id: int) -> None:
+        await self._track(self._recap(channel_id))
+
+    async def _recap(self, channel_id: int) -> str:
+        try:
+            result = await self.bot.recaps.post_recap(channel_id)
+        except Exception:
+            log.exception("channel %s: the weekly recap failed", channel_id)
+            return "recap.failed"
+        if result in ("recap.posted", "recap.already", "recap.failed", "recap.off"):
+            schedule = await self.bot.storage.schedule(channel_id)
+            if schedule is not None:
+                week = recap_week(self.bot.now().astimezone(ZoneInfo(schedule.timezone)).date())
+                self._recapped.add((channel_id, week))
+        return result
 
     # -- jobs
 

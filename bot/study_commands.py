@@ -10,6 +10,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+from bot.chart_data import ChartImage, board_title
 from bot.commands import DailySpec, UserError, parse_daily_set, parse_period
 from bot.content import ContentError
 from bot.core import Actor, DailyResult, Leaderboard, QuestionView, StudyBot
@@ -41,11 +42,13 @@ class LookupReply:
 @dataclass(frozen=True)
 class BoardReply:
     board: Leaderboard
+    chart: ChartImage | None = None  # the top 10 as bars (None: not drawn, the text stands alone)
 
 
 @dataclass(frozen=True)
 class StatsReply:
     stats: UserStats
+    chart: ChartImage | None = None  # 30 days, services and the streak calendar in one PNG
 
 
 @dataclass(frozen=True)
@@ -62,7 +65,7 @@ class DailyReply:
 
 Reply = Message | QuestionReply | LookupReply | BoardReply | StatsReply | ScheduleReply | DailyReply
 log = logging.getLogger("studybot.commands")
-ADMIN_COMMANDS = ("daily", "lang", "reload", "retention", "packs")
+ADMIN_COMMANDS = ("daily", "lang", "reload", "retention", "packs", "recap")
 KNOWN_COMMANDS = {
     "help",
     "quiz",
@@ -76,6 +79,7 @@ KNOWN_COMMANDS = {
     "retention",
     "remind",
     "packs",
+    "recap",
 }
 REVIEW_WORDS = ("review", "r", "復習")
 
@@ -103,11 +107,23 @@ class StudyCommands:
     async def lookup(self, term: str) -> Reply:
         return LookupReply(await self.bot.lookup(self.actor, term), self.locale)
 
-    async def leaderboard(self, period: str = "week", channel_only: bool = False) -> Reply:
-        return BoardReply(await self.bot.leaderboard(self.actor, parse_period(period), channel_only))
+    async def leaderboard(self, period: str = "week", channel_only: bool = False, chart: bool = True) -> Reply:
+        board = await self.bot.leaderboard(self.actor, parse_period(period), channel_only)
+        if not chart:
+            return BoardReply(board)
+        title = board_title(board.locale, board.period, board.channel_name)
+        return BoardReply(board, await self.bot.board_chart(board, title))
 
-    async def stats(self) -> Reply:
-        return StatsReply(await self.bot.stats(self.actor))
+    async def stats(self, chart: bool = True) -> Reply:
+        stats = await self.bot.stats(self.actor)
+        return StatsReply(stats, await self.bot.stats_chart(self.actor, stats) if chart else None)
+
+    async def recap(self, switch: str) -> Reply:
+        """`recap on|off`: the channel's weekly recap (admins)."""
+        word = switch.strip().lower()
+        if word not in ("on", "off"):
+            raise UserError("recap.usage")
+        return Message(await self.bot.recaps.switch(self.actor, word == "on"))
 
     async def daily_set(self, spec: DailySpec) -> Reply:
         return ScheduleReply(await self.bot.set_daily(self.actor, spec), self.locale)
@@ -243,6 +259,8 @@ async def _dispatch(c: StudyCommands, command: str, args: list[str]) -> Reply:
         if sub in ("on", "off") and len(args) == 2:
             return await c.pack_switch(args[1], sub == "on")
         raise UserError("packs.usage")
+    if command in ("recap", "まとめ"):
+        return await c.recap(args[0] if args else "")
     if command in ("lang", "locale"):
         return await c.lang(args[0] if args else "")
     return Message(t(c.locale, "unknown_command", command=f"{c.prefixes['p']}{command}", **c.prefixes))

@@ -122,6 +122,7 @@ BOTH_BACKENDS = {
     "test_readiness",
     "test_packs",
     "test_slack_packs",
+    "test_recaps",
     # tests/discord_adapter/
     "test_adapter",
     "test_command_upload",
@@ -132,6 +133,7 @@ BOTH_BACKENDS = {
     "test_discord_reminders",
     "test_review_commands",
     "test_pack_commands",
+    "test_discord_charts",
 }
 BACKENDS = ("sqlite", "postgresql")
 
@@ -194,6 +196,7 @@ def settings(database: Path | str) -> Settings:
         locale="ja",
         timezone="Asia/Tokyo",
         console_user="tester",
+        chart_workers=0,  # charts in a thread: no process spawned per test (tests/test_charts.py tries the pool)
     )
 
 

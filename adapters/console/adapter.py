@@ -10,14 +10,19 @@ import asyncio
 import logging
 import shlex
 import sys
+import tempfile
 from collections.abc import AsyncIterator, Callable
+from pathlib import Path
 
+from bot.chart_data import ChartImage
 from bot.content import Question
 from bot.core import Actor, StudyBot
 from bot.i18n import t
 from bot.models import Channel, Community, Post, PostResults, User
+from bot.recaps import Recap, recap_text
 from bot.render import feedback_text, question_text, reply_text, reveal_text
-from bot.study_commands import DailyReply, QuestionReply, run_command
+from bot.storage import is_postgres_url
+from bot.study_commands import BoardReply, DailyReply, QuestionReply, StatsReply, run_command
 
 log = logging.getLogger("studybot.console")
 PLATFORM = "console"
@@ -65,6 +70,29 @@ class ConsoleAdapter:
         text = t(community.locale, "reminder.dm", count=due, community=community.name or community.platform_id)
         hint = t(community.locale, "reminder.review_elsewhere", p="/")
         self.write(f"\n[reminder → {user.name or user.platform_id}] {text}\n{hint}")
+
+    async def send_recap(self, community: Community, channel: Channel, recap: Recap) -> str:
+        text = recap_text(recap)
+        if recap.chart is not None:
+            text += "\n" + t(recap.locale, "chart.saved", path=await self.save_chart(recap.chart))
+        self.write("\n" + text)
+        return f"console:recap:{recap.week}"
+
+    # -- charts: written as files, the path printed
+
+    def chart_dir(self) -> Path:
+        if self.bot.settings.chart_dir is not None:
+            return self.bot.settings.chart_dir
+        database = self.bot.settings.database
+        if is_postgres_url(database):
+            return Path(tempfile.gettempdir()) / "studybot-charts"
+        return Path(database).parent / "charts"
+
+    async def save_chart(self, chart: ChartImage) -> Path:
+        folder = self.chart_dir()
+        path = folder / chart.filename
+        await asyncio.to_thread(_write_file, path, chart.png)
+        return path
 
     # -- input
 
@@ -115,7 +143,12 @@ class ConsoleAdapter:
             return self._framed(reply_text(reply), reply.view.post.id)
         if isinstance(reply, DailyReply) and reply.result.key == "daily.posted":
             return ""  # the question itself was printed by send_question
-        return reply_text(reply)
+        text = reply_text(reply)
+        if isinstance(reply, StatsReply | BoardReply):
+            if reply.chart is not None:
+                path = await self.save_chart(reply.chart)
+                text += "\n" + t((await self.bot.context(self.actor)).locale, "chart.saved", path=path)
+        return text
 
     async def _answer(self, post_id: int | None, text: str) -> str:
         post_id = post_id or self.latest_post
@@ -143,6 +176,13 @@ def post_number(text: str) -> int | None:
     if not (digits.isascii() and digits.isdigit()) or len(digits) > 18:
         return None
     return int(digits) or None
+
+
+def _write_file(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(path.name + ".partial")
+    partial.write_bytes(data)
+    partial.replace(path)  # a viewer never opens half a PNG
 
 
 def _print(text: str) -> None:

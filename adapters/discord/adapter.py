@@ -9,6 +9,7 @@ gets an answer, also when something fails; no message can mention anyone.
 from __future__ import annotations
 
 import asyncio
+import io
 import logging
 import re
 from collections.abc import Awaitable, Callable
@@ -35,8 +36,10 @@ from adapters.discord.embeds import (
     question_embed,
     reveal_embed,
     stats_embed,
+    text_embed,
 )
 from adapters.discord.pacing import RestPacer
+from bot.chart_data import ChartImage
 from bot.commands import UserError
 from bot.config import Settings
 from bot.content import Question
@@ -44,6 +47,7 @@ from bot.core import Actor, StudyBot
 from bot.daily_posts import ChannelUnavailable
 from bot.i18n import t
 from bot.models import Channel, Community, Post, PostResults, User
+from bot.recaps import Recap, recap_text
 from bot.reminders import RecipientUnavailable
 from bot.render import feedback_text, reply_text
 from bot.study_commands import BoardReply, LookupReply, Message, QuestionReply, Reply, StatsReply, StudyCommands
@@ -74,6 +78,8 @@ NEEDED_PERMISSIONS = ("view_channel", "send_messages", "embed_links", "read_mess
 # 50007 "Cannot send messages to this user" (their DMs are closed to the bot, or it shares no server
 # with them any more) and 10013 "Unknown User".
 DM_REFUSED = {50007, 10013}
+# The weekly recap also uploads its chart (docs/topics/permissions.md, ATTACH_FILES).
+RECAP_PERMISSIONS = (*NEEDED_PERMISSIONS, "attach_files")
 # Messages read back looking for one; a question is found among the first posted after its claim.
 HISTORY_LIMIT = 100
 
@@ -164,13 +170,13 @@ class DiscordAdapter(discord.AutoShardedClient):
             community_locale=interaction.guild_locale.value if interaction.guild_locale else None,
         )
 
-    def check_can_post(self, interaction: discord.Interaction, commands: StudyCommands) -> None:
+    def check_can_post(self, interaction: discord.Interaction, commands: StudyCommands, recap: bool = False) -> None:
         """Refuse to schedule a channel the bot cannot post in, naming what is missing, instead of
         failing at 09:00. The interaction says what the bot may do there (app_permissions)."""
         if not commands.actor.is_admin:
             raise UserError("daily.admin_only")
         granted = interaction.app_permissions
-        missing = [name for name in NEEDED_PERMISSIONS if not getattr(granted, name)]
+        missing = [name for name in (RECAP_PERMISSIONS if recap else NEEDED_PERMISSIONS) if not getattr(granted, name)]
         if missing:
             names = "、".join(t(commands.locale, f"permission.{name}") for name in missing)
             raise UserError("daily.missing_permissions", permissions=names)
@@ -195,10 +201,10 @@ class DiscordAdapter(discord.AutoShardedClient):
                 }
             case LookupReply(result=result, locale=locale):
                 return {"embed": lookup_embed(result, locale)}
-            case BoardReply(board=board):
-                return {"embed": leaderboard_embed(board)}
-            case StatsReply(stats=stats):
-                return {"embed": stats_embed(stats)}
+            case BoardReply(board=board, chart=chart):
+                return with_chart(leaderboard_embed(board), chart)
+            case StatsReply(stats=stats, chart=chart):
+                return with_chart(stats_embed(stats), chart)
             case Message(text=text):
                 return {"content": self.mention_commands(text)[:2000]}
         return {"content": reply_text(reply)[:2000]}
@@ -336,6 +342,19 @@ class DiscordAdapter(discord.AutoShardedClient):
         except (discord.Forbidden, discord.NotFound) as exc:
             raise unavailable(f"Discord message {post.message_ref}", exc) from exc
 
+    async def send_recap(self, community: Community, channel: Channel, recap: Recap) -> str:
+        """The weekly recap: an embed whose image is the chart, uploaded with the message."""
+        target = self.get_partial_messageable(int(channel.platform_id), guild_id=int(community.platform_id))
+        try:
+            async with self._in_flight:
+                message = await target.send(
+                    **with_chart(text_embed(recap_text(recap, inert)), recap.chart),
+                    allowed_mentions=discord.AllowedMentions.none(),
+                )
+        except (discord.Forbidden, discord.NotFound) as exc:
+            raise unavailable(f"Discord channel {channel.platform_id}", exc) from exc
+        return str(message.id)
+
     async def channel_lost(self, community: Community, channel: Channel, admin: User | None, reason: str) -> None:
         """Tell the admin who set the schedule, by direct message, that it stopped and why."""
         if admin is None:
@@ -392,3 +411,12 @@ class DiscordAdapter(discord.AutoShardedClient):
             channel_id=None,
             community_name=community.name,
         )
+
+
+def with_chart(embed: discord.Embed, chart: ChartImage | None) -> dict[str, Any]:
+    """The embed with the chart as its image: the PNG goes up in the same multipart request and the
+    embed names it as attachment://file (docs/reference.mdx, "Uploading Files")."""
+    if chart is None:
+        return {"embed": embed}
+    embed.set_image(url=f"attachment://{chart.filename}")
+    return {"embed": embed, "file": discord.File(io.BytesIO(chart.png), filename=chart.filename, description=chart.alt)}

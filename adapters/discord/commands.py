@@ -61,6 +61,8 @@ JA = {
     "list": "一覧",
     "on": "有効化",
     "pack": "パック",
+    "recap": "週のまとめ",
+    "switch": "切り替え",
     # descriptions
     "Study AWS certifications together": "AWS 認定試験をチームで学習",
     "studybot settings (Manage Server)": "studybot の設定（サーバー管理権限）",
@@ -95,12 +97,16 @@ JA = {
     "Turn a pack on for this server": "このサーバーで問題パックを有効にする",
     "Turn a pack off (answers and scores stay)": "問題パックを無効にする（回答と得点は残ります）",
     "The pack's name": "パックの名前",
+    "Weekly recap here, Mondays at the daily time": "毎週月曜、毎日の出題の時刻にこのチャンネルへ週のまとめ",
+    "On or off": "オンまたはオフ",
     # choice names
     "This week": "今週",
     "This month": "今月",
     "All time": "全期間",
     "Japanese": "日本語",
     "English": "英語（English）",
+    "On": "オン",
+    "Off": "オフ",
 }
 
 
@@ -120,6 +126,7 @@ PERIODS = [
     app_commands.Choice(name=_("This month"), value="month"),
     app_commands.Choice(name=_("All time"), value="all"),
 ]
+SWITCH = [app_commands.Choice(name=_("On"), value="on"), app_commands.Choice(name=_("Off"), value="off")]
 LANGUAGES = [app_commands.Choice(name=_("Japanese"), value="ja"), app_commands.Choice(name=_("English"), value="en")]
 
 
@@ -311,6 +318,17 @@ class PacksGroup(app_commands.Group):
             if state.on == on and (wanted in state.name or wanted in title.lower()):
                 choices.append(app_commands.Choice(name=_choice_name(f"{state.name} — {title}"), value=state.name))
         return choices[:25]
+
+    @app_commands.command(name=_("recap"), description=_("Weekly recap here, Mondays at the daily time"))
+    @app_commands.describe(switch=_("On or off"))
+    @app_commands.choices(switch=SWITCH)
+    async def recap(self, interaction: discord.Interaction, switch: str) -> None:
+        async def call(c: StudyCommands) -> Reply:
+            if switch == "on":
+                self.adapter.check_can_post(interaction, c, recap=True)
+            return await c.recap(switch)
+
+        await self.adapter.run(interaction, "recap", call)
 
 
 def _choice_name(text: str) -> str:

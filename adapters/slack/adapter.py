@@ -20,6 +20,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
+from adapters.slack import charts as slack_charts
 from adapters.slack.blocks import (
     ANSWER_ACTION,
     LOOKUP_ACTION,
@@ -54,6 +55,7 @@ from bot.core import Actor, StudyBot
 from bot.daily_posts import ChannelUnavailable
 from bot.i18n import t
 from bot.models import Channel, Community, Post, PostResults, User
+from bot.recaps import Recap
 from bot.reminders import RecipientUnavailable
 from bot.render import feedback_text, lookup_text, question_text, reply_text, reveal_text
 from bot.storage.errors import STORAGE_FAILURES
@@ -319,9 +321,16 @@ class SlackAdapter:
             command.get("channel_name", ""),
             is_admin=admin,
         )
-        self._locales[actor.community_id] = (await self.bot.context(actor)).locale
+        locale = self._locales[actor.community_id] = (await self.bot.context(actor)).locale
         reply = await run_command(self.bot, actor, words, prefix=PREFIX)
-        return self.render(reply)
+        message = self.render(reply)
+        chart = reply.chart if isinstance(reply, StatsReply | BoardReply) else None
+        if chart is not None:
+            client = await self.team_client(team)
+            if await slack_charts.send_chart_to_dm(client, command["user_id"], chart):
+                note = t(locale, "chart.sent_dm")
+                message["blocks"].append({"type": "context", "elements": [{"type": "plain_text", "text": note}]})
+        return message
 
     async def _in_time(self, ack: Any, team: str, response_url: str | None, work: Any) -> None:
         """Acknowledge within the ack wait whatever `work` does, and reply through response_url (see
@@ -496,6 +505,11 @@ class SlackAdapter:
             if error in CHANNEL_GONE or error in ("message_not_found", "cant_update_message"):
                 raise ChannelUnavailable(f"Slack message {post.message_ref}: {error}") from exc
             raise
+
+    async def send_recap(self, community: Community, channel: Channel, recap: Recap) -> str:
+        """The weekly recap in the channel, its chart uploaded with it (adapters/slack/charts.py)."""
+        client = await self.team_client(community.platform_id)
+        return await slack_charts.send_recap(client, channel.platform_id, recap)
 
     async def channel_lost(self, community: Community, channel: Channel, admin: User | None, reason: str) -> None:
         """Tell the admin who set the schedule, by direct message (conversations.open needs im:write),

@@ -45,6 +45,7 @@ BOT_SCOPES = (
     "channels:read",
     "groups:read",
     "im:write",
+    "files:write",  # charts (adapters/slack/charts.py)
 )
 CACHE = 10_000  # installations kept in memory (least recently used go first)
 # Seconds a found installation is served from memory. Replicas behind one address share the database,

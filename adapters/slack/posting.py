@@ -31,7 +31,13 @@ from bot.models import Post
 log = logging.getLogger("studybot.slack")
 METADATA_TYPE = "studybot_post"
 # Methods that create a message: resending one whose reply was lost would post it twice.
-NOT_RETRIED = ("chat.postMessage", "chat.postEphemeral", "chat.scheduleMessage", "chat.meMessage")
+NOT_RETRIED = (
+    "chat.postMessage",
+    "chat.postEphemeral",
+    "chat.scheduleMessage",
+    "chat.meMessage",
+    "files.completeUploadExternal",  # shares a file in a channel: a message too
+)
 # Errors that mean the bot cannot post in the channel any more: retrying daily would fail daily.
 CHANNEL_GONE = {"not_in_channel", "channel_not_found", "is_archived", "restricted_action"}
 # What admins are told (bot/daily_posts.py ChannelUnavailable.reason): removed or forbidden, or gone.

@@ -31,6 +31,8 @@ TABLES = (
     "review_logs",
     "reminders",
     "community_packs",
+    "recap_channels",
+    "recaps",
 )
 WITH_IDS = ("communities", "users", "channels", "posts", "answers")  # their next id must follow the copied ones
 CHUNK = 5000  # rows read and written at a time: a million answers never sit in memory at once

@@ -42,6 +42,7 @@ from tests.fakes.discord_interactions import InteractionEndpoints
 from tests.fakes.discord_limits import RateLimits
 from tests.fakes.discord_objects import DEFAULT_APP_PERMISSIONS, JSON
 from tests.fakes.discord_rules import FormErrors, check_commands, check_message
+from tests.fakes.discord_upload_rules import Part
 
 __all__ = ["DEFAULT_APP_PERMISSIONS", "Call", "FakeDiscord", "skip_identify_delay"]
 
@@ -286,12 +287,12 @@ class FakeDiscord(InteractionEndpoints):
         # whatever the time the fake itself then takes to read and check it.
         arrived = time.monotonic() + self.latency / 2
         path = "/" + request.match_info["tail"]
-        body, files = await read_body(request)
+        body, files, parts = await read_body(request)
         call = Call(request.method, path, body, dict(request.query), files=[name for name, _ in files])
         self.calls.append(call)
         if self.latency:
             await asyncio.sleep(max(arrived - time.monotonic(), 0))
-        response = await self._route(request, call, path, body, files, arrived)
+        response = await self._route(request, call, path, body, files, arrived, parts)
         call.status = response.status
         self.limits.answered(response.status, dict(response.headers))
         if response.status == 400 and isinstance(call_body := body_of(response), dict) and call_body.get("errors"):
@@ -301,7 +302,14 @@ class FakeDiscord(InteractionEndpoints):
         return response
 
     async def _route(
-        self, request: web.Request, call: Call, path: str, body: Any, files: list[tuple[str, int]], arrived: float
+        self,
+        request: web.Request,
+        call: Call,
+        path: str,
+        body: Any,
+        files: list[tuple[str, int]],
+        arrived: float,
+        parts: list[Part] | None = None,
     ) -> web.Response:
         bot_token = request.headers.get("Authorization", "").startswith("Bot ")
         for method, template, pattern, handler in self._routes:
@@ -325,7 +333,8 @@ class FakeDiscord(InteractionEndpoints):
             if fault is not None and not fault[4]:
                 fault[3] -= 1
                 return error(fault[2], 0, f"{fault[2]}: injected by the test")
-            response = await handler(Request(request.method, path, dict(request.query), body, files, params, template))
+            request_ = Request(request.method, path, dict(request.query), body, files, params, template, parts or [])
+            response = await handler(request_)
             if fault is not None:  # done, but the answer is lost
                 fault[3] -= 1
                 if fault[2] == 0 and request.transport is not None:
@@ -427,8 +436,9 @@ class FakeDiscord(InteractionEndpoints):
             return error(400, 50006, "Cannot send an empty message")
         errors = FormErrors()
         check_message(req.json, errors, [], endpoint="create")
-        if errors:
-            return json_response(400, errors.body())
+        refused = self.check_files(req, errors)
+        if refused is not None:
+            return refused
         body = req.json if isinstance(req.json, dict) else {}
         nonce = str(body["nonce"]) if body.get("nonce") is not None and body.get("enforce_nonce") else None
         if nonce is not None:

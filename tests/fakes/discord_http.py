@@ -9,6 +9,8 @@ from typing import Any
 
 from aiohttp import BodyPartReader, web
 
+from tests.fakes.discord_upload_rules import Part
+
 JSON = dict[str, Any]
 
 
@@ -37,6 +39,7 @@ class Request:
     files: list[tuple[str, int]]
     params: dict[str, str]
     template: str = ""  # the route as the rate limits name it, e.g. /channels/{cid}/messages
+    parts: list[Part] = field(default_factory=list)  # the uploaded files, with their bytes
 
 
 def json_response(status: int, body: Any, headers: dict[str, str] | None = None) -> web.Response:
@@ -62,11 +65,12 @@ def body_of(response: web.Response) -> Any:
         return None
 
 
-async def read_body(request: web.Request) -> tuple[Any, list[tuple[str, int]]]:
+async def read_body(request: web.Request) -> tuple[Any, list[tuple[str, int]], list[Part]]:
     """discord.py sends JSON, or multipart with ``payload_json`` plus ``files[n]`` when uploading."""
     if request.content_type == "multipart/form-data":
         payload: Any = None
         files: list[tuple[str, int]] = []
+        parts: list[Part] = []
         reader = await request.multipart()
         async for part in reader:
             if not isinstance(part, BodyPartReader):
@@ -74,16 +78,18 @@ async def read_body(request: web.Request) -> tuple[Any, list[tuple[str, int]]]:
             if part.name == "payload_json":
                 payload = json.loads(await part.text())
             else:
-                data = await part.read()
+                data = bytes(await part.read())
                 files.append((part.filename or part.name or "file", len(data)))
-        return payload, files
+                content_type = part.headers.get("Content-Type", "")
+                parts.append(Part(part.name or "", part.filename, data, content_type))
+        return payload, files, parts
     raw = await request.read()
     if not raw:
-        return None, []
+        return None, [], []
     try:
-        return json.loads(raw), []
+        return json.loads(raw), [], []
     except ValueError:
-        return raw.decode(errors="replace"), []
+        return raw.decode(errors="replace"), [], []
 
 
 def is_empty_message(body: Any, files: list[tuple[str, int]]) -> bool:

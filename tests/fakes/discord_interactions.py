@@ -15,6 +15,7 @@ from aiohttp import web
 from tests.fakes.discord_http import Request, error, is_empty_message, json_response
 from tests.fakes.discord_objects import EPHEMERAL, JSON, LOADING, DiscordObjects
 from tests.fakes.discord_rules import FormErrors, check_autocomplete, check_message
+from tests.fakes.discord_upload_rules import DEFAULT_UPLOAD_LIMIT, TooLarge, check_uploads
 
 
 class InteractionEndpoints(DiscordObjects):
@@ -32,6 +33,20 @@ class InteractionEndpoints(DiscordObjects):
         self._interaction_sent_at: dict[int, float] = {}
         self._tokens: dict[str, int] = {}
         self._originals: dict[int, int] = {}  # interaction id -> message id that @original names
+        self.upload_limit = DEFAULT_UPLOAD_LIMIT  # bytes per file (docs/reference.mdx, "Uploading Files")
+        self.uploads: list[tuple[str, str | None, bytes]] = []  # (path, file name, bytes) of accepted files
+
+    def check_files(self, req: Request, errors: FormErrors) -> web.Response | None:
+        """The upload rules (tests/fakes/discord_upload_rules.py) on top of the body's: Discord's answer
+        when something is refused, else None (and the files are recorded)."""
+        try:
+            check_uploads(req.json, req.parts, errors, self.upload_limit)
+        except TooLarge:
+            return error(413, 40005, "Request entity too large")
+        if errors:
+            return json_response(400, errors.body())
+        self.uploads.extend((req.path, part.filename, part.data) for part in req.parts)
+        return None
 
     def remember_interaction(self, payload: JSON) -> None:
         """The fake knows the interaction from the moment it is sent: its id, token and time."""
@@ -64,8 +79,11 @@ class InteractionEndpoints(DiscordObjects):
             check_message(data, errors, ["data"], endpoint="deferred")
         if rtype == 8:
             check_autocomplete(data, errors, ["data"])
-        if errors:
-            return json_response(400, errors.body())
+        refused = self.check_files(
+            Request(req.method, req.path, req.query, data, req.files, req.params, req.template, req.parts), errors
+        )
+        if refused is not None:
+            return refused
         if rtype == 4 and is_empty_message(data, req.files):
             return error(400, 50006, "Cannot send an empty message")
         self.callbacks[iid] = body
@@ -124,8 +142,9 @@ class InteractionEndpoints(DiscordObjects):
             return error(400, 50006, "Cannot send an empty message")
         errors = FormErrors()
         check_message(req.json, errors, [], endpoint="followup")
-        if errors:
-            return json_response(400, errors.body())
+        refused = self.check_files(req, errors)
+        if refused is not None:
+            return refused
         self.followups.append(req.json or {})
         channel_id = int(self._interactions[iid]["channel_id"])
         message = self._new_message(channel_id, req.json, files=req.files, webhook=True)

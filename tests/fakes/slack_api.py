@@ -17,11 +17,14 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
 
+import yaml
 from aiohttp import web
 
+from tests.fakes.slack_files import FILE_SCOPE, FileUploads
 from tests.fakes.slack_limits import RateLimits
 from tests.fakes.slack_rules import check_message, check_view
 
@@ -72,6 +75,10 @@ class FakeSlackAPI:
         self.no_dm: dict[str, str] = {}
         self.dms: dict[str, str] = {}
         self.limits = RateLimits()
+        self.files = FileUploads()
+        # The bot scopes of single-token mode: the manifest's, so a method needing a scope it lacks fails
+        # as it would in the workspace (https://docs.slack.dev/reference/methods, each method's "Scopes").
+        self.scopes: set[str] = manifest_scopes()
         self._runner: web.AppRunner | None = None
         self.base = ""
 
@@ -79,12 +86,13 @@ class FakeSlackAPI:
         app = web.Application()
         app.router.add_route("*", "/api/{method}", self._api)
         app.router.add_post("/respond/{token}", self._respond)
+        app.router.add_post("/upload/{file_id}", self.files.receive)
         self._runner = web.AppRunner(app)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
         await site.start()
         port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        self.base = f"http://127.0.0.1:{port}"
+        self.base = self.files.base = f"http://127.0.0.1:{port}"
         return f"{self.base}/api/"
 
     async def stop(self) -> None:
@@ -121,11 +129,9 @@ class FakeSlackAPI:
     async def _body(self, request: web.Request) -> dict[str, Any]:
         body: dict[str, Any] = dict(request.query)
         raw = await request.text()
-        if not raw:
-            return body
-        if request.content_type == "application/json":
+        if raw and request.content_type == "application/json":
             body.update(json.loads(raw))
-        else:
+        elif raw:
             body.update(dict(parse_qsl(raw)))
         for key in ("blocks", "view"):  # form-encoded calls carry these as JSON strings
             if isinstance(body.get(key), str):
@@ -218,6 +224,12 @@ class FakeSlackAPI:
             }
         if method == "views.publish":
             return {"ok": True, "view": {"id": "V0001", **body.get("view", {})}}
+        if method in ("files.getUploadURLExternal", "files.completeUploadExternal"):
+            if FILE_SCOPE not in self.scopes:
+                return {"ok": False, "error": "missing_scope", "needed": FILE_SCOPE, "provided": ",".join(self.scopes)}
+            if method == "files.getUploadURLExternal":
+                return self.files.get_upload_url(body)
+            return self.files.complete(body, self.gone)
         return {"ok": True}
 
     async def _respond(self, request: web.Request) -> web.Response:
@@ -361,6 +373,11 @@ class FakeSlackAPI:
             "has_more": more,
             "response_metadata": {"next_cursor": str(start + limit) if more else ""},
         }
+
+
+def manifest_scopes() -> set[str]:
+    manifest = yaml.safe_load((Path(__file__).resolve().parents[2] / "adapters/slack/manifest.yaml").read_text())
+    return set(manifest["oauth_config"]["scopes"]["bot"])
 
 
 def _decoded(value: Any) -> Any:

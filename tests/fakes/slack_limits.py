@@ -28,6 +28,8 @@ METHOD_TIER = {
     "views.open": 4,  # https://docs.slack.dev/reference/methods/views.open
     "auth.test": 4,  # https://docs.slack.dev/reference/methods/auth.test ("Special": generous)
     "conversations.history": 3,  # https://docs.slack.dev/reference/methods/conversations.history
+    "files.getUploadURLExternal": 4,  # https://docs.slack.dev/reference/methods/files.getUploadURLExternal
+    "files.completeUploadExternal": 4,  # https://docs.slack.dev/reference/methods/files.completeUploadExternal
 }
 POST_MESSAGE_PER_SECOND = 1.0
 POST_MESSAGE_BURST = 3

@@ -194,6 +194,26 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (community_id, pack)
     );
     """,
+    # 6: charts and the weekly recap, as SQLite's migration 8.
+    """
+    CREATE TABLE recap_channels (
+        channel_id BIGINT PRIMARY KEY REFERENCES channels(id),
+        enabled INTEGER NOT NULL DEFAULT 1,
+        created_by BIGINT REFERENCES users(id),
+        changed_at DOUBLE PRECISION NOT NULL
+    );
+    CREATE TABLE recaps (
+        channel_id BIGINT NOT NULL REFERENCES channels(id),
+        week TEXT NOT NULL,
+        status TEXT NOT NULL,
+        claimed_at DOUBLE PRECISION NOT NULL,
+        claim_token TEXT NOT NULL,
+        message_ref TEXT,
+        error TEXT,
+        PRIMARY KEY (channel_id, week)
+    );
+    CREATE INDEX answers_by_channel_week ON answers (channel_id, week) WHERE kind = 'daily';
+    """,
 ]
 
 

@@ -32,9 +32,10 @@ from bot.models import (
     ScoreRow,
     Streak,
     User,
+    WeekActivity,
 )
 from bot.storage.errors import BackupRefused, StorageError
-from bot.storage.postgres import answers, communities, posts, reminders, reviews, schema, slack_installs
+from bot.storage.postgres import answers, communities, posts, recaps, reminders, reviews, schema, slack_installs
 from bot.storage.postgres.listener import Changed, ScheduleListener
 from bot.storage.scores import ALL_CHANNELS
 
@@ -374,6 +375,39 @@ class PostgresStorage:
     async def review_logs(self, user_id: int, community_id: int) -> list[ReviewLogRow]:
         """Every review of the learner in the community, oldest first: what fsrs.Optimizer fits from."""
         return await self._run(reviews.review_logs, user_id, community_id)
+
+    # -- charts and the weekly recap
+
+    async def set_recap(self, channel_id: int, enabled: bool, by: int | None, at: float) -> bool:
+        """Switch a channel's weekly recap on or off; True when that changed something."""
+        return await self._run(recaps.set_recap, channel_id, enabled, by, at)
+
+    async def recap_enabled(self, channel_id: int) -> bool:
+        return await self._run(recaps.recap_enabled, channel_id)
+
+    async def recap_channels(self) -> list[int]:
+        """The channels whose recap is on: the scheduler is rebuilt from these at start."""
+        return await self._run(recaps.recap_channels)
+
+    async def claim_recap(self, channel_id: int, week: str, at: float, token: str) -> bool:
+        """Reserve the channel's recap of `week`; True for the one caller that got it, ever."""
+        return await self._run(recaps.claim_recap, channel_id, week, at, token)
+
+    async def finish_recap(
+        self, channel_id: int, week: str, status: str, message_ref: str | None = None, error: str | None = None
+    ) -> None:
+        await self._run(recaps.finish_recap, channel_id, week, status, message_ref, error)
+
+    async def recap_status(self, channel_id: int, week: str) -> str | None:
+        return await self._run(recaps.recap_status, channel_id, week)
+
+    async def channel_week(self, channel_id: int, week: str) -> WeekActivity:
+        """The channel's daily answers in a leaderboard week (e.g. "w2026-W47"): people, totals, per post."""
+        return await self._run(recaps.channel_week, channel_id, week)
+
+    async def daily_post_days(self, community_id: int, since: str) -> list[str]:
+        """Local dates (ISO, from `since`) on which the community had a daily post: its scheduled days."""
+        return await self._run(recaps.daily_post_days, community_id, since)
 
 
 async def _ping(conn: asyncpg.Connection) -> bool:

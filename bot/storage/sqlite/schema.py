@@ -230,6 +230,29 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (community_id, pack)
     ) WITHOUT ROWID;
     """,
+    # 8: charts and the weekly recap (bot/recaps.py). recap_channels: the channels that opted in.
+    # recaps: one row per channel and ISO week, claimed before the recap is sent (the primary key is the
+    # rule "one recap per channel per week", across restarts and processes). answers_by_channel_week
+    # reads a channel's week of answers without scanning every answer.
+    """
+    CREATE TABLE recap_channels (
+        channel_id INTEGER PRIMARY KEY REFERENCES channels(id),
+        enabled INTEGER NOT NULL DEFAULT 1,
+        created_by INTEGER REFERENCES users(id),
+        changed_at REAL NOT NULL
+    );
+    CREATE TABLE recaps (
+        channel_id INTEGER NOT NULL REFERENCES channels(id),
+        week TEXT NOT NULL,
+        status TEXT NOT NULL,
+        claimed_at REAL NOT NULL,
+        claim_token TEXT NOT NULL,
+        message_ref TEXT,
+        error TEXT,
+        PRIMARY KEY (channel_id, week)
+    ) WITHOUT ROWID;
+    CREATE INDEX answers_by_channel_week ON answers (channel_id, week) WHERE kind = 'daily';
+    """,
 ]
 
 
