@@ -195,6 +195,7 @@ class ReviewLogRow:
     review_duration: int | None
 
 
+@dataclass(frozen=True)
 class QuestionTally:
     """How a channel did on one daily post over a week (bot/recaps.py picks the hardest)."""
 

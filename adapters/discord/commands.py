@@ -276,6 +276,17 @@ class AdminGroup(app_commands.Group):
     ) -> None:
         await self.adapter.run(interaction, "retention", lambda c: c.retention(str(value)))
 
+    @app_commands.command(name=_("recap"), description=_("Weekly recap here, Mondays at the daily time"))
+    @app_commands.describe(switch=_("On or off"))
+    @app_commands.choices(switch=SWITCH)
+    async def recap(self, interaction: discord.Interaction, switch: str) -> None:
+        async def call(c: StudyCommands) -> Reply:
+            if switch == "on":
+                self.adapter.check_can_post(interaction, c, recap=True)
+            return await c.recap(switch)
+
+        await self.adapter.run(interaction, "recap", call)
+
 
 class PacksGroup(app_commands.Group):
     """`/study-admin packs list|on|off`: which content packs the server draws from (bot/pack_admin.py)."""
@@ -318,17 +329,6 @@ class PacksGroup(app_commands.Group):
             if state.on == on and (wanted in state.name or wanted in title.lower()):
                 choices.append(app_commands.Choice(name=_choice_name(f"{state.name} — {title}"), value=state.name))
         return choices[:25]
-
-    @app_commands.command(name=_("recap"), description=_("Weekly recap here, Mondays at the daily time"))
-    @app_commands.describe(switch=_("On or off"))
-    @app_commands.choices(switch=SWITCH)
-    async def recap(self, interaction: discord.Interaction, switch: str) -> None:
-        async def call(c: StudyCommands) -> Reply:
-            if switch == "on":
-                self.adapter.check_can_post(interaction, c, recap=True)
-            return await c.recap(switch)
-
-        await self.adapter.run(interaction, "recap", call)
 
 
 def _choice_name(text: str) -> str:
