@@ -186,6 +186,7 @@ async def test_nothing_is_stored_after_a_close_that_another_process_made(postgre
 
         async def answer(i: int, request: AnswerRequest):
             nonlocal stored
+            await asyncio.sleep(i * 0.002)  # a stream of clicks over 0.6 s, not one batch the close waits behind
             outcome = await storages[i % PROCESSES].record_answer(request)
             stored += outcome.status == AnswerStatus.RECORDED
             if stored >= 30:
