@@ -218,3 +218,22 @@ async def test_a_deadlock_runs_the_batch_again_and_calls_queued_meanwhile_wait_f
     gate.set()
     assert await asyncio.wait_for(asyncio.gather(first, *later), 10) == [0, 1, 2, 3, 4, 5]
     assert batches == [[0], [1, 2, 3, 4, 5], [1, 2, 3, 4, 5]]
+
+
+async def test_users_first_seen_together_are_made_once_each_with_the_last_name_given(postgres_url):
+    storages = [await open_storage(postgres_url) for _ in range(2)]  # two processes making the same users
+    try:
+        old = await storages[0].user("test", "old", "Old")
+        calls = [(f"u{i % 30}", f"Name {i}") for i in range(90)] + [("u0", ""), ("old", ""), ("old", "Old")]
+        made = await asyncio.wait_for(
+            asyncio.gather(*(storages[n % 2].user("test", pid, name) for n, (pid, name) in enumerate(calls))), 30
+        )
+        by_id = {u.platform_id: u.id for u in made}
+        assert len(by_id) == 31 and all(u.id == by_id[u.platform_id] for u in made)  # one user per platform id
+        assert by_id["old"] == old.id
+        final = {pid: (await storages[0].user("test", pid, "")).name for pid in by_id}
+        assert final["old"] == "Old" and final["u0"].startswith("Name ")  # an empty name renames nobody
+        assert all(final[f"u{i}"] in {f"Name {i}", f"Name {i + 30}", f"Name {i + 60}"} for i in range(30))
+    finally:
+        for storage in storages:
+            await storage.close()

@@ -66,6 +66,7 @@ class PostgresStorage:
     def __init__(self, pool: asyncpg.Pool, url: str):
         self._pool = pool
         self._answers: Batcher[AnswerRequest, AnswerOutcome] = Batcher(self._record_answers)
+        self._users: Batcher[tuple[str, str, str], User] = Batcher(self._users_of)  # a burst's first clicks
         self.url = url
         self.path = without_password(url)  # what messages show, as SqliteStorage.path
 
@@ -96,6 +97,9 @@ class PostgresStorage:
         async with self._pool.acquire() as conn:
             return await answer_batch.record_answers(conn, requests)
 
+    async def _users_of(self, calls: list[tuple[str, str, str]]) -> list[User]:
+        return await self._run(communities.users, calls)
+
     async def _run(self, fn: Callable[..., Awaitable[T]], *args: Any) -> T:
         async with self._pool.acquire() as conn:
             return await fn(conn, *args)
@@ -124,8 +128,9 @@ class PostgresStorage:
         return {"database_connection": None, "database_write": None}
 
     async def settle(self) -> None:
-        """Wait until every answer queued is recorded (every other call is done when it returns)."""
+        """Wait until every answer and user queued is stored (every other call is done when it returns)."""
         await self._answers.settle()
+        await self._users.settle()
 
     async def close(self) -> None:
         try:
@@ -159,7 +164,7 @@ class PostgresStorage:
         return await self._run(communities.channels, community_id)
 
     async def user(self, platform: str, platform_id: str, name: str = "") -> User:
-        return await self._run(communities.user, platform, platform_id, name)
+        return await self._users.submit((platform, platform_id, name))
 
     async def user_by_id(self, user_id: int) -> User | None:
         return await self._run(communities.user_by_id, user_id)
