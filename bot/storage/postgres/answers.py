@@ -68,7 +68,7 @@ async def leaderboard(
     rows = await conn.fetch(
         "SELECT s.user_id, u.name, s.points, s.correct, s.answered FROM scores s JOIN users u ON u.id = s.user_id"
         " WHERE s.community_id = $1 AND s.channel_id = $2 AND s.period = $3"
-        " ORDER BY s.points DESC, s.correct DESC, s.answered, s.first_at, s.user_id LIMIT $4",
+        " ORDER BY -s.points, -s.correct, s.answered, s.first_at, s.user_id LIMIT $4",  # scores_board's order
         community_id,
         channel_id,
         period,
@@ -93,15 +93,15 @@ async def rank_of(
         return None
     ahead = await conn.fetchval(
         "SELECT COUNT(*) FROM scores WHERE community_id = $1 AND channel_id = $2 AND period = $3"
-        " AND (points, correct, -answered, -first_at, -user_id) > ($4, $5, $6, $7, $8)",
+        " AND (-points, -correct, answered, first_at, user_id) < ($4, $5, $6, $7, $8)",  # ahead in scores_board
         community_id,
         channel_id,
         period,
-        me["points"],
-        me["correct"],
-        -me["answered"],
-        -me["first_at"],
-        -user_id,
+        -me["points"],
+        -me["correct"],
+        me["answered"],
+        me["first_at"],
+        user_id,
     )
     return score_row(ahead + 1, user_id, me, (await streak(conn, community_id, user_id)).current)
 

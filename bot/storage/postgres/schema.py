@@ -137,6 +137,15 @@ MIGRATIONS: list[str] = [
         expires_at DOUBLE PRECISION NOT NULL
     );
     """,
+    # 3 (PostgreSQL only; the tables are SQLite's still): a board read from an index in its order, not
+    # every user's total sorted. EXPLAIN ANALYZE over 100,000 answers (6,500 users): the top ten were a
+    # bitmap scan of the totals and their dead versions, then a sort, 90 ms; with it ten index entries,
+    # 0.5 ms. The order is kept ascending in every column (points and correct negated), so a rank's
+    # count of the lines ahead is one row comparison the index answers too.
+    """
+    CREATE INDEX scores_board ON scores
+        (community_id, channel_id, period, (-points), (-correct), answered, first_at, user_id);
+    """,
 ]
 
 
