@@ -92,8 +92,9 @@ async def test_one_users_answers_to_two_days_from_two_processes_keep_one_streak(
 
 
 async def test_an_answer_the_database_refuses_is_not_stored_and_the_others_are(postgres_url, clock, content):
-    """Each answer is its own transaction: one that fails after its row was written (here its streak
-    update is refused) leaves nothing of itself, and the answers around it are kept."""
+    """Answers arriving together share a transaction, but one that fails after its row was written
+    (here its streak update is refused) leaves nothing of itself: its batch is halved until it fails
+    alone, and the answers around it are kept."""
     bot = await make_bot(
         Settings(database=postgres_url, content_dir=FIXTURE_CONTENT, locale="ja", timezone="Asia/Tokyo"),
         clock,
