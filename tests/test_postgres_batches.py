@@ -59,6 +59,24 @@ async def test_double_clicks_in_one_batch_store_one_answer_and_the_rest_are_told
         await storage.close()
 
 
+async def test_double_clicks_in_batches_of_two_processes_store_one_answer_each(postgres_url):
+    """The same clicks reach two processes at once (a retried delivery): each process batches them, the
+    streak locks order the two transactions, and each user has one answer, counted once."""
+    storages = [await open_storage(postgres_url) for _ in range(2)]
+    try:
+        community, people, [post] = await setup(storages[0], 50)
+        clicks = [request(post, u) for u in people]
+        outcomes = await asyncio.wait_for(asyncio.gather(*(s.record_answer(r) for r in clicks for s in storages)), 30)
+        for user, pair in zip(people, zip(outcomes[::2], outcomes[1::2], strict=True), strict=True):
+            assert sorted(o.status for o in pair) == [AnswerStatus.ALREADY, AnswerStatus.RECORDED], user
+        assert (await storages[0].post_results(post.id)).answered == 50
+        board = await storages[1].leaderboard(community.id, None, "all", limit=100)
+        assert len(board) == 50 and {(r.answered, r.points) for r in board} == {(1, 10)}
+    finally:
+        for storage in storages:
+            await storage.close()
+
+
 async def test_one_users_answers_to_three_days_in_one_batch_step_the_streak(postgres_url):
     """The streak is stepped answer by answer inside the batch, as if they came one after another."""
     storage = await open_storage(postgres_url)
