@@ -14,6 +14,10 @@ away), queries < 50 ms, two processes >= 1.6x one.
 
 `--database postgresql` starts a throwaway server with tests/postgres_server.py (initdb into a temporary
 folder; fsync off, synchronous_commit on, as in the tests) and removes it at the end.
+
+Every answer is also a review (an FSRS card and a review log written in its transaction), as in the bot;
+--no-reviews measures the baseline without them (except 1c). 1c compares the click latency of bursts with
+the reviews off and on, interleaved (target: on within 10% of off); --reviews-only stops after it.
 """
 
 from __future__ import annotations
@@ -212,6 +216,9 @@ async def main() -> None:
         "--database", help="PostgreSQL: an empty database's URL, or `postgresql` for a throwaway server; default SQLite"
     )
     parser.add_argument("--worker", help=argparse.SUPPRESS)  # a process of the one-or-two-process figure
+    parser.add_argument("--review-bursts", type=int, default=20, help="bursts with reviews off, and as many on")
+    parser.add_argument("--reviews-only", action="store_true", help="stop after the reviews on/off comparison")
+    parser.add_argument("--no-reviews", action="store_true", help="answers are not reviews (the baseline) but in 1c")
     args = parser.parse_args()
     if args.worker:
         await worker_process(json.loads(args.worker))
@@ -241,11 +248,43 @@ async def run(args: argparse.Namespace, tmp: Path, rng: random.Random) -> None:
     clock = Clock()
     bot = await StudyBot.create(settings, clock=clock)
     bot.register(NullPlatform())
+    bot.storage.record_reviews = not args.no_reviews
+    print(f"answers are reviews too (FSRS cards and logs): {'no' if args.no_reviews else 'yes'}")
     tune_for_bursts()  # as `studybot run` does once it is up
     try:
         await measure(bot, clock, args, plain, rng)
     finally:
         await bot.close()
+
+
+async def compare_reviews(bot: StudyBot, clock: Clock, rng: random.Random, args: argparse.Namespace) -> int:
+    """Click latency of bursts with reviews off and on, alternating; the target: on within 10% of off.
+    Returns how many answers it stored."""
+    latencies: dict[bool, list[float]] = {False: [], True: []}
+    bursts = args.review_bursts
+    posts = await make_posts(bot, clock, 2 * bursts, 1, first_day=120)
+    await bot.leaderboard(actor(0), "all")
+    for i, p in enumerate(posts):  # the post of channel i
+        reviews = i % 2 == 1
+        bot.storage.record_reviews = reviews
+        await asyncio.sleep(0.2)
+        q = (await bot.storage.post(p)).question_id
+        users = range(10_000 + i * CONCURRENCY, 10_000 + (i + 1) * CONCURRENCY)  # new learners: new cards
+        started = time.perf_counter()
+        done = await asyncio.gather(*(timed(bot, actor(u, i), p, choices_for(bot, q, rng)) for u in users))
+        latencies[reviews] += [t - started for t in done]
+    bot.storage.record_reviews = not args.no_reviews
+    off, on = latencies[False], latencies[True]
+    for name, values in (("reviews off", off), ("reviews on ", on)):
+        print(
+            f"{bursts} bursts of {CONCURRENCY} clicks, {name}          : "
+            f"p50 {pct(values, 0.5) * 1000:.2f} ms   p99 {pct(values, 0.99) * 1000:.2f} ms"
+        )
+    print(
+        f"  reviews on / off: p50 {pct(on, 0.5) / pct(off, 0.5):.2f}x   p99 {pct(on, 0.99) / pct(off, 0.99):.2f}x"
+        " (target <= 1.10x)"
+    )
+    return len(off) + len(on)
 
 
 async def measure(bot: StudyBot, clock: Clock, args: argparse.Namespace, plain: float, rng: random.Random) -> None:
@@ -275,6 +314,12 @@ async def measure(bot: StudyBot, clock: Clock, args: argparse.Namespace, plain: 
         f"p50 {pct(lat, 0.5) * 1000:.2f} ms   p99 {pct(lat, 0.99) * 1000:.2f} ms (target p99 < {p99_target} ms)"
     )
 
+    # 1c. The same bursts with and without the spaced-repetition reviews (each answer also writes the
+    # learner's FSRS card and a review log), interleaved so both see the same database and machine load.
+    compared = await compare_reviews(bot, clock, rng, args)
+    if args.reviews_only:
+        return
+
     # 2. Answers spread over 1,000 posts (10 channels x 100 days), streaks and scores moving.
     posts = await make_posts(bot, clock, 10, 100, first_day=2)
     post_questions = {p: (await bot.storage.post(p)).question_id for p in posts}
@@ -290,7 +335,7 @@ async def measure(bot: StudyBot, clock: Clock, args: argparse.Namespace, plain: 
         f"{len(jobs):,} answers over {len(posts):,} posts          : {rate:10,.0f} answers/s "
         f"= {rate / plain:.0%} of plain   p50 {pct(lat, 0.5) * 1000:.2f} ms   p99 {pct(lat, 0.99) * 1000:.2f} ms"
     )
-    stored = args.users + len(burst_posts) * CONCURRENCY + len(jobs)
+    stored = args.users + len(burst_posts) * CONCURRENCY + compared + len(jobs)
 
     # 3. One bot process, then two on one database (PostgreSQL only: several processes share it).
     if args.database:
@@ -354,7 +399,13 @@ async def processes_figure(bot: StudyBot, clock: Clock, args: argparse.Namespace
         specs = []
         for _ in range(count):
             specs.append(
-                {"database": args.database, "posts": posts, "first_user": first_user, "answers": args.per_process}
+                {
+                    "database": args.database,
+                    "posts": posts,
+                    "first_user": first_user,
+                    "answers": args.per_process,
+                    "reviews": not args.no_reviews,
+                }
             )
             first_user += args.per_process
         results[count] = await run_workers(specs)
@@ -407,6 +458,7 @@ async def worker_process(spec: dict) -> None:
     clock.now = datetime(2026, 1, 5, 1, 0, tzinfo=UTC) + timedelta(days=150)
     bot = await StudyBot.create(Settings(database=spec["database"]), clock=clock)
     bot.register(NullPlatform())
+    bot.storage.record_reviews = spec["reviews"]
     try:
         rng = random.Random(spec["first_user"])
         posts = spec["posts"]

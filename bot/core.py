@@ -11,10 +11,10 @@ import logging
 import random
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, NamedTuple
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.choosing import QuestionFilter, choose_practice, resolve_filter
 from bot.commands import DailySpec, UserError
@@ -37,6 +37,8 @@ from bot.models import (
     User,
 )
 from bot.periods import period_key, period_keys
+from bot.readiness import readiness
+from bot.reviews import ReviewPick, due_queue, new_question, next_due_at, parse_retention
 from bot.shared_reads import SharedReads
 from bot.snapshots import dump_question, load_question, shuffled
 from bot.stats import UserStats, compute_stats
@@ -86,6 +88,7 @@ class QuestionView:
     question: Question
     locale: str
     reveal_at: datetime | None = None
+    review: ReviewPick | None = None  # a question of /study review: how many more are due today
 
 
 @dataclass(frozen=True)
@@ -284,19 +287,64 @@ class StudyBot:
     # -- practice and lookup
 
     async def practice(self, actor: Actor, filter_text: str = "") -> QuestionView:
+        """A practice question: with a filter, one of the learner's due reviews in it comes first."""
         ctx = await self.context(actor)
         qfilter = self.resolve_filter(filter_text)
         candidates = self.content.matching(qfilter.exam, qfilter.service)
-        history = await self.storage.user_history(ctx.user.id, ctx.community.id)
-        question = choose_practice(candidates, history, self.rng)
+        question = None
+        if filter_text.strip() and candidates:
+            wanted = {q.id for q in candidates}
+            try:
+                ordered = await due_queue(self.storage, ctx.user.id, ctx.community, self.now(), wanted)
+            except (ZoneInfoNotFoundError, ValueError):  # a broken time zone: practice needs no local day
+                ordered = []
+            if ordered:
+                question = self.content.questions[ordered[0].question_id]
+        if question is None:
+            history = await self.storage.user_history(ctx.user.id, ctx.community.id)
+            question = choose_practice(candidates, history, self.rng)
         if question is None:
             raise UserError("quiz.empty")
+        return await self._ask(ctx, question)
+
+    async def _ask(self, ctx: Context, question: Question, review: ReviewPick | None = None) -> QuestionView:
+        """Put `question` to the learner privately, as a practice post."""
         question = shuffled(question, f"{ctx.user.id}:{self.rng.random()}")
         post = await self.storage.create_practice_post(
             ctx.community.id, ctx.user.id, question.id, dump_question(question), self.now().timestamp()
         )
         self._remember(post)
-        return QuestionView(post, question, ctx.locale)
+        return QuestionView(post, question, ctx.locale, review=review)
+
+    async def review(self, actor: Actor) -> QuestionView:
+        """The learner's next review (bot/reviews.py): the most overdue question due today, else a new
+        one. Questions removed from the bank are skipped; their cards wait in case they return."""
+        ctx = await self.context(actor)
+        now = self.now()
+        due = await due_queue(self.storage, ctx.user.id, ctx.community, now, self.content.questions)
+        if due:
+            pick = ReviewPick(due[0].question_id, len(due) - 1, False)
+        else:  # nothing due: a question never reviewed, which takes every card to know
+            cards = await self.storage.review_cards(ctx.user.id, ctx.community.id)
+            pick = new_question([c.question_id for c in cards], self.content.questions, self.rng)
+            if pick is None:
+                upcoming = next_due_at(cards, self.content.questions)
+                if upcoming is None:
+                    raise UserError("quiz.empty")
+                zone = ctx.community.timezone
+                when = datetime.fromtimestamp(upcoming, UTC).astimezone(ZoneInfo(zone)).strftime("%m/%d %H:%M")
+                raise UserError("review.none_due", when=f"{when} ({zone})")
+        return await self._ask(ctx, self.content.questions[pick.question_id], pick)
+
+    async def set_retention(self, actor: Actor, text: str) -> float:
+        """The community's FSRS target (admins): 0.7-0.97, as 0.85 or 85%. Later reviews use it."""
+        ctx = await self.context(actor)
+        if not actor.is_admin:
+            raise UserError("daily.admin_only")
+        retention = parse_retention(text)
+        await self.storage.set_desired_retention(ctx.community.id, retention)
+        self._communities.pop((actor.platform, actor.community_id), None)
+        return retention
 
     def resolve_filter(self, text: str | None) -> QuestionFilter:
         qfilter = resolve_filter(text or "", self.content, self.index)
@@ -325,7 +373,9 @@ class StudyBot:
         ctx = await self.context(actor)
         history = await self.storage.user_history(ctx.user.id, ctx.community.id)
         streak = await self.storage.streak(ctx.community.id, ctx.user.id)
-        return compute_stats(ctx.user.name or actor.user_id, ctx.locale, history, streak, self.content)
+        stats = compute_stats(ctx.user.name or actor.user_id, ctx.locale, history, streak, self.content)
+        cards = await self.storage.review_cards(ctx.user.id, ctx.community.id)
+        return replace(stats, readiness=tuple(readiness(cards, self.content, self.now().timestamp())))
 
     async def streak(self, actor: Actor) -> Streak:
         ctx = await self.context(actor)

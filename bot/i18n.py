@@ -255,6 +255,38 @@ MESSAGES: dict[str, dict[str, str]] = {
         "ja": "このサーバーへの投稿は別の studybot プロセスが担当しています（別のシャード）。",
         "en": "Another studybot process posts to this server (it runs its shard).",
     },
+    # -- spaced repetition: /study review, readiness in /study stats, the retention setting (bot/reviews.py)
+    "help.reviews": {
+        "ja": "{p}review 復習（今日が期限の問題から、次に新しい問題）\n{a}retention 0.9 復習の目標正答率 0.7〜0.97（管理者）",
+        "en": "{p}review your reviews (questions due today first, then new ones)\n{a}retention 0.9 the review target, 0.7-0.97 (admins)",
+    },
+    "review.title": {"ja": "🔁 復習（{exams}）", "en": "🔁 Review ({exams})"},
+    "review.due_left": {
+        "ja": "今日の復習: この問題のあと残り {left} 問",
+        "en": "Reviews due today: {left} more after this one",
+    },
+    "review.new": {
+        "ja": "今日の復習はすべて終わりました。新しい問題です。",
+        "en": "All of today's reviews are done. Here is a new question.",
+    },
+    "review.none_due": {
+        "ja": "今日の復習はありません。全問題に回答済みです。次の復習は {when} です。",
+        "en": "No reviews due today, and you have seen every question. The next review is due {when}.",
+    },
+    "retention.usage": {
+        "ja": "使い方: {a}retention 0.9（目標正答率 {low}〜{high}。高いほど復習が増えます）",
+        "en": "Usage: {a}retention 0.9 (target recall {low}-{high}; higher means more reviews)",
+    },
+    "retention.set": {
+        "ja": "復習の目標正答率を {value} にしました。次の回答から使われます。",
+        "en": "Review target set to {value}. It applies from the next answer on.",
+    },
+    "stats.readiness": {"ja": "試験の準備度（今日の予想正答率）", "en": "Exam readiness (expected score today)"},
+    "stats.readiness_line": {
+        "ja": "{exam}: {share}（{seen}/{pool} 問を学習済み）",
+        "en": "{exam}: {share} ({seen} of {pool} questions studied)",
+    },
+    "stats.weakest": {"ja": "苦手: {services}", "en": "Weakest: {services}"},
 }
 
 

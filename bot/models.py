@@ -20,6 +20,7 @@ class Community:
     name: str
     locale: str
     timezone: str
+    desired_retention: float = 0.9  # the FSRS target of its reviews (bot/memory.py), an admin setting
 
 
 @dataclass(frozen=True)
@@ -146,3 +147,16 @@ class HistoryItem:
     kind: PostKind
     correct: bool
     answered_at: float
+
+
+@dataclass(frozen=True)
+class ReviewLogRow:
+    """One stored review, in the fields fsrs.ReviewLog has (bot/reviews.py builds those for the
+    Optimizer), with whose and which question's card it was."""
+
+    answer_id: int
+    question_id: str
+    card_id: int
+    rating: int
+    review_datetime: float
+    review_duration: int | None

@@ -16,6 +16,7 @@ from bot.core import AnswerFeedback, DailyResult, Leaderboard
 from bot.i18n import percent, t
 from bot.lookup import LookupResult
 from bot.models import AnswerStatus, Post, PostKind, PostResults, Schedule
+from bot.reviews import ReviewPick
 from bot.stats import UserStats
 from bot.study_commands import (
     BoardReply,
@@ -64,10 +65,23 @@ def closing_text(post: Post, timezone: str, locale: str) -> str | None:
     return t(locale, "post.closes_at", when=local_time(post.reveal_at, timezone, since=post.posted_at))
 
 
-def question_text(post: Post, question: Question, locale: str, timezone: str | None = None) -> str:
-    title_key = "post.daily_title" if post.kind == PostKind.DAILY else "post.practice_title"
-    lines = [t(locale, title_key, exams=", ".join(question.exams))]
-    closing = closing_text(post, timezone, locale) if timezone else None
+def question_title(post: Post, question: Question, locale: str, review: ReviewPick | None = None) -> str:
+    key = "review.title" if review else "post.daily_title" if post.kind == PostKind.DAILY else "post.practice_title"
+    return t(locale, key, exams=", ".join(question.exams))
+
+
+def review_note(review: ReviewPick | None, locale: str) -> str | None:
+    """Under a review question: how many more are due today, or that it is a new one."""
+    if review is None:
+        return None
+    return t(locale, "review.new") if review.new else t(locale, "review.due_left", left=review.due_left)
+
+
+def question_text(
+    post: Post, question: Question, locale: str, timezone: str | None = None, review: ReviewPick | None = None
+) -> str:
+    lines = [question_title(post, question, locale, review)]
+    closing = closing_text(post, timezone, locale) if timezone else review_note(review, locale)
     if closing:
         lines.append(closing)
     lines += ["", question.prompt.strip(), ""]
@@ -215,7 +229,23 @@ def stats_text(stats: UserStats, escape: Callable[[str], str] = str) -> str:
                     accuracy=percent(tally.correct, tally.answered),
                 )
             )
+    lines += readiness_lines(stats)
     return "\n".join(lines)
+
+
+def readiness_lines(stats: UserStats) -> list[str]:
+    """Per exam studied: the expected share answered right today, and the five weakest services."""
+    loc = stats.locale
+    if not stats.readiness:
+        return []
+    lines = [t(loc, "stats.readiness")]
+    for exam in stats.readiness:
+        share = f"{round(100 * exam.share)}%"
+        lines.append("  " + t(loc, "stats.readiness_line", exam=exam.exam, share=share, seen=exam.seen, pool=exam.pool))
+        weakest = ", ".join(f"{w.service} {round(100 * w.share)}%" for w in exam.weakest)
+        if weakest:
+            lines.append("    " + t(loc, "stats.weakest", services=weakest))
+    return lines
 
 
 def schedule_text(schedule: Schedule, locale: str) -> str:
@@ -242,7 +272,7 @@ def reply_text(reply: Reply) -> str:
         case Message(text=text):
             return text
         case QuestionReply(view=view):
-            return question_text(view.post, view.question, view.locale)
+            return question_text(view.post, view.question, view.locale, review=view.review)
         case LookupReply(result=result, locale=locale):
             return lookup_text(result, locale)
         case BoardReply(board=board):

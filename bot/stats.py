@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from bot.content import ContentBank
 from bot.models import HistoryItem, PostKind, Streak
+from bot.readiness import ExamReadiness
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,7 @@ class UserStats:
     by_exam: dict[str, Tally]
     by_service: dict[str, Tally]
     streak: Streak
+    readiness: tuple[ExamReadiness, ...] = ()  # per exam studied (bot/readiness.py)
 
 
 def compute_stats(name: str, locale: str, history: list[HistoryItem], streak: Streak, bank: ContentBank) -> UserStats:

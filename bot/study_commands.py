@@ -60,8 +60,9 @@ class DailyReply:
 
 Reply = Message | QuestionReply | LookupReply | BoardReply | StatsReply | ScheduleReply | DailyReply
 log = logging.getLogger("studybot.commands")
-ADMIN_COMMANDS = ("daily", "lang", "reload")
-KNOWN_COMMANDS = {"help", "quiz", "lookup", "leaderboard", "stats", "daily", "lang", "reload"}
+ADMIN_COMMANDS = ("daily", "lang", "reload", "retention")
+KNOWN_COMMANDS = {"help", "quiz", "lookup", "leaderboard", "stats", "daily", "lang", "reload", "review", "retention"}
+REVIEW_WORDS = ("review", "r", "復習")
 
 
 class StudyCommands:
@@ -72,10 +73,17 @@ class StudyCommands:
         self.bot, self.actor, self.locale, self.prefixes = bot, actor, locale, prefixes
 
     async def help(self) -> Reply:
-        return Message(t(self.locale, "help", **self.prefixes))
+        return Message(t(self.locale, "help", **self.prefixes) + "\n" + t(self.locale, "help.reviews", **self.prefixes))
 
     async def quiz(self, filter_text: str = "") -> Reply:
         return QuestionReply(await self.bot.practice(self.actor, filter_text))
+
+    async def review(self) -> Reply:
+        return QuestionReply(await self.bot.review(self.actor))
+
+    async def retention(self, value: str) -> Reply:
+        retention = await self.bot.set_retention(self.actor, value)
+        return Message(t(self.locale, "retention.set", value=f"{retention:g}"))
 
     async def lookup(self, term: str) -> Reply:
         return LookupReply(self.bot.lookup(term), self.locale)
@@ -147,7 +155,8 @@ async def run_command(
 ) -> Reply:
     """Run one command typed as words."""
     command, args = (words[0].lower().lstrip("/"), words[1:]) if words else ("help", [])
-    return await run_typed(bot, actor, command, lambda c: _dispatch(c, command, args), prefix, admin_prefix)
+    name = "review" if command in REVIEW_WORDS else command  # the metric's label
+    return await run_typed(bot, actor, name, lambda c: _dispatch(c, command, args), prefix, admin_prefix)
 
 
 async def _dispatch(c: StudyCommands, command: str, args: list[str]) -> Reply:
@@ -155,6 +164,10 @@ async def _dispatch(c: StudyCommands, command: str, args: list[str]) -> Reply:
         return await c.help()
     if command in ("quiz", "q", "practice"):
         return await c.quiz(" ".join(args))
+    if command in REVIEW_WORDS:
+        return await c.review()
+    if command == "retention":
+        return await c.retention(args[0] if args else "")
     if command in ("lookup", "l", "search"):
         return await c.lookup(" ".join(args))
     if command in ("leaderboard", "lb", "rank", "ranking"):

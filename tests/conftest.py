@@ -110,10 +110,14 @@ BOTH_BACKENDS = {
     "test_web",
     "test_admin_http",
     "test_slack",
+    "test_slack_reviews",
     "test_logs",
     "test_lookup",
     "test_shuffle",
     "test_content_hostile",
+    "test_reviews",
+    "test_review_queue",
+    "test_readiness",
     # tests/discord_adapter/
     "test_adapter",
     "test_command_upload",
@@ -121,6 +125,7 @@ BOTH_BACKENDS = {
     "test_pacing",
     "test_shards",
     "test_schedule_sync",
+    "test_review_commands",
 }
 BACKENDS = ("sqlite", "postgresql")
 

@@ -170,7 +170,7 @@ class DiscordAdapter(discord.AutoShardedClient):
         match reply:
             case QuestionReply(view=view):
                 return {
-                    "embed": question_embed(view.post, view.question, view.locale),
+                    "embed": question_embed(view.post, view.question, view.locale, review=view.review),
                     "view": question_view(view.post, view.question, view.locale),
                 }
             case LookupReply(result=result, locale=locale):

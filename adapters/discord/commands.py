@@ -19,6 +19,7 @@ from discord import app_commands
 
 from bot.commands import daily_spec
 from bot.config import known_timezones
+from bot.memory import MAX_RETENTION, MIN_RETENTION
 from bot.study_commands import Reply, StudyCommands
 
 if TYPE_CHECKING:
@@ -51,6 +52,9 @@ JA = {
     "days": "曜日",
     "reveal": "正解発表まで",
     "language": "言語",
+    "review": "復習",
+    "retention": "目標正答率",
+    "value": "値",
     # descriptions
     "Study AWS certifications together": "AWS 認定試験をチームで学習",
     "studybot settings (Manage Server)": "studybot の設定（サーバー管理権限）",
@@ -73,6 +77,9 @@ JA = {
     "Post today's question now": "今日の一問を今すぐ投稿する",
     "Bot language for this server": "このサーバーでの表示言語",
     "Japanese or English": "日本語または英語",
+    "Your reviews: due questions first, then new ones": "復習: 今日が期限の問題から、次に新しい問題",
+    "Target recall of reviews (higher: more reviews)": "復習の目標正答率（高いほど復習が増える）",
+    "0.7 to 0.97, e.g. 0.9": "0.7〜0.97（例 0.9）",
     # choice names
     "This week": "今週",
     "This month": "今月",
@@ -110,6 +117,10 @@ class StudyGroup(app_commands.Group):
     @app_commands.describe(filter=_("Exam (DOP, DVA, SAA) or service (dynamodb, ASG)"))
     async def quiz(self, interaction: discord.Interaction, filter: str | None = None) -> None:
         await self.adapter.run(interaction, "quiz", lambda c: c.quiz(filter or ""))
+
+    @app_commands.command(name=_("review"), description=_("Your reviews: due questions first, then new ones"))
+    async def review(self, interaction: discord.Interaction) -> None:
+        await self.adapter.run(interaction, "review", lambda c: c.review())
 
     @app_commands.command(name=_("lookup"), description=_("Look up an AWS term in the study notes"))
     @app_commands.describe(term=_("Term, alias or abbreviation"))
@@ -201,6 +212,13 @@ class AdminGroup(app_commands.Group):
     @app_commands.choices(language=LANGUAGES)
     async def lang(self, interaction: discord.Interaction, language: str) -> None:
         await self.adapter.run(interaction, "lang", lambda c: c.lang(language))
+
+    @app_commands.command(name=_("retention"), description=_("Target recall of reviews (higher: more reviews)"))
+    @app_commands.describe(value=_("0.7 to 0.97, e.g. 0.9"))
+    async def retention(
+        self, interaction: discord.Interaction, value: app_commands.Range[float, MIN_RETENTION, MAX_RETENTION]
+    ) -> None:
+        await self.adapter.run(interaction, "retention", lambda c: c.retention(str(value)))
 
 
 def _choice_name(text: str) -> str:

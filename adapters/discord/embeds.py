@@ -10,8 +10,18 @@ from bot.content import Question
 from bot.core import Leaderboard
 from bot.i18n import percent, t
 from bot.lookup import LookupResult
-from bot.models import Post, PostKind, PostResults
-from bot.render import choice_label, closing_text, labels, leaderboard_text, lookup_text, stats_text
+from bot.models import Post, PostResults
+from bot.render import (
+    choice_label,
+    closing_text,
+    labels,
+    leaderboard_text,
+    lookup_text,
+    question_title,
+    review_note,
+    stats_text,
+)
+from bot.reviews import ReviewPick
 from bot.stats import UserStats
 
 COLOR = discord.Colour(0xFF9900)
@@ -22,16 +32,17 @@ def clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def question_embed(post: Post, question: Question, locale: str, timezone: str | None = None) -> discord.Embed:
-    title_key = "post.daily_title" if post.kind == PostKind.DAILY else "post.practice_title"
+def question_embed(
+    post: Post, question: Question, locale: str, timezone: str | None = None, review: ReviewPick | None = None
+) -> discord.Embed:
     prompt = question.prompt.strip()
     choices = "\n".join(f"**{choice_label(c.id)}.** {c.text}" for c in question.choices)
     embed = discord.Embed(
-        title=clip(t(locale, title_key, exams=", ".join(question.exams)), 256),
+        title=clip(question_title(post, question, locale, review), 256),
         description=clip(f"{prompt}\n\n{choices}", 4096),
         colour=COLOR,
     )
-    closing = closing_text(post, timezone, locale) if timezone else None
+    closing = closing_text(post, timezone, locale) if timezone else review_note(review, locale)
     if closing:
         embed.set_footer(text=closing)  # when the daily question stops taking answers, with its time zone
     return embed

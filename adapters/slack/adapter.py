@@ -327,7 +327,7 @@ class SlackAdapter:
     def render(self, reply: Reply) -> dict[str, Any]:
         match reply:
             case QuestionReply(view=view):
-                blocks = question_blocks(view.post, view.question, view.locale)
+                blocks = question_blocks(view.post, view.question, view.locale, review=view.review)
             case LookupReply(result=result, locale=locale):
                 blocks = lookup_blocks(result, locale)
             case BoardReply(board=board):

@@ -16,8 +16,18 @@ from bot.content import Question
 from bot.core import Leaderboard
 from bot.i18n import percent, t
 from bot.lookup import LookupResult
-from bot.models import Post, PostKind, PostResults
-from bot.render import choice_label, closing_text, labels, leaderboard_text, lookup_text, stats_text
+from bot.models import Post, PostResults
+from bot.render import (
+    choice_label,
+    closing_text,
+    labels,
+    leaderboard_text,
+    lookup_text,
+    question_title,
+    review_note,
+    stats_text,
+)
+from bot.reviews import ReviewPick
 from bot.stats import UserStats
 
 Block = dict[str, Any]
@@ -58,10 +68,11 @@ def context(text: str) -> Block:
     return {"type": "context", "elements": [{"type": "plain_text", "text": fit(escape(text), TEXT_LIMIT)}]}
 
 
-def question_blocks(post: Post, question: Question, locale: str, timezone: str | None = None) -> list[Block]:
-    title_key = "post.daily_title" if post.kind == PostKind.DAILY else "post.practice_title"
-    blocks = [markup(bold(t(locale, title_key, exams=", ".join(question.exams))))]
-    closing = closing_text(post, timezone, locale) if timezone else None
+def question_blocks(
+    post: Post, question: Question, locale: str, timezone: str | None = None, review: ReviewPick | None = None
+) -> list[Block]:
+    blocks = [markup(bold(question_title(post, question, locale, review)))]
+    closing = closing_text(post, timezone, locale) if timezone else review_note(review, locale)
     if closing:
         blocks.append(context(closing))
     blocks += plain(question.prompt)

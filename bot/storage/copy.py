@@ -18,7 +18,18 @@ from bot.storage import is_postgres_url, open_storage
 from bot.storage.errors import StorageError
 
 # In the order their references need: a row is copied after the rows it points at.
-TABLES = ("communities", "users", "channels", "schedules", "posts", "answers", "streaks", "scores")
+TABLES = (
+    "communities",
+    "users",
+    "channels",
+    "schedules",
+    "posts",
+    "answers",
+    "streaks",
+    "scores",
+    "review_cards",
+    "review_logs",
+)
 WITH_IDS = ("communities", "users", "channels", "posts", "answers")  # their next id must follow the copied ones
 CHUNK = 5000  # rows read and written at a time: a million answers never sit in memory at once
 

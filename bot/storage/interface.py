@@ -7,6 +7,8 @@ What each method promises that a backend must keep:
   processes asking at once, exactly one gets the row.
 - record_answer stores at most one answer per (post, user), refuses answers to a closed post or one
   past its reveal time, and keeps the user's streak with the answer, in one transaction.
+- record_answer also records each stored answer as a review (the learner's FSRS card of the question
+  and a review log, bot/memory.py) in the same transaction, unless record_reviews is False.
 - writes that cannot be stored raise (errors.STORAGE_FAILURES); nothing is acknowledged unstored.
 """
 
@@ -16,6 +18,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Protocol
 
+from bot.memory import CardState
 from bot.models import (
     AnswerOutcome,
     AnswerRequest,
@@ -24,6 +27,7 @@ from bot.models import (
     HistoryItem,
     Post,
     PostResults,
+    ReviewLogRow,
     Schedule,
     ScoreRow,
     Streak,
@@ -32,6 +36,8 @@ from bot.models import (
 
 
 class Storage(Protocol):
+    record_reviews: bool  # False only for bench/answers.py's baseline: answers are then not reviews
+
     # -- the database itself
     async def backup(self, target: str | Path, progress: Callable[[int, int], None] | None = None) -> int: ...
     async def health_checks(self) -> dict[str, str | None]: ...
@@ -119,3 +125,9 @@ class Storage(Protocol):
     async def rank_of(
         self, community_id: int, channel_id: int | None, period: str, user_id: int
     ) -> ScoreRow | None: ...
+
+    # -- reviews (spaced repetition): the cards and logs record_answer writes
+    async def set_desired_retention(self, community_id: int, retention: float) -> None: ...
+    async def review_cards(self, user_id: int, community_id: int, due_by: float | None = None) -> list[CardState]: ...
+    async def due_review_count(self, user_id: int, community_id: int, due_by: float) -> int: ...
+    async def review_logs(self, user_id: int, community_id: int) -> list[ReviewLogRow]: ...

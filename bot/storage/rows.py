@@ -6,7 +6,8 @@ from collections.abc import Mapping
 from datetime import time
 from typing import Any
 
-from bot.models import Channel, Community, Post, PostKind, PostStatus, Schedule, ScoreRow, User
+from bot.memory import CardState
+from bot.models import Channel, Community, Post, PostKind, PostStatus, ReviewLogRow, Schedule, ScoreRow, User
 
 Row = Mapping[str, Any]
 
@@ -32,7 +33,15 @@ def post_row(row: Row) -> Post:
 
 
 def community_row(row: Row) -> Community:
-    return Community(row["id"], row["platform"], row["platform_id"], row["name"], row["locale"], row["timezone"])
+    return Community(
+        row["id"],
+        row["platform"],
+        row["platform_id"],
+        row["name"],
+        row["locale"],
+        row["timezone"],
+        row["desired_retention"],
+    )
 
 
 def channel_row(row: Row) -> Channel:
@@ -76,3 +85,18 @@ def score_row(rank: int, user_id: int, row: Row, streak: int) -> ScoreRow:
 
 def user_row(row: Row) -> User:
     return User(row["id"], row["platform"], row["platform_id"], row["name"])
+
+
+def card_state_row(row: Row) -> CardState:
+    return CardState(row["question_id"], row["due"], row["state"], row["stability"], row["last_review"])
+
+
+def review_log_row(row: Row) -> ReviewLogRow:
+    return ReviewLogRow(
+        row["answer_id"],
+        row["question_id"],
+        row["card_id"],
+        row["rating"],
+        row["review_datetime"],
+        row["review_duration"],
+    )

@@ -11,6 +11,8 @@ what they need and writes what they decide.
 3. The answers already stored for these (post, user) pairs: read after the locks, so its snapshot sees
    every answer of these users that committed before (they all held the same streak locks).
 4. The inserts, the streaks and the leaderboard totals, in one statement over arrays.
+5. With reviews (the default): the new answers' cards read and locked, then the cards and the review
+   logs written, one statement each (review_batch.py).
 
 Each answer is then decided in order in Python, exactly as _AnswerRun decides it: a second click in
 the same batch finds the first one, as it would find a stored answer.
@@ -28,6 +30,7 @@ import asyncpg
 from bot.models import AnswerOutcome, AnswerRequest, AnswerStatus, PostKind, PostStatus
 from bot.scoring import answers_an_earlier_day, needs_previous_day, points_for, streak_after, streak_after_replay
 from bot.storage.postgres.answers import streak_history
+from bot.storage.postgres.review_batch import Key, Reviewed, save_reviews
 from bot.storage.scores import SCORE_SPREAD
 
 POST_LOCKS = 0x5354_4250  # the advisory lock space of posts (pg_advisory_xact_lock(POST_LOCKS, post id))
@@ -48,7 +51,9 @@ POSTS_AND_STREAKS = """
         SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::float8[]) WITH ORDINALITY AS r(post_id, user_id, at, n)
     ), post AS (
         SELECT p.id, p.kind, p.community_id, p.channel_id, p.owner_id, p.question_id, p.local_date, p.status,
-            p.reveal_at, CASE WHEN p.kind = 'daily' THEN (
+            p.reveal_at, p.posted_at,
+            (SELECT c.desired_retention FROM communities c WHERE c.id = p.community_id) AS retention,
+            CASE WHEN p.kind = 'daily' THEN (
                 SELECT MAX(d.local_date) FROM posts d WHERE d.community_id = p.community_id AND d.kind = 'daily'
                 AND d.local_date < p.local_date AND d.status IN ('open', 'closed')
             ) END AS previous_day
@@ -82,7 +87,7 @@ WRITE = f"""
         SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::bigint[], $5::text[], $6::text[],
             $7::int[], $8::int[], $9::float8[], $10::text[], $11::bigint[], $12::text[], $13::text[])
         ON CONFLICT (post_id, user_id) DO NOTHING
-        RETURNING community_id, channel_id, user_id, kind, points, correct, answered_at, month, week
+        RETURNING id, post_id, community_id, channel_id, user_id, kind, points, correct, answered_at, month, week
     ), streak AS (
         UPDATE streaks s SET current = v.current, best = v.best, last_day = v.last_day
         FROM unnest($14::bigint[], $15::bigint[], $16::int[], $17::int[], $18::text[])
@@ -99,7 +104,7 @@ WRITE = f"""
             points = scores.points + excluded.points, correct = scores.correct + excluded.correct,
             answered = scores.answered + excluded.answered, first_at = LEAST(scores.first_at, excluded.first_at)
     )
-    SELECT COUNT(*) FROM ins
+    SELECT id, post_id, user_id FROM ins
 """
 
 
@@ -112,6 +117,8 @@ class _Post(NamedTuple):
     local_date: str | None
     status: str
     reveal_at: float | None
+    posted_at: float
+    retention: float | None
     previous_day: str | None
 
 
@@ -123,18 +130,22 @@ class _New(NamedTuple):
     points: int
 
 
-async def record_answers(conn: asyncpg.Connection, requests: list[AnswerRequest]) -> list[AnswerOutcome]:
+async def record_answers(
+    conn: asyncpg.Connection, requests: list[AnswerRequest], reviews: bool = True
+) -> list[AnswerOutcome]:
     """Store each answer unless the user already answered the post or it is closed: one outcome per
-    request, in order, all committed together (or none: the exception is raised)."""
+    request, in order, all committed together (or none: the exception is raised). Each stored answer is
+    also a review of its question; reviews=False leaves them out (bench/answers.py's baseline)."""
     async with conn.transaction():
         # Taken before the posts are read: the read's snapshot then sees any close that committed.
         await conn.execute(LOCK_POSTS, POST_LOCKS, sorted({r.post_id for r in requests}))
-        return await _Batch(conn).record(requests)
+        return await _Batch(conn, reviews).record(requests)
 
 
 class _Batch:
-    def __init__(self, conn: asyncpg.Connection):
+    def __init__(self, conn: asyncpg.Connection, reviews: bool = True):
         self.conn = conn
+        self.reviews = reviews
         self.posts: dict[int, _Post | None] = {}
         self.streaks: dict[tuple[int, int], tuple[int, int, str | None]] = {}
         self.changed: set[tuple[int, int]] = set()
@@ -209,7 +220,7 @@ class _Batch:
         new = sorted(self.new, key=lambda n: (n.request.post_id, n.request.user_id))
         changed = sorted(self.changed)
         streaks = [self.streaks[k] for k in changed]
-        inserted = await self.conn.fetchval(
+        inserted = await self.conn.fetch(
             WRITE,
             [n.request.post_id for n in new],
             [n.request.user_id for n in new],
@@ -230,5 +241,17 @@ class _Batch:
             [s[1] for s in streaks],
             [s[2] for s in streaks],
         )
-        if inserted != len(new):
-            raise AnswerConflict(f"{len(new) - inserted} of {len(new)} answers were stored meanwhile")
+        if len(inserted) != len(new):
+            raise AnswerConflict(f"{len(new) - len(inserted)} of {len(new)} answers were stored meanwhile")
+        if self.reviews:
+            await save_reviews(self.conn, self.reviewed({(r["post_id"], r["user_id"]): r["id"] for r in inserted}))
+
+    def reviewed(self, ids: dict[tuple[int, int], int]) -> dict[Key, list[Reviewed]]:
+        """The new answers as reviews, per card, in the order they were decided (the requests' order)."""
+        reviews: dict[Key, list[Reviewed]] = {}
+        for n in self.new:
+            r, post = n.request, n.post
+            answer_id = ids[(r.post_id, r.user_id)]
+            item = Reviewed(answer_id, r, post.posted_at, post.retention)
+            reviews.setdefault((r.user_id, post.community_id, post.question_id), []).append(item)
+        return reviews

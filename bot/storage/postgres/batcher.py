@@ -9,7 +9,8 @@ nothing.
 
 A batch is one transaction, so it stores all of its calls or none. When it fails, each call is told
 honestly:
-- a transient failure (a deadlock the server broke, an answer stored meanwhile) runs the batch again;
+- a transient failure (a deadlock the server broke, an answer stored meanwhile, cards that kept being
+  first reviewed by other batches) runs the batch again;
 - a failure one call may have caused (a value or a row the server refused) splits the batch in halves,
   each run again on its own, down to the call that fails, which alone gets the error;
 - a failure of the connection or the server (it went away, is shutting down, the disk is full) is
@@ -27,6 +28,7 @@ from typing import Generic, TypeVar
 import asyncpg
 
 from bot.storage.postgres.answer_batch import AnswerConflict
+from bot.storage.postgres.review_batch import ReviewConflict
 
 Q = TypeVar("Q")
 R = TypeVar("R")
@@ -46,7 +48,7 @@ NOT_A_CALLS_FAULT = (
 
 
 def is_transient(exc: BaseException) -> bool:
-    return isinstance(exc, AnswerConflict | asyncpg.exceptions.TransactionRollbackError)
+    return isinstance(exc, AnswerConflict | ReviewConflict | asyncpg.exceptions.TransactionRollbackError)
 
 
 def may_be_one_calls(exc: BaseException) -> bool:

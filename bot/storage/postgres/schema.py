@@ -146,6 +146,37 @@ MIGRATIONS: list[str] = [
     CREATE INDEX scores_board ON scores
         (community_id, channel_id, period, (-points), (-correct), answered, first_at, user_id);
     """,
+    # 4: spaced repetition, as SQLite's migration 5 (see there).
+    """
+    ALTER TABLE communities ADD COLUMN desired_retention DOUBLE PRECISION NOT NULL DEFAULT 0.9;
+    CREATE TABLE review_cards (
+        user_id BIGINT NOT NULL,
+        community_id BIGINT NOT NULL,
+        question_id TEXT NOT NULL,
+        card_id BIGINT NOT NULL,
+        state INTEGER NOT NULL,
+        due DOUBLE PRECISION NOT NULL,
+        stability DOUBLE PRECISION,
+        difficulty DOUBLE PRECISION,
+        last_review DOUBLE PRECISION,
+        reps INTEGER NOT NULL DEFAULT 1,
+        data TEXT NOT NULL,
+        PRIMARY KEY (user_id, community_id, question_id)
+    );
+    CREATE INDEX review_cards_due ON review_cards (user_id, community_id, due)
+        INCLUDE (question_id, state, stability, last_review);
+    CREATE TABLE review_logs (
+        answer_id BIGINT PRIMARY KEY,
+        user_id BIGINT NOT NULL,
+        community_id BIGINT NOT NULL,
+        question_id TEXT NOT NULL,
+        card_id BIGINT NOT NULL,
+        rating INTEGER NOT NULL,
+        review_datetime DOUBLE PRECISION NOT NULL,
+        review_duration BIGINT
+    );
+    CREATE INDEX review_logs_by_user ON review_logs (user_id, community_id, review_datetime);
+    """,
 ]
 
 

@@ -16,6 +16,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 
+from bot.memory import CardState
 from bot.models import (
     AnswerOutcome,
     AnswerRequest,
@@ -24,13 +25,14 @@ from bot.models import (
     HistoryItem,
     Post,
     PostResults,
+    ReviewLogRow,
     Schedule,
     ScoreRow,
     Streak,
     User,
 )
 from bot.storage.errors import BackupRefused, StorageError
-from bot.storage.postgres import answer_batch, answers, communities, posts, schema, slack_installs
+from bot.storage.postgres import answer_batch, answers, communities, posts, reviews, schema, slack_installs
 from bot.storage.postgres.batcher import Batcher
 from bot.storage.postgres.listener import Changed, ScheduleListener
 from bot.storage.scores import ALL_CHANNELS
@@ -77,6 +79,7 @@ class PostgresStorage:
         self.url = url
         self.path = without_password(url)  # what messages show, as SqliteStorage.path
         self._listener: ScheduleListener | None = None
+        self.record_reviews = True  # each stored answer is a review too (False: bench/answers.py's baseline)
 
     @classmethod
     async def open(cls, url: str, *, pool_size: int = POOL_SIZE, wait: float = 0.0) -> PostgresStorage:
@@ -123,7 +126,7 @@ class PostgresStorage:
 
     async def _record_answers(self, requests: list[AnswerRequest]) -> list[AnswerOutcome]:
         async with self._pool.acquire() as conn:
-            return await answer_batch.record_answers(conn, requests)
+            return await answer_batch.record_answers(conn, requests, self.record_reviews)
 
     async def _users_of(self, calls: list[tuple[str, str, str]]) -> list[User]:
         return await self._run(communities.users, calls)
@@ -332,6 +335,22 @@ class PostgresStorage:
 
     async def rank_of(self, community_id: int, channel_id: int | None, period: str, user_id: int) -> ScoreRow | None:
         return await self._run(answers.rank_of, community_id, channel_id or ALL_CHANNELS, period, user_id)
+
+    # -- reviews (spaced repetition)
+
+    async def set_desired_retention(self, community_id: int, retention: float) -> None:
+        await self._run(reviews.set_desired_retention, community_id, retention)
+
+    async def review_cards(self, user_id: int, community_id: int, due_by: float | None = None) -> list[CardState]:
+        """The learner's FSRS cards in the community; with due_by, those due by then, soonest first."""
+        return await self._run(reviews.review_cards, user_id, community_id, due_by)
+
+    async def due_review_count(self, user_id: int, community_id: int, due_by: float) -> int:
+        return await self._run(reviews.due_review_count, user_id, community_id, due_by)
+
+    async def review_logs(self, user_id: int, community_id: int) -> list[ReviewLogRow]:
+        """Every review of the learner in the community, oldest first: what fsrs.Optimizer fits from."""
+        return await self._run(reviews.review_logs, user_id, community_id)
 
 
 async def _session_kept(conn: asyncpg.Connection) -> None:

@@ -164,6 +164,42 @@ MIGRATIONS: list[str] = [
         expires_at REAL NOT NULL
     ) WITHOUT ROWID;
     """,
+    # 5: spaced repetition (bot/memory.py). A learner's first answer to each post is a review of that
+    # question: review_cards holds the FSRS card per learner, community and question as the library
+    # serialises it (data), with the columns the due queue and readiness query; review_logs holds every
+    # review in the shape fsrs.Optimizer reads (card_id, rating, review_datetime, review_duration), keyed
+    # by the answer it came from. desired_retention is the community's FSRS target (an admin setting).
+    """
+    ALTER TABLE communities ADD COLUMN desired_retention REAL NOT NULL DEFAULT 0.9;
+    CREATE TABLE review_cards (
+        user_id INTEGER NOT NULL,
+        community_id INTEGER NOT NULL,
+        question_id TEXT NOT NULL,
+        card_id INTEGER NOT NULL,
+        state INTEGER NOT NULL,
+        due REAL NOT NULL,
+        stability REAL,
+        difficulty REAL,
+        last_review REAL,
+        reps INTEGER NOT NULL DEFAULT 1,
+        data TEXT NOT NULL,
+        PRIMARY KEY (user_id, community_id, question_id)
+    ) WITHOUT ROWID;
+    -- Covering: a learner's due queue is read from the index alone (twice as fast for 1,000 due cards);
+    -- every review rewrites the entry anyway, as due changes.
+    CREATE INDEX review_cards_due ON review_cards (user_id, community_id, due, question_id, state, stability, last_review);
+    CREATE TABLE review_logs (
+        answer_id INTEGER PRIMARY KEY,
+        user_id INTEGER NOT NULL,
+        community_id INTEGER NOT NULL,
+        question_id TEXT NOT NULL,
+        card_id INTEGER NOT NULL,
+        rating INTEGER NOT NULL,
+        review_datetime REAL NOT NULL,
+        review_duration INTEGER
+    );
+    CREATE INDEX review_logs_by_user ON review_logs (user_id, community_id, review_datetime);
+    """,
 ]
 
 

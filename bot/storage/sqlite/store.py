@@ -17,6 +17,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
+from bot.memory import CardState
 from bot.models import (
     AnswerOutcome,
     AnswerRequest,
@@ -26,6 +27,7 @@ from bot.models import (
     HistoryItem,
     Post,
     PostResults,
+    ReviewLogRow,
     Schedule,
     ScoreRow,
     Streak,
@@ -33,7 +35,7 @@ from bot.models import (
 )
 from bot.storage.errors import StorageError
 from bot.storage.scores import ALL_CHANNELS
-from bot.storage.sqlite import answers, communities, posts, schema, slack_installs, transactions
+from bot.storage.sqlite import answers, communities, posts, reviews, schema, slack_installs, transactions
 from bot.storage.sqlite.checkpoint import LogCheckpointer
 from bot.storage.sqlite.health import (
     DatabaseHealth,
@@ -68,6 +70,7 @@ class SqliteStorage:
         self.path = path
         self.opened = opened  # the file opened (None in memory): writes after it is gone are refused
         self.health = DatabaseHealth(path, opened, min_free_bytes)
+        self.record_reviews = True  # each stored answer is a review too (False: bench/answers.py's baseline)
         self._pending: list[transactions.Call] = []
         self._flusher: asyncio.Task[None] | None = None
         self._unscored = True  # answers may wait to be folded into the leaderboard totals (also after a crash)
@@ -341,7 +344,8 @@ class SqliteStorage:
 
     async def record_answer(self, request: AnswerRequest) -> AnswerOutcome:
         """Store an answer unless the user already answered the post or it is closed, all in one step."""
-        outcome = await self._run(answers.record_answers, request)
+        record = answers.record_answers if self.record_reviews else answers.record_answers_without_reviews
+        outcome = await self._run(record, request)
         if outcome.status == AnswerStatus.RECORDED:
             self._unscored = True
             if self._flusher is None:  # the batch loop may have ended meanwhile: fold soon all the same
@@ -363,3 +367,19 @@ class SqliteStorage:
 
     async def rank_of(self, community_id: int, channel_id: int | None, period: str, user_id: int) -> ScoreRow | None:
         return await self._run(answers.rank_of, community_id, channel_id or ALL_CHANNELS, period, user_id)
+
+    # -- reviews (spaced repetition)
+
+    async def set_desired_retention(self, community_id: int, retention: float) -> None:
+        await self._run(reviews.set_desired_retention, community_id, retention)
+
+    async def review_cards(self, user_id: int, community_id: int, due_by: float | None = None) -> list[CardState]:
+        """The learner's FSRS cards in the community; with due_by, those due by then, soonest first."""
+        return await self._run(reviews.review_cards, user_id, community_id, due_by)
+
+    async def due_review_count(self, user_id: int, community_id: int, due_by: float) -> int:
+        return await self._run(reviews.due_review_count, user_id, community_id, due_by)
+
+    async def review_logs(self, user_id: int, community_id: int) -> list[ReviewLogRow]:
+        """Every review of the learner in the community, oldest first: what fsrs.Optimizer fits from."""
+        return await self._run(reviews.review_logs, user_id, community_id)
