@@ -159,9 +159,9 @@ async def test_retention_is_the_communitys_setting(bot, clock):
 
 
 async def test_two_answers_of_one_learner_to_one_question_at_once_are_two_reviews(bot, clock, content):
-    """Two practice posts of the same question answered together (two processes, or two tabs): the second
-    review builds on the first, on SQLite (one batch) and PostgreSQL (two transactions racing for a card
-    that does not exist yet)."""
+    """Two practice posts of the same question answered together (two tabs): the second review builds on
+    the first, in one batch on either backend (tests/test_postgres_review_batches.py races two processes'
+    batches for a card that does not exist yet)."""
     from bot.snapshots import dump_question
 
     async with asyncio.timeout(TIMEOUT):
