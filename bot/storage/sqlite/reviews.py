@@ -16,19 +16,22 @@ def set_desired_retention(conn: sqlite3.Connection, community_id: int, retention
 
 def review_cards(conn: sqlite3.Connection, user_id: int, community_id: int, due_by: float | None) -> list[CardState]:
     """The learner's cards in the community; with due_by, only those due by then, soonest due first."""
+    # Plain tuples, not sqlite3.Row: a queue can be thousands of rows, and CardState takes them by position.
+    cursor = conn.cursor()
+    cursor.row_factory = None
     if due_by is None:
-        rows = conn.execute(
+        cursor.execute(
             "SELECT question_id, due, state, stability, last_review FROM review_cards"
             " WHERE user_id = ? AND community_id = ?",
             (user_id, community_id),
         )
     else:
-        rows = conn.execute(
+        cursor.execute(
             "SELECT question_id, due, state, stability, last_review FROM review_cards"
             " WHERE user_id = ? AND community_id = ? AND due <= ? ORDER BY due",
             (user_id, community_id, due_by),
         )
-    return list(map(CardState._make, rows))  # the columns in CardState's order: no lookup by name per row
+    return list(map(CardState._make, cursor.fetchall()))
 
 
 def review_logs(conn: sqlite3.Connection, user_id: int, community_id: int) -> list[ReviewLogRow]:
