@@ -1,23 +1,31 @@
-"""Answer recording and leaderboard figures, with plain SQLite inserts measured in the same run as the ceiling.
+"""Answer recording and leaderboard figures, beside a ceiling measured on the same database in the same run.
 
     .venv/bin/python bench/answers.py [--users 10000] [--spread 100000] [--total 1000000]
     .venv/bin/python bench/answers.py --database postgresql://user@host:5432/empty_db [...]
+    .venv/bin/python bench/answers.py --database postgresql [...]   # a throwaway server of its own
 
-With --reviews-only it stops after the click latency of bursts with the spaced-repetition reviews
-off and on (target: on within 10% of off).
+Prints: the ceiling (plain SQLite inserts/s, one row per transaction as a durable acknowledgement needs;
+on PostgreSQL pgbench's rate of the same one-row insert, one commit each, from as many clients as the
+bot's connection pool holds), answers/s through the core with 200 concurrent answerers, p50/p99 latency
+of one answer, and leaderboard query times once --total answers are stored. On PostgreSQL also the
+answers/s of one bot process and of two on the same database at once (each 200 concurrent answerers).
+Targets: >= 30% of the ceiling, p99 < 10 ms on SQLite and < 50 ms on PostgreSQL (a server round trip
+away), queries < 50 ms, two processes >= 1.6x one.
 
-Prints: plain-SQLite inserts/s (one row per transaction, as a durable acknowledgement needs), answers/s
-through the core with 200 concurrent answerers, p50/p99 latency of one answer, and leaderboard query
-times once --total answers are stored. Targets: >= 30% of the plain rate, p99 < 10 ms, queries < 50 ms.
-With --database (an empty PostgreSQL database) the same figures come from the PostgreSQL backend, and the
-ceiling is pgbench's rate of the same one-row insert on that server, one commit each, from as many clients
-as the bot's connection pool holds.
+`--database postgresql` starts a throwaway server with tests/postgres_server.py (initdb into a temporary
+folder; fsync off, synchronous_commit on, as in the tests) and removes it at the end.
+
+Every answer is also a review (an FSRS card and a review log written in its transaction), as in the bot;
+--no-reviews measures the baseline without them (except 1c). 1c compares the click latency of bursts with
+the reviews off and on, interleaved (target: on within 10% of off); --reviews-only stops after it.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
+import os
 import random
 import shutil
 import sqlite3
@@ -34,9 +42,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bot.config import Settings
 from bot.core import Actor, StudyBot
 from bot.gc_tuning import tune_for_bursts
-from bot.models import Schedule
+from bot.models import AnswerRequest, AnswerStatus, Schedule
+from bot.periods import period_keys
 
+ROOT = Path(__file__).resolve().parent.parent
 CONCURRENCY = 200
+REVEAL_MINUTES = 400 * 24 * 60  # the bench's posts stay open: every answer to them is a real one
 
 
 class NullPlatform:
@@ -124,27 +135,40 @@ def actor(user: int, channel: int = 0) -> Actor:
     return Actor("bench", "guild", f"u{user}", f"user {user}", channel_id=f"c{channel}", channel_name=f"c{channel}")
 
 
-async def answer_all(bot: StudyBot, jobs: list[tuple[Actor, int, list[str]]]) -> tuple[float, list[float]]:
-    """Answer with CONCURRENCY workers; return (answers/s, per-answer latencies in seconds)."""
-    queue: asyncio.Queue[tuple[Actor, int, list[str]]] = asyncio.Queue()
+Job = tuple[Actor, int, list[str]]
+
+
+async def answer_all(bot: StudyBot, jobs: list[Job], concurrency: int = CONCURRENCY) -> tuple[float, list[float]]:
+    """Answer with `concurrency` workers; return (answers/s, per-answer latencies in seconds). Every
+    answer must be recorded: a bench that counts refusals as answers measures nothing."""
+    queue: asyncio.Queue[Job] = asyncio.Queue()
     for job in jobs:
         queue.put_nowait(job)
     latencies: list[float] = []
+    refused: dict[str, int] = {}
 
     async def worker() -> None:
         while not queue.empty():
             who, post_id, choices = queue.get_nowait()
             t0 = time.perf_counter()
-            await bot.answer(who, post_id, choices)
+            feedback = await bot.answer(who, post_id, choices)
             latencies.append(time.perf_counter() - t0)
+            if feedback.outcome.status != AnswerStatus.RECORDED or feedback.error_key:
+                key = feedback.error_key or feedback.outcome.status.value
+                refused[key] = refused.get(key, 0) + 1
 
     started = time.perf_counter()
-    await asyncio.gather(*(worker() for _ in range(CONCURRENCY)))
-    return len(jobs) / (time.perf_counter() - started), latencies
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    rate = len(jobs) / (time.perf_counter() - started)
+    if refused:
+        raise SystemExit(f"answers not recorded: {refused}")
+    return rate, latencies
 
 
 async def timed(bot: StudyBot, who: Actor, post_id: int, choices: list[str]) -> float:
-    await bot.answer(who, post_id, choices)
+    feedback = await bot.answer(who, post_id, choices)
+    if feedback.outcome.status != AnswerStatus.RECORDED:
+        raise SystemExit(f"an answer of a burst was not recorded: {feedback.error_key or feedback.outcome.status}")
     return time.perf_counter()
 
 
@@ -153,23 +177,33 @@ def pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-async def make_posts(bot: StudyBot, clock: Clock, channels: int, days: int) -> list[int]:
+async def make_posts(bot: StudyBot, clock: Clock, channels: int, days: int, first_day: int = 0) -> list[int]:
     posts = []
-    for day in range(days):
+    for day in range(first_day, first_day + days):
         clock.now = datetime(2026, 1, 5, 0, 0, tzinfo=UTC) + timedelta(days=day)
         for c in range(channels):
             ctx = await bot.context(actor(0, c))
             channel = await bot.storage.channel(ctx.community.id, f"c{c}")
-            result = await bot.post_daily(Schedule(channel.id, clock.now.time(), "UTC"), forced=True)
+            schedule = Schedule(channel.id, clock.now.time(), "UTC", reveal_minutes=REVEAL_MINUTES)
+            result = await bot.post_daily(schedule, forced=True)
             posts.append(result.post.id)
     return posts
 
 
 def choices_for(bot: StudyBot, post_question: str, rng: random.Random) -> list[str]:
     q = bot.content.questions[post_question]
-    if rng.random() < 0.6:
+    wrong = [c.id for c in q.choices if c.id not in q.answer][: len(q.answer)]
+    if rng.random() < 0.6 or len(wrong) < len(q.answer):  # a wrong answer has as many choices as the right one
         return sorted(q.answer)
-    return [c.id for c in q.choices if c.id not in q.answer][: len(q.answer)]
+    return wrong
+
+
+def start_throwaway_server():  # -> tests.postgres_server.PostgresServer
+    from tests.postgres_server import start_server
+
+    server = start_server()
+    print(f"throwaway PostgreSQL server on port {server.port} ({server.bin_dir})")
+    return server
 
 
 async def main() -> None:
@@ -177,13 +211,32 @@ async def main() -> None:
     parser.add_argument("--users", type=int, default=10_000, help="users answering one post")
     parser.add_argument("--spread", type=int, default=100_000, help="answers spread over 1,000 posts")
     parser.add_argument("--total", type=int, default=1_000_000, help="answers stored for the leaderboard queries")
-    parser.add_argument("--database", help="an empty PostgreSQL database (postgresql://...); default: SQLite")
+    parser.add_argument("--per-process", type=int, default=20_000, help="answers each process sends (PostgreSQL)")
+    parser.add_argument(
+        "--database", help="PostgreSQL: an empty database's URL, or `postgresql` for a throwaway server; default SQLite"
+    )
+    parser.add_argument("--worker", help=argparse.SUPPRESS)  # a process of the one-or-two-process figure
     parser.add_argument("--review-bursts", type=int, default=20, help="bursts with reviews off, and as many on")
     parser.add_argument("--reviews-only", action="store_true", help="stop after the reviews on/off comparison")
+    parser.add_argument("--no-reviews", action="store_true", help="answers are not reviews (the baseline) but in 1c")
     args = parser.parse_args()
+    if args.worker:
+        await worker_process(json.loads(args.worker))
+        return
     rng = random.Random(1)
     tmp = Path(tempfile.mkdtemp(prefix="studybot-bench-"))
+    server = start_throwaway_server() if args.database == "postgresql" else None
+    try:
+        if server is not None:
+            args.database = server.database()
+        await run(args, tmp, rng)
+    finally:
+        if server is not None:
+            server.stop()
+        shutil.rmtree(tmp)
 
+
+async def run(args: argparse.Namespace, tmp: Path, rng: random.Random) -> None:
     if args.database:
         plain = await asyncio.to_thread(pgbench_rate, args.database, tmp, 0)
         print(f"pgbench insert, one row per commit      : {plain:10,.0f} rows/s   (ceiling)")
@@ -195,30 +248,32 @@ async def main() -> None:
     clock = Clock()
     bot = await StudyBot.create(settings, clock=clock)
     bot.register(NullPlatform())
+    bot.storage.record_reviews = not args.no_reviews
+    print(f"answers are reviews too (FSRS cards and logs): {'no' if args.no_reviews else 'yes'}")
     tune_for_bursts()  # as `studybot run` does once it is up
     try:
         await measure(bot, clock, args, plain, rng)
     finally:
         await bot.close()
-        shutil.rmtree(tmp)
 
 
-async def compare_reviews(bot: StudyBot, clock: Clock, rng: random.Random, bursts: int) -> int:
+async def compare_reviews(bot: StudyBot, clock: Clock, rng: random.Random, args: argparse.Namespace) -> int:
     """Click latency of bursts with reviews off and on, alternating; the target: on within 10% of off.
     Returns how many answers it stored."""
     latencies: dict[bool, list[float]] = {False: [], True: []}
-    posts = await make_posts(bot, clock, 2 * bursts, 1)
+    bursts = args.review_bursts
+    posts = await make_posts(bot, clock, 2 * bursts, 1, first_day=120)
     await bot.leaderboard(actor(0), "all")
-    for i, p in enumerate(posts):
+    for i, p in enumerate(posts):  # the post of channel i
         reviews = i % 2 == 1
         bot.storage.record_reviews = reviews
         await asyncio.sleep(0.2)
         q = (await bot.storage.post(p)).question_id
         users = range(10_000 + i * CONCURRENCY, 10_000 + (i + 1) * CONCURRENCY)  # new learners: new cards
         started = time.perf_counter()
-        done = await asyncio.gather(*(timed(bot, actor(u), p, choices_for(bot, q, rng)) for u in users))
+        done = await asyncio.gather(*(timed(bot, actor(u, i), p, choices_for(bot, q, rng)) for u in users))
         latencies[reviews] += [t - started for t in done]
-    bot.storage.record_reviews = True
+    bot.storage.record_reviews = not args.no_reviews
     off, on = latencies[False], latencies[True]
     for name, values in (("reviews off", off), ("reviews on ", on)):
         print(
@@ -233,6 +288,7 @@ async def compare_reviews(bot: StudyBot, clock: Clock, rng: random.Random, burst
 
 
 async def measure(bot: StudyBot, clock: Clock, args: argparse.Namespace, plain: float, rng: random.Random) -> None:
+    p99_target = 50 if args.database else 10
     # 1. Many users, one post.
     [post_id] = await make_posts(bot, clock, 1, 1)
     question = (await bot.storage.post(post_id)).question_id
@@ -244,28 +300,28 @@ async def measure(bot: StudyBot, clock: Clock, args: argparse.Namespace, plain: 
     )
 
     # 1b. Bursts: 200 users click at the same moment, once each (how a daily post is really answered).
-    burst_posts = await make_posts(bot, clock, 20, 1)
+    burst_posts = await make_posts(bot, clock, 20, 1, first_day=1)
     await bot.leaderboard(actor(0), "all")  # let the leaderboard totals catch up first, as between real posts
     lat = []
-    for p in burst_posts:
+    for c, p in enumerate(burst_posts):  # the post of channel c
         await asyncio.sleep(0.2)  # the previous burst's answers are folded into the totals meanwhile
         q = (await bot.storage.post(p)).question_id
         started = time.perf_counter()
-        done = await asyncio.gather(*(timed(bot, actor(u), p, choices_for(bot, q, rng)) for u in range(CONCURRENCY)))
+        done = await asyncio.gather(*(timed(bot, actor(u, c), p, choices_for(bot, q, rng)) for u in range(CONCURRENCY)))
         lat += [t - started for t in done]
     print(
         f"20 bursts of {CONCURRENCY} simultaneous clicks          : "
-        f"p50 {pct(lat, 0.5) * 1000:.2f} ms   p99 {pct(lat, 0.99) * 1000:.2f} ms (target p99 < 10 ms)"
+        f"p50 {pct(lat, 0.5) * 1000:.2f} ms   p99 {pct(lat, 0.99) * 1000:.2f} ms (target p99 < {p99_target} ms)"
     )
 
     # 1c. The same bursts with and without the spaced-repetition reviews (each answer also writes the
     # learner's FSRS card and a review log), interleaved so both see the same database and machine load.
-    compared = await compare_reviews(bot, clock, rng, args.review_bursts)
+    compared = await compare_reviews(bot, clock, rng, args)
     if args.reviews_only:
         return
 
     # 2. Answers spread over 1,000 posts (10 channels x 100 days), streaks and scores moving.
-    posts = await make_posts(bot, clock, 10, 100)
+    posts = await make_posts(bot, clock, 10, 100, first_day=2)
     post_questions = {p: (await bot.storage.post(p)).question_id for p in posts}
     per_post = max(1, args.spread // len(posts))
     pool = 2 * per_post
@@ -279,22 +335,18 @@ async def measure(bot: StudyBot, clock: Clock, args: argparse.Namespace, plain: 
         f"{len(jobs):,} answers over {len(posts):,} posts          : {rate:10,.0f} answers/s "
         f"= {rate / plain:.0%} of plain   p50 {pct(lat, 0.5) * 1000:.2f} ms   p99 {pct(lat, 0.99) * 1000:.2f} ms"
     )
-
-    # 3. Fill up to --total stored answers, then time the leaderboards.
     stored = args.users + len(burst_posts) * CONCURRENCY + compared + len(jobs)
+
+    # 3. One bot process, then two on one database (PostgreSQL only: several processes share it).
+    if args.database:
+        stored += await processes_figure(bot, clock, args, plain)
+
+    # 4. Fill up to --total stored answers (through the storage: the core's part is measured above),
+    # then time the leaderboards.
     if stored < args.total:
-        extra_days = (args.total - stored) // (10 * 1000) + 1
-        more = await make_posts(bot, clock, 10, extra_days)
-        jobs = []
-        for i, p in enumerate(more):
-            q = (await bot.storage.post(p)).question_id
-            for u in range(1000):
-                jobs.append((actor(u + i % 5 * 1000, i % 10), p, choices_for(bot, q, rng)))
-        jobs = jobs[: args.total - stored]
         started = time.perf_counter()
-        rate, _ = await answer_all(bot, jobs)
-        stored += len(jobs)
-        print(f"filled to {stored:,} answers in {time.perf_counter() - started:.0f} s ({rate:,.0f} answers/s)")
+        stored += await fill(bot, clock, args.total - stored, rng)
+        print(f"filled to {stored:,} answers in {time.perf_counter() - started:.0f} s")
 
     timings: dict[str, list[float]] = {}
     for period in ("week", "month", "all"):
@@ -309,6 +361,125 @@ async def measure(bot: StudyBot, clock: Clock, args: argparse.Namespace, plain: 
     for name, values in timings.items():
         print(f"  {name:18} {statistics.median(values) * 1000:6.2f} / {max(values) * 1000:6.2f}")
     print(f"  slowest leaderboard query: {worst * 1000:.2f} ms (target < 50 ms)")
+
+
+async def fill(bot: StudyBot, clock: Clock, count: int, rng: random.Random) -> int:
+    """`count` more answers by 5,000 users over 10 channels, a day of posts per 10,000, all recorded."""
+    days = count // (10 * 1000) + 1
+    posts = await make_posts(bot, clock, 10, days, first_day=200)
+    community = (await bot.context(actor(0))).community
+    users = [(await bot.context(actor(u))).user.id for u in range(5000)]
+    requests = []
+    for i, p in enumerate(posts):
+        post = await bot.storage.post(p)
+        question = bot.content.questions[post.question_id]
+        _, month, week = period_keys(datetime.fromtimestamp(post.posted_at, UTC), community.timezone)
+        for u in range(1000):
+            chosen = tuple(choices_for(bot, post.question_id, rng))
+            user = users[u + i % 5 * 1000]
+            requests.append(
+                AnswerRequest(p, user, chosen, question.is_correct(chosen), post.posted_at + 60, month, week)
+            )
+    requests = requests[:count]
+    for start in range(0, len(requests), 20_000):
+        chunk = requests[start : start + 20_000]
+        outcomes = await asyncio.gather(*(bot.storage.record_answer(r) for r in chunk))
+        if any(o.status != AnswerStatus.RECORDED for o in outcomes):
+            raise SystemExit("the fill's answers were not all recorded")
+    return len(requests)
+
+
+async def processes_figure(bot: StudyBot, clock: Clock, args: argparse.Namespace, plain: float) -> int:
+    """answers/s of one bot process, then of two at once on the same database: each its own pool, its
+    own users, the same ten open posts, 200 concurrent answerers. Returns the answers stored."""
+    posts = await make_posts(bot, clock, 10, 1, first_day=150)
+    results = {}
+    first_user = 100_000
+    for count in (1, 2):
+        specs = []
+        for _ in range(count):
+            specs.append(
+                {
+                    "database": args.database,
+                    "posts": posts,
+                    "first_user": first_user,
+                    "answers": args.per_process,
+                    "reviews": not args.no_reviews,
+                }
+            )
+            first_user += args.per_process
+        results[count] = await run_workers(specs)
+        rate, p50, p99 = results[count]
+        print(
+            f"{count} process{'es' if count > 1 else '  '}, {args.per_process:,} answers each        : {rate:10,.0f} answers/s "
+            f"= {rate / plain:.0%} of plain   p50 {p50 * 1000:.2f} ms   p99 {p99 * 1000:.2f} ms"
+        )
+    print(f"two processes / one                     : {results[2][0] / results[1][0]:10.2f}x   (target >= 1.6x)")
+    return 3 * args.per_process
+
+
+async def run_workers(specs: list[dict]) -> tuple[float, float, float]:
+    """Start the processes, let each get ready (contexts cached, as a running bot has them), start them
+    at once, and return (answers/s over the span from the first start to the last finish, p50, p99)."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    procs = [
+        await asyncio.create_subprocess_exec(
+            sys.executable,
+            __file__,
+            "--worker",
+            json.dumps(spec),
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            env=env,
+        )
+        for spec in specs
+    ]
+    for proc in procs:
+        line = await proc.stdout.readline()
+        if line.strip() != b"ready":
+            raise SystemExit(f"a bench process did not start: {line!r}")
+    for proc in procs:
+        proc.stdin.write(b"go\n")
+        await proc.stdin.drain()
+    reports = []
+    for proc in procs:
+        out, _ = await proc.communicate()
+        if proc.returncode != 0:
+            raise SystemExit(f"a bench process failed ({proc.returncode})")
+        reports.append(json.loads(out))
+    span = max(r["end"] for r in reports) - min(r["start"] for r in reports)
+    latencies = [x for r in reports for x in r["latencies"]]
+    return sum(len(r["latencies"]) for r in reports) / span, pct(latencies, 0.5), pct(latencies, 0.99)
+
+
+async def worker_process(spec: dict) -> None:
+    """One bot process of processes_figure: its answers to the given posts, figures as JSON on stdout."""
+    clock = Clock()
+    clock.now = datetime(2026, 1, 5, 1, 0, tzinfo=UTC) + timedelta(days=150)
+    bot = await StudyBot.create(Settings(database=spec["database"]), clock=clock)
+    bot.register(NullPlatform())
+    bot.storage.record_reviews = spec["reviews"]
+    try:
+        rng = random.Random(spec["first_user"])
+        posts = spec["posts"]
+        questions = {p: (await bot.storage.post(p)).question_id for p in posts}
+        jobs = []
+        for n in range(spec["answers"]):
+            user, p = spec["first_user"] + n // len(posts), posts[n % len(posts)]
+            jobs.append((actor(user, posts.index(p)), p, choices_for(bot, questions[p], rng)))
+        for user in range(spec["first_user"], spec["first_user"] + spec["answers"] // len(posts) + 1):
+            await bot.context(actor(user))
+        for p in posts:
+            await bot.sent_post(p)
+        tune_for_bursts()
+        print("ready", flush=True)
+        await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)
+        start = time.time()
+        _, latencies = await answer_all(bot, jobs)
+        end = time.time()
+    finally:
+        await bot.close()
+    print(json.dumps({"start": start, "end": end, "latencies": latencies}))
 
 
 if __name__ == "__main__":

@@ -45,6 +45,7 @@ from bot.readiness import readiness
 from bot.recaps import WeeklyRecaps
 from bot.reminders import Reminders
 from bot.reviews import ReviewPick, due_queue, new_question, next_due_at, parse_retention
+from bot.shared_reads import SharedReads
 from bot.snapshots import dump_question, load_question, shuffled
 from bot.stats import UserStats, compute_stats
 from bot.storage import Storage, open_storage
@@ -138,6 +139,8 @@ class StudyBot:
         self._users_seen: OrderedDict[tuple[str, str], User] = OrderedDict()
         self._questions: dict[int, Question] = {}  # post id -> the question as posted
         self._channel_ids: dict[int, str] = {}  # channel id -> its platform id
+        self._post_reads: SharedReads[int, Post | None] = SharedReads()
+        self._channel_reads: SharedReads[int, Channel | None] = SharedReads()
         self.posts = DailyPosts(self)
         self.reminders = Reminders(self)
         self.charts = ChartRenderer(settings.chart_workers)
@@ -254,7 +257,7 @@ class StudyBot:
         return AnswerFeedback(outcome, ctx.locale, question, post)
 
     async def sent_post(self, post_id: int) -> Post | None:
-        post = await self.storage.post(post_id)
+        post = await self._post_reads.get(post_id, lambda: self.storage.post(post_id))
         if post is not None and post.status in (PostStatus.OPEN, PostStatus.CLOSED):
             self._remember(post)
         return post
@@ -268,7 +271,8 @@ class StudyBot:
             return True
         platform_id = self._channel_ids.get(post.channel_id)
         if platform_id is None:
-            channel = await self.storage.channel_by_id(post.channel_id)
+            channel_id = post.channel_id
+            channel = await self._channel_reads.get(channel_id, lambda: self.storage.channel_by_id(channel_id))
             if channel is None:
                 return False
             platform_id = self._channel_ids[post.channel_id] = channel.platform_id

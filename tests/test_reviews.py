@@ -159,9 +159,9 @@ async def test_retention_is_the_communitys_setting(bot, clock):
 
 
 async def test_two_answers_of_one_learner_to_one_question_at_once_are_two_reviews(bot, clock, content):
-    """Two practice posts of the same question answered together (two processes, or two tabs): the second
-    review builds on the first, on SQLite (one batch) and PostgreSQL (two transactions racing for a card
-    that does not exist yet)."""
+    """Two practice posts of the same question answered together (two tabs): the second review builds on
+    the first, in one batch on either backend (tests/test_postgres_review_batches.py races two processes'
+    batches for a card that does not exist yet)."""
     from bot.snapshots import dump_question
 
     async with asyncio.timeout(TIMEOUT):
@@ -211,3 +211,22 @@ async def test_an_existing_database_gains_reviews_with_the_default_retention(tmp
         assert await storage.review_cards(1, 1) == [] and await storage.review_logs(1, 1) == []
     finally:
         await storage.close()
+
+
+async def test_answers_are_not_reviews_in_the_benchs_baseline(bot, clock):
+    """record_reviews=False (bench/answers.py --no-reviews): the answer is stored and scored, no card or log."""
+    async with asyncio.timeout(TIMEOUT):
+        from tests.test_answers import daily_post
+
+        bot.storage.record_reviews = False
+        post = await daily_post(bot, clock)
+        right, _ = right_and_wrong(bot.question_of(post))
+        clock.advance(minutes=3)
+        feedback = await bot.answer(actor("u1"), post.id, right)
+        assert feedback.outcome.status == AnswerStatus.RECORDED
+        ctx = await bot.context(actor("u1"))
+        assert await bot.storage.review_logs(ctx.user.id, ctx.community.id) == []
+        assert await bot.storage.review_cards(ctx.user.id, ctx.community.id) == []
+        bot.storage.record_reviews = True
+        await practise(bot, actor("u1"), bot.question_of(post).id, True)
+        assert len(await bot.storage.review_logs(ctx.user.id, ctx.community.id)) == 1

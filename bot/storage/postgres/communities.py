@@ -70,18 +70,35 @@ async def channels(conn: asyncpg.Connection, community_id: int) -> list[Channel]
     return [channel_row(r) for r in rows]
 
 
-async def user(conn: asyncpg.Connection, platform: str, platform_id: str, name: str) -> User:
-    row = await conn.fetchrow(
-        "INSERT INTO users (platform, platform_id, name) VALUES ($1, $2, $3)"
-        " ON CONFLICT (platform, platform_id) DO UPDATE SET name = excluded.name"
-        " WHERE excluded.name != '' AND excluded.name != users.name RETURNING *",
-        platform,
-        platform_id,
-        name,
+# The users first seen together (the first clicks on a post), made or renamed in one statement: per
+# (platform, platform id) the last name given that is not empty, as one call after another would leave it.
+# In key order, as every batch takes the rows' locks: no deadlock between processes.
+UPSERT_USERS = """
+    WITH given AS (
+        SELECT DISTINCT ON (platform, platform_id) platform, platform_id, name
+        FROM unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY AS g(platform, platform_id, name, n)
+        ORDER BY platform, platform_id, name = '', n DESC
     )
-    if row is None:
-        row = await conn.fetchrow("SELECT * FROM users WHERE platform = $1 AND platform_id = $2", platform, platform_id)
-    return user_row(row)
+    INSERT INTO users (platform, platform_id, name) SELECT * FROM given ORDER BY platform, platform_id
+    ON CONFLICT (platform, platform_id) DO UPDATE SET name = excluded.name
+    WHERE excluded.name != '' AND excluded.name != users.name RETURNING *
+"""
+
+
+async def users(conn: asyncpg.Connection, calls: list[tuple[str, str, str]]) -> list[User]:
+    """The user of each (platform, platform id, name), made if new, renamed if the name is new and not empty."""
+    rows = await conn.fetch(UPSERT_USERS, [c[0] for c in calls], [c[1] for c in calls], [c[2] for c in calls])
+    found = {(r["platform"], r["platform_id"]): r for r in rows}
+    missing = list({(p, i) for p, i, _ in calls if (p, i) not in found})
+    if missing:  # unchanged users, read in a statement of their own: it sees rows committed meanwhile
+        for row in await conn.fetch(
+            "SELECT u.* FROM users u JOIN unnest($1::text[], $2::text[]) AS k(platform, platform_id)"
+            " ON u.platform = k.platform AND u.platform_id = k.platform_id",
+            [m[0] for m in missing],
+            [m[1] for m in missing],
+        ):
+            found[(row["platform"], row["platform_id"])] = row
+    return [user_row(found[(p, i)]) for p, i, _ in calls]
 
 
 async def user_by_id(conn: asyncpg.Connection, user_id: int) -> User | None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncpg
 
 from bot.models import Post, PostResults
-from bot.storage.postgres.answers import POST_LOCKS
+from bot.storage.postgres.answer_batch import POST_LOCKS
 from bot.storage.rows import post_row
 
 
@@ -156,7 +156,7 @@ async def mark_reveal_failed(conn: asyncpg.Connection, post_id: int, reason: str
 
 async def close_post(conn: asyncpg.Connection, post_id: int, now: float) -> bool:
     async with conn.transaction():
-        # Waits for the answers under way (they hold the post's lock shared: answers.record_answer).
+        # Waits for the answers under way (they hold the post's lock shared: answer_batch.py).
         await conn.execute("SELECT pg_advisory_xact_lock($1, $2)", POST_LOCKS, post_id)
         row = await conn.fetchrow(
             "UPDATE posts SET status = 'closed', reveal_claimed_at = $1 WHERE id = $2 AND status = 'open' RETURNING id",

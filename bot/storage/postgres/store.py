@@ -1,6 +1,7 @@
 """The PostgreSQL backend's async interface: the same methods as SqliteStorage with the same meaning,
-each one statement or one transaction on a connection of asyncpg's pool. There is no group commit to
-build: the server runs many transactions at once and syncs their commits together itself."""
+each one statement or one transaction on a connection of asyncpg's pool. Answers, the one write that
+comes in bursts, are recorded in batches (batcher.py, answer_batch.py): a transaction per answer costs
+several round trips and a commit each, which held a burst to a tenth of what the server can commit."""
 
 from __future__ import annotations
 
@@ -35,7 +36,18 @@ from bot.models import (
     WeekActivity,
 )
 from bot.storage.errors import BackupRefused, StorageError
-from bot.storage.postgres import answers, communities, posts, recaps, reminders, reviews, schema, slack_installs
+from bot.storage.postgres import (
+    answer_batch,
+    answers,
+    communities,
+    posts,
+    recaps,
+    reminders,
+    reviews,
+    schema,
+    slack_installs,
+)
+from bot.storage.postgres.batcher import Batcher
 from bot.storage.postgres.listener import Changed, ScheduleListener
 from bot.storage.scores import ALL_CHANNELS
 
@@ -76,6 +88,8 @@ class PostgresStorage:
 
     def __init__(self, pool: asyncpg.Pool, url: str):
         self._pool = pool
+        self._answers: Batcher[AnswerRequest, AnswerOutcome] = Batcher(self._record_answers)
+        self._users: Batcher[tuple[str, str, str], User] = Batcher(self._users_of)  # a burst's first clicks
         self.url = url
         self.path = without_password(url)  # what messages show, as SqliteStorage.path
         self._listener: ScheduleListener | None = None
@@ -114,7 +128,7 @@ class PostgresStorage:
     async def _connect(url: str, pool_size: int, shown: str) -> asyncpg.Pool:
         try:
             return await asyncio.wait_for(
-                asyncpg.create_pool(url, min_size=1, max_size=pool_size, timeout=CONNECT_TIMEOUT),
+                asyncpg.create_pool(url, min_size=1, max_size=pool_size, timeout=CONNECT_TIMEOUT, reset=_session_kept),
                 CONNECT_TIMEOUT + 1,
             )
         except TimeoutError:
@@ -123,6 +137,13 @@ class PostgresStorage:
             raise _NotYet(f"cannot open database {shown}: {exc}") from exc  # down, starting up, or full
         except (asyncpg.PostgresError, asyncpg.InterfaceError, ValueError) as exc:
             raise StorageError(f"cannot open database {shown}: {exc}") from exc  # waiting would not help
+
+    async def _record_answers(self, requests: list[AnswerRequest]) -> list[AnswerOutcome]:
+        async with self._pool.acquire() as conn:
+            return await answer_batch.record_answers(conn, requests, self.record_reviews)
+
+    async def _users_of(self, calls: list[tuple[str, str, str]]) -> list[User]:
+        return await self._run(communities.users, calls)
 
     async def _run(self, fn: Callable[..., Awaitable[T]], *args: Any) -> T:
         async with self._pool.acquire() as conn:
@@ -152,12 +173,17 @@ class PostgresStorage:
         return {"database_connection": None, "database_write": None}
 
     async def settle(self) -> None:
-        """Nothing waits in this process: every call is done when it returns."""
+        """Wait until every answer and user queued is stored (every other call is done when it returns)."""
+        await self._answers.settle()
+        await self._users.settle()
 
     async def close(self) -> None:
-        if self._listener is not None:
-            await self._listener.close()
-        await self._pool.close()
+        try:
+            await self.settle()
+        finally:
+            if self._listener is not None:
+                await self._listener.close()
+            await self._pool.close()
 
     async def ping(self) -> bool:
         return await self._run(_ping)
@@ -185,7 +211,7 @@ class PostgresStorage:
         return await self._run(communities.channels, community_id)
 
     async def user(self, platform: str, platform_id: str, name: str = "") -> User:
-        return await self._run(communities.user, platform, platform_id, name)
+        return await self._users.submit((platform, platform_id, name))
 
     async def user_by_id(self, user_id: int) -> User | None:
         return await self._run(communities.user_by_id, user_id)
@@ -317,7 +343,7 @@ class PostgresStorage:
     # -- answers, streaks and leaderboards
 
     async def record_answer(self, request: AnswerRequest) -> AnswerOutcome:
-        return await self._run(answers.record_answer, request, self.record_reviews)
+        return await self._answers.submit(request)
 
     async def user_history(self, user_id: int, community_id: int) -> list[HistoryItem]:
         return await self._run(answers.user_history, user_id, community_id)
@@ -408,6 +434,13 @@ class PostgresStorage:
     async def daily_post_days(self, community_id: int, since: str) -> list[str]:
         """Local dates (ISO, from `since`) on which the community had a daily post: its scheduled days."""
         return await self._run(recaps.daily_post_days, community_id, since)
+
+
+async def _session_kept(conn: asyncpg.Connection) -> None:
+    """What the pool runs on a connection given back, instead of asyncpg's default reset (a round trip
+    of UNLISTEN, RESET ALL, CLOSE ALL and unlocking advisory locks, as long as the call it follows):
+    no call here leaves anything in the session (no SET, LISTEN, cursor or session-level lock; the
+    advisory locks are the transaction's own). asyncpg still rolls back a transaction left open."""
 
 
 async def _ping(conn: asyncpg.Connection) -> bool:
