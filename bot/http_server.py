@@ -204,15 +204,20 @@ class HttpServer:
                 victim.drop()
         assert self.runner is not None and self.runner.server is not None
         factory = self.runner.server
-        self._starting += 1
+        self._starting += 1  # until its transport is made (_opened), or setting it up failed
+        made: list[_Connection] = []
+
+        def protocol() -> _Connection:
+            made.append(_Connection(self, factory()))
+            return made[0]
 
         async def connect() -> None:
             try:
-                await loop.connect_accepted_socket(lambda: _Connection(self, factory()), conn)
+                await loop.connect_accepted_socket(protocol, conn)
             except OSError:
                 conn.close()
-            finally:
-                self._starting -= 1
+                if not made or made[0].transport is None:
+                    self._starting -= 1
 
         task = loop.create_task(connect())
         self._connecting.add(task)
@@ -243,6 +248,7 @@ class HttpServer:
 
     def _opened(self, connection: _Connection) -> None:
         assert connection.transport is not None
+        self._starting -= 1  # counted once: among the connections from now on
         self.connections[connection.transport] = connection
 
     def _closed(self, connection: _Connection) -> None:

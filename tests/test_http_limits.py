@@ -138,3 +138,34 @@ async def test_an_idle_keep_alive_connection_is_closed_after_the_timeout(tmp_pat
     finally:
         await bot.terminate()
     assert 1.0 < idle < 1.5 + 3, idle
+
+
+async def test_a_burst_up_to_the_connection_limit_is_served_whole():
+    """Every connection of a burst as large as the limit gets its answer: none is counted twice while
+    its transport is set up (which once made the server drop live connections as if at the limit)."""
+    from aiohttp import web
+
+    from bot.web import serve
+
+    limit = 800
+    app = web.Application()
+    app.router.add_get("/ping", lambda request: web.Response(text="pong"))
+    server = await serve(app, "127.0.0.1", 0, max_connections=limit)
+    port = server.addresses[0][1]
+    request = f"GET /ping HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n".encode()
+    try:
+        async with asyncio.timeout(30):
+            connections = await asyncio.gather(*(asyncio.open_connection("127.0.0.1", port) for _ in range(limit)))
+            await asyncio.sleep(0.2)  # all accepted and waiting for their requests, then they come at once
+            for _, writer in connections:
+                writer.write(request)
+
+            async def answer(reader: asyncio.StreamReader) -> bytes:
+                return (await reader.readuntil(b"\r\n")).split(b" ")[1]
+
+            statuses = await asyncio.gather(*(answer(reader) for reader, _ in connections), return_exceptions=True)
+            for _, writer in connections:
+                writer.close()
+    finally:
+        await server.cleanup()
+    assert statuses == [b"200"] * limit
