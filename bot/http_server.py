@@ -62,6 +62,7 @@ class _Connection(asyncio.Protocol):
         self.transport: asyncio.Transport | None = None
         self.waiting_since = time.monotonic()  # waiting for a request's headers since; None while busy
         self.busy = False
+        self.dropped = False  # closing: neither counted against the limit nor to be dropped again
         self._deadline: asyncio.TimerHandle | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -102,6 +103,9 @@ class _Connection(asyncio.Protocol):
 
     def drop(self) -> None:
         """Close at once, without flushing: the peer is not reading or not sending."""
+        if not self.dropped:
+            self.dropped = True
+            self.server._dropping += 1
         if self.transport is not None:
             self.transport.abort()
 
@@ -128,6 +132,7 @@ class HttpServer:
         self._room = asyncio.Event()
         self._accepting: asyncio.Task[None] | None = None
         self._starting = 0  # accepted connections whose transport is being set up
+        self._dropping = 0  # connections dropped and not yet closed
         self._connecting: set[asyncio.Task[None]] = set()
         self._pushed_back = 0  # connections dropped or waits for room since the last log line
         self._logged_at = -LOG_EVERY
@@ -224,11 +229,11 @@ class HttpServer:
         task.add_done_callback(self._connecting.discard)
 
     def _open(self) -> int:
-        """Connections served or being set up."""
-        return len(self.connections) + self._starting
+        """Connections served or being set up, less those being closed (their close is a loop turn away)."""
+        return len(self.connections) + self._starting - self._dropping
 
     def _longest_waiting(self) -> _Connection | None:
-        idle = [c for c in self.connections.values() if not c.busy]
+        idle = [c for c in self.connections.values() if not c.busy and not c.dropped]
         return min(idle, key=lambda c: c.waiting_since, default=None)
 
     def _push_back(self, what: str) -> None:
@@ -252,6 +257,8 @@ class HttpServer:
         self.connections[connection.transport] = connection
 
     def _closed(self, connection: _Connection) -> None:
+        if connection.dropped:
+            self._dropping -= 1
         if connection.transport is not None:
             self.connections.pop(connection.transport, None)
         self._room.set()
