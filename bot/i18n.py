@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from bot.models import ScoreRow
+
 MESSAGES: dict[str, dict[str, str]] = {
     # answers
     "answer.correct": {
@@ -438,3 +442,17 @@ def t(locale: str, key: str, **params: object) -> str:
 
 def percent(part: int, whole: int) -> str:
     return f"{round(100 * part / whole)}%" if whole else "-"
+
+
+def board_row(locale: str, row: ScoreRow, escape: Callable[[str], str] = str) -> str:
+    """One leaderboard line (the leaderboard and the weekly recap); `escape` makes the name inert."""
+    return t(
+        locale,
+        "board.row",
+        rank=row.rank,
+        name=escape(row.name or f"user {row.user_id}"),
+        points=row.points,
+        correct=row.correct,
+        answered=row.answered,
+        streak=row.streak,
+    )

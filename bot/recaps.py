@@ -23,7 +23,7 @@ from bot.charts import render_board
 from bot.commands import UserError
 from bot.content import Question
 from bot.daily_posts import ChannelUnavailable
-from bot.i18n import percent, t
+from bot.i18n import board_row, percent, t
 from bot.logs import log_context
 from bot.models import Channel, Community, QuestionTally, Schedule, ScoreRow, WeekActivity
 from bot.periods import week_key, week_start
@@ -193,18 +193,7 @@ def recap_text(recap: Recap, escape: Callable[[str], str] = str) -> str:
     )
     lines.append(t(loc, "recap.top"))
     for row in recap.rows[:10]:
-        lines.append(
-            t(
-                loc,
-                "board.row",
-                rank=row.rank,
-                name=escape(row.name or f"user {row.user_id}"),
-                points=row.points,
-                correct=row.correct,
-                answered=row.answered,
-                streak=row.streak,
-            )
-        )
+        lines.append(board_row(loc, row, escape))
     if recap.hardest is not None:
         hardest = recap.hardest
         stem = " ".join(hardest.question.prompt.split())

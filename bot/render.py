@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 from bot.commands import format_days
 from bot.content import Question
 from bot.core import AnswerFeedback, DailyResult, Leaderboard
-from bot.i18n import percent, t
+from bot.i18n import board_row, percent, t
 from bot.lookup import LookupResult
 from bot.models import AnswerStatus, Post, PostKind, PostResults, Schedule
 from bot.reviews import ReviewPick
@@ -183,18 +183,7 @@ def leaderboard_text(board: Leaderboard, escape: Callable[[str], str] = str) -> 
     if not board.rows:
         lines.append(t(loc, "board.empty"))
     for row in board.rows:
-        lines.append(
-            t(
-                loc,
-                "board.row",
-                rank=row.rank,
-                name=escape(row.name or f"user {row.user_id}"),
-                points=row.points,
-                correct=row.correct,
-                answered=row.answered,
-                streak=row.streak,
-            )
-        )
+        lines.append(board_row(loc, row, escape))
     if board.me is not None and board.me.rank > len(board.rows):
         lines.append(t(loc, "board.you", rank=board.me.rank, points=board.me.points))
     return "\n".join(lines)
