@@ -77,7 +77,8 @@ def test_studybot_console_command_end_to_end(tmp_path):
     env = {**os.environ, "STUDYBOT_DATABASE": str(tmp_path / "c.db"), "STUDYBOT_CONSOLE_USER": "carol"}
     for var in ("DISCORD_TOKEN", "SLACK_BOT_TOKEN"):
         env.pop(var, None)
-    script = "/lookup オートスケーリング\n/daily now\nA\nA,B\n/stats\n/quit\n"  # A,B in case of a choose-two
+    # The bank holds questions with one, two and three answers; the first line that fits is the answer.
+    script = "/lookup オートスケーリング\n/daily now\nA\nA,B\nA,B,C\n/stats\n/quit\n"
     result = subprocess.run(
         [sys.executable, "-m", "bot.cli", "run"],
         input=script,
