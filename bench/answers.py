@@ -408,19 +408,39 @@ async def processes_figure(bot: StudyBot, clock: Clock, args: argparse.Namespace
                 }
             )
             first_user += args.per_process
-        results[count] = await run_workers(specs)
+        *results[count], busy = await run_workers(specs)
         rate, p50, p99 = results[count]
         print(
             f"{count} process{'es' if count > 1 else '  '}, {args.per_process:,} answers each        : {rate:10,.0f} answers/s "
-            f"= {rate / plain:.0%} of plain   p50 {p50 * 1000:.2f} ms   p99 {p99 * 1000:.2f} ms"
+            f"= {rate / plain:.0%} of plain   p50 {p50 * 1000:.2f} ms   p99 {p99 * 1000:.2f} ms" + busy
         )
     print(f"two processes / one                     : {results[2][0] / results[1][0]:10.2f}x   (target >= 1.6x)")
     return 3 * args.per_process
 
 
-async def run_workers(specs: list[dict]) -> tuple[float, float, float]:
+def cpu_ticks() -> tuple[int, int] | None:
+    """(all, idle) CPU ticks of the machine so far (Linux), or None elsewhere."""
+    try:
+        with open("/proc/stat") as f:
+            values = [int(v) for v in f.readline().split()[1:]]
+    except (OSError, ValueError):
+        return None
+    return sum(values), values[3] + values[4]  # idle + iowait
+
+
+def cores_busy(before: tuple[int, int] | None, after: tuple[int, int] | None) -> str:
+    """How many of the machine's cores were busy between two cpu_ticks(): whether a figure is bound by
+    the machine (every core busy: bot, server and this load generator share them) or by waiting."""
+    if before is None or after is None or after[0] == before[0]:
+        return ""
+    share = 1 - (after[1] - before[1]) / (after[0] - before[0])
+    return f"   machine {share * (os.cpu_count() or 1):.1f} of {os.cpu_count()} cores busy"
+
+
+async def run_workers(specs: list[dict]) -> tuple[float, float, float, str]:
     """Start the processes, let each get ready (contexts cached, as a running bot has them), start them
-    at once, and return (answers/s over the span from the first start to the last finish, p50, p99)."""
+    at once, and return (answers/s over the span from the first start to the last finish, p50, p99, how
+    busy the machine was meanwhile)."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     procs = [
         await asyncio.create_subprocess_exec(
@@ -438,18 +458,22 @@ async def run_workers(specs: list[dict]) -> tuple[float, float, float]:
         line = await proc.stdout.readline()
         if line.strip() != b"ready":
             raise SystemExit(f"a bench process did not start: {line!r}")
+    before = cpu_ticks()
     for proc in procs:
         proc.stdin.write(b"go\n")
         await proc.stdin.drain()
     reports = []
+    busy = ""
     for proc in procs:
+        await proc.stdout.readline()  # "done": its answers are in
+        busy = cores_busy(before, cpu_ticks())
         out, _ = await proc.communicate()
         if proc.returncode != 0:
             raise SystemExit(f"a bench process failed ({proc.returncode})")
         reports.append(json.loads(out))
     span = max(r["end"] for r in reports) - min(r["start"] for r in reports)
     latencies = [x for r in reports for x in r["latencies"]]
-    return sum(len(r["latencies"]) for r in reports) / span, pct(latencies, 0.5), pct(latencies, 0.99)
+    return sum(len(r["latencies"]) for r in reports) / span, pct(latencies, 0.5), pct(latencies, 0.99), busy
 
 
 async def worker_process(spec: dict) -> None:
@@ -477,6 +501,7 @@ async def worker_process(spec: dict) -> None:
         start = time.time()
         _, latencies = await answer_all(bot, jobs)
         end = time.time()
+        print("done", flush=True)
     finally:
         await bot.close()
     print(json.dumps({"start": start, "end": end, "latencies": latencies}))

@@ -200,6 +200,34 @@ async def test_calls_made_together_run_as_one_batch_and_a_culprit_is_found_by_ha
     await batcher.settle()
 
 
+async def test_a_burst_queued_at_once_is_shared_out_over_the_free_connections():
+    """A burst queued whole runs as several batches at once (one server process each), not as one
+    batch on one connection while the others sit idle; a small one stays one batch."""
+    running: list[int] = []
+    most = 0
+
+    async def run(calls: list[int]) -> list[int]:
+        nonlocal most
+        running.append(len(calls))
+        most = max(most, len(running))
+        await asyncio.sleep(0.01)
+        running.remove(len(calls))
+        return calls
+
+    sizes: list[int] = []
+
+    async def counted(calls: list[int]) -> list[int]:
+        sizes.append(len(calls))
+        return await run(calls)
+
+    batcher: Batcher[int, int] = Batcher(counted, in_flight=4, min_share=25)
+    assert await asyncio.wait_for(asyncio.gather(*(batcher.submit(i) for i in range(200))), 10) == list(range(200))
+    assert sizes == [50, 50, 50, 50] and most == 4
+    sizes.clear()
+    assert await asyncio.wait_for(asyncio.gather(*(batcher.submit(i) for i in range(30))), 10) == list(range(30))
+    assert sizes == [30]  # sharing 30 out would make batches below min_share
+
+
 async def test_a_connection_failure_fails_every_call_and_is_not_retried():
     batches: list[list[int]] = []
 

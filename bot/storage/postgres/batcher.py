@@ -34,6 +34,7 @@ Q = TypeVar("Q")
 R = TypeVar("R")
 IN_FLIGHT = 4  # batches running at once per process, each on a connection of the pool
 BATCH_SIZE = 500  # calls per batch at most: a statement over 500-element arrays is still a few ms
+MIN_SHARE = 25  # calls per batch at least when a queue is shared out: smaller ones cost more round trips than they save
 ATTEMPTS = 3  # runs of a batch that failed transiently before it is split
 log = logging.getLogger("studybot.storage")
 
@@ -64,11 +65,13 @@ class Batcher(Generic[Q, R]):
         *,
         in_flight: int = IN_FLIGHT,
         size: int = BATCH_SIZE,
+        min_share: int = MIN_SHARE,
         attempts: int = ATTEMPTS,
     ):
         self._run = run
         self._in_flight = in_flight
         self._size = size
+        self._min_share = min_share
         self._attempts = attempts
         self._pending: list[tuple[Q, asyncio.Future[R]]] = []
         self._running: set[asyncio.Task[None]] = set()
@@ -86,8 +89,13 @@ class Batcher(Generic[Q, R]):
     def _start(self) -> None:
         self._kicked = False
         loop = asyncio.get_running_loop()
+        # What waits is shared out over the free connections: one batch is one server process, which
+        # works on one core, and a burst queued whole would otherwise run as one batch while the other
+        # connections sit idle (and its callers come back whole, batch after batch).
+        shares = min(self._in_flight - len(self._running), len(self._pending) // self._min_share) or 1
+        size = min(self._size, -(-len(self._pending) // shares))
         while self._pending and len(self._running) < self._in_flight:
-            batch, self._pending = self._pending[: self._size], self._pending[self._size :]
+            batch, self._pending = self._pending[:size], self._pending[size:]
             task = loop.create_task(self._deliver(batch))
             self._running.add(task)
             task.add_done_callback(self._finished)
