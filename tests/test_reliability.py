@@ -158,6 +158,10 @@ async def test_kill_9_while_200_users_answer_loses_no_acknowledged_answer(tmp_pa
         await bot.terminate()
     counts = rows(db, "SELECT user_id, COUNT(*) FROM answers GROUP BY user_id")
     assert len(counts) == 200 and all(n == 1 for _, n in counts)  # everyone exactly once
+    # Each answer is a review exactly once: those the kill left unapplied were applied after the restart.
+    assert rows(db, "SELECT COUNT(*) FROM review_logs") == [(200,)]
+    assert rows(db, "SELECT COUNT(*) FROM answers a JOIN review_logs l ON l.answer_id = a.id") == [(200,)]
+    assert rows(db, "SELECT COUNT(*), MAX(reps) FROM review_cards") == [(200, 1)]
 
 
 async def test_restarts_around_the_post_time_post_exactly_once(tmp_path, fake):

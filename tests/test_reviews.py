@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import sys
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from fsrs import Card, Rating, Scheduler, State
@@ -14,7 +16,10 @@ from fsrs.scheduler import FUZZ_RANGES
 from bot.memory import LEARNING_STEPS, RELEARNING_STEPS
 from bot.models import AnswerStatus
 from bot.reviews import count_due, optimizer_logs
+from bot.storage import open_storage
 from tests.conftest import actor, fetch_row, right_and_wrong
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 TIMEOUT = 30
 
@@ -230,3 +235,50 @@ async def test_answers_are_not_reviews_in_the_benchs_baseline(bot, clock):
         bot.storage.record_reviews = True
         await practise(bot, actor("u1"), bot.question_of(post).id, True)
         assert len(await bot.storage.review_logs(ctx.user.id, ctx.community.id)) == 1
+
+
+# A process that records answers and dies the moment they are acknowledged, before its reviews are
+# applied (they are applied after the answers' batch, a chunk at a time: sqlite/reviews.py).
+DIE_AFTER_ANSWERS = """
+import asyncio, os, sys
+from bot.models import AnswerRequest
+from bot.storage import open_storage
+
+async def main():
+    storage = await open_storage(sys.argv[1])
+    community = await storage.community("test", "g1", "", "ja", "Asia/Tokyo")
+    channel = await storage.channel(community.id, "c1")
+    post = await storage.claim_daily_post(community.id, channel.id, "q1", "{}", "2026-11-23", 1000.0, "t")
+    await storage.mark_post_sent(post.id, "m1", None)
+    users = [await storage.user("test", f"u{i}", f"U{i}") for i in range(300)]
+    requests = [AnswerRequest(post.id, u.id, ("a",), i % 3 > 0, 1500.0, "m2026-11", "w2026-W48") for i, u in enumerate(users)]
+    outcomes = await asyncio.gather(*(storage.record_answer(r) for r in requests))
+    assert all(o.status.value == "recorded" for o in outcomes)
+    print("acknowledged", flush=True)
+    os._exit(0)  # no close: what is not committed yet is lost, as with kill -9
+
+asyncio.run(main())
+"""
+
+
+async def test_answers_acknowledged_before_a_crash_are_each_reviewed_once_after_it(tmp_path):
+    path = tmp_path / "crash.db"
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", DIE_AFTER_ANSWERS, str(path), stdout=asyncio.subprocess.PIPE, cwd=PROJECT_ROOT
+    )
+    out, _ = await asyncio.wait_for(proc.communicate(), 60)
+    assert out.strip() == b"acknowledged"
+    raw = await fetch_row(path, "SELECT (SELECT COUNT(*) FROM answers), (SELECT COUNT(*) FROM review_logs)")
+    assert raw is not None and raw[0] == 300 and raw[1] < 300, "the crash should leave reviews unapplied"
+    for _ in range(2):  # opened twice: applied once, never again
+        storage = await open_storage(path)
+        try:
+            logs = [log for u in range(1, 301) for log in await storage.review_logs(u, 1)]
+        finally:
+            await storage.close()
+        assert len(logs) == 300 and len({log.answer_id for log in logs}) == 300
+        assert sorted(log.rating for log in logs) == sorted(
+            int(Rating.Good) if i % 3 > 0 else int(Rating.Again) for i in range(300)
+        )
+    cards = await fetch_row(path, "SELECT COUNT(*), MAX(reps) FROM review_cards")
+    assert cards == (300, 1)

@@ -16,6 +16,7 @@ import asyncpg
 
 from bot.storage import is_postgres_url, open_storage
 from bot.storage.errors import StorageError
+from bot.storage.sqlite import reviews
 
 # In the order their references need: a row is copied after the rows it points at.
 TABLES = (
@@ -67,6 +68,7 @@ class _Sqlite:
     async def finish(self) -> None:
         # The totals were copied whole: every answer is already in them.
         self.conn.execute("UPDATE score_mark SET answer_id = (SELECT COALESCE(MAX(id), 0) FROM answers)")
+        reviews.mark_all_reviewed(self.conn)  # and the cards and logs: every answer is reviewed in them
 
     async def commit(self) -> None:
         self.conn.execute("COMMIT")
@@ -131,7 +133,7 @@ class _Postgres:
 async def _side(database: str) -> _Sqlite | _Postgres:
     """The database migrated to the current schema (and closed again), then opened for the copy."""
     storage = await open_storage(database)
-    await storage.close()  # SQLite folds every answer into the totals as it closes
+    await storage.close()  # SQLite folds every answer into the totals and the reviews as it closes
     if is_postgres_url(database):
         return _Postgres(await asyncpg.connect(database))
     return _Sqlite(database)

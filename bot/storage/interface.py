@@ -9,8 +9,10 @@ What each method promises that a backend must keep:
   past its reveal time, and keeps the user's streak with the answer, in one transaction.
 - advance_reminders moves a reminder only if its next_at is still the one read: of several processes
   sweeping at once, exactly one claims each reminder.
-- record_answer also records each stored answer as a review (the learner's FSRS card of the question
-  and a review log, bot/memory.py) in the same transaction, unless record_reviews is False.
+- each stored answer is also a review (the learner's FSRS card of the question and a review log,
+  bot/memory.py), unless record_reviews was False when it was stored: PostgreSQL writes it in the
+  answer's own transaction, SQLite applies it right after (sqlite/reviews.py), and both before any
+  card or log is read back.
 - writes that cannot be stored raise (errors.STORAGE_FAILURES); nothing is acknowledged unstored.
 """
 

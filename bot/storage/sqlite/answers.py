@@ -8,7 +8,6 @@ import logging
 import sqlite3
 from typing import NamedTuple
 
-from bot.memory import DEFAULT_RETENTION, CardUpdate, answer_duration_ms, review
 from bot.models import (
     AnswerOutcome,
     AnswerRequest,
@@ -28,7 +27,7 @@ from bot.scoring import (
 )
 from bot.storage.rows import score_row
 from bot.storage.scores import SCORE_SPREAD
-from bot.storage.sqlite import transactions
+from bot.storage.sqlite import reviews, transactions
 
 log = logging.getLogger("studybot.storage")
 
@@ -40,24 +39,23 @@ def fold_scores_tx(conn: sqlite3.Connection, limit: int | None) -> bool:
 
 @transactions.runs_together
 def record_answers(conn: sqlite3.Connection, requests: list[AnswerRequest]) -> list[AnswerOutcome | Exception]:
-    """Store each answer unless the user already answered the post or it is closed; each stored answer
-    is also a review of its question (the learner's FSRS card and a review log), in the same batch."""
-    return _record(conn, requests, reviews=True)
+    """Store each answer unless the user already answered the post or it is closed. Each stored answer
+    is also a review of its question, applied right after by the fold of reviews.py."""
+    run = _AnswerRun(conn, requests)
+    outcomes: list[AnswerOutcome | Exception] = [transactions.alone(conn, run.record, request) for request in requests]
+    run.save_streaks()
+    return outcomes
 
 
 @transactions.runs_together
 def record_answers_without_reviews(
     conn: sqlite3.Connection, requests: list[AnswerRequest]
 ) -> list[AnswerOutcome | Exception]:
-    """As record_answers, without the reviews: the baseline bench/answers.py compares against."""
-    return _record(conn, requests, reviews=False)
-
-
-def _record(conn: sqlite3.Connection, requests: list[AnswerRequest], reviews: bool) -> list[AnswerOutcome | Exception]:
-    run = _AnswerRun(conn, requests, reviews)
-    outcomes: list[AnswerOutcome | Exception] = [transactions.alone(conn, run.record, request) for request in requests]
-    run.save_streaks()
-    run.save_reviews()
+    """As record_answers, but these answers are not reviews: the baseline bench/answers.py compares
+    against. The reviews of earlier answers are applied first, then the mark moves past these."""
+    reviews.fold_reviews(conn, None)
+    outcomes = record_answers(conn, requests)
+    reviews.mark_all_reviewed(conn)
     return outcomes
 
 
@@ -80,13 +78,11 @@ class _AnswerRun:
     scheduled day and the users' streaks are read once for the whole run, and the streaks written
     back once at its end, which leaves one statement per answer: its insert. The batch holds the
     write lock and the run ends before any other call of the batch, so nothing read can change
-    meanwhile. The same holds for the reviews: the cards of the post's question are read once per
-    post, and the changed cards and the new review logs written at the end.
+    meanwhile.
     """
 
-    def __init__(self, conn: sqlite3.Connection, requests: list[AnswerRequest], reviews: bool = True):
+    def __init__(self, conn: sqlite3.Connection, requests: list[AnswerRequest]):
         self.conn = conn
-        self.reviews = reviews
         self.posts: dict[int, _AnsweredPost | None] = {}
         for post_id in {r.post_id for r in requests}:
             row = conn.execute(
@@ -95,13 +91,6 @@ class _AnswerRun:
                 (post_id,),
             ).fetchone()
             self.posts[post_id] = _AnsweredPost(*row) if row else None
-        # (user, community, question) -> the stored card (JSON, reviews so far), None when never reviewed
-        self.cards: dict[tuple[int, int, str], tuple[str, int] | None] = {}
-        self.changed_cards: dict[tuple[int, int, str], tuple[CardUpdate, int]] = {}
-        self.logs: list[tuple[object, ...]] = []
-        self.retention: dict[int, float] = {}
-        if reviews:
-            self.read_cards(requests)
         self.previous_days: dict[tuple[int, str], str | None] = {}
         self.streaks: dict[tuple[int, int], tuple[int, int, str | None]] = {}
         self.changed: set[tuple[int, int]] = set()
@@ -163,72 +152,7 @@ class _AnswerRun:
         if stepped:
             self.streaks[(community_id, r.user_id)] = stepped
             self.changed.add((community_id, r.user_id))
-        if self.reviews:
-            self.review(r, post, cursor.lastrowid or 0)
         return AnswerOutcome(AnswerStatus.RECORDED, r.choices, r.correct, points, streak)
-
-    def read_cards(self, requests: list[AnswerRequest]) -> None:
-        """The cards the run's answers review, one query per post, and each community's retention."""
-        users_by_post: dict[int, set[int]] = {}
-        for r in requests:
-            users_by_post.setdefault(r.post_id, set()).add(r.user_id)
-        for post_id, users in users_by_post.items():
-            post = self.posts[post_id]
-            if post is None:
-                continue
-            for user_id in users:
-                self.cards[(user_id, post.community_id, post.question_id)] = None
-            rows = self.conn.execute(
-                "SELECT user_id, data, reps FROM review_cards WHERE community_id = ? AND question_id = ?"
-                " AND user_id IN (SELECT value FROM json_each(?))",
-                (post.community_id, post.question_id, json.dumps(sorted(users))),
-            )
-            for user_id, data, reps in rows:
-                self.cards[(user_id, post.community_id, post.question_id)] = (data, reps)
-            if post.community_id not in self.retention:
-                row = self.conn.execute(
-                    "SELECT desired_retention FROM communities WHERE id = ?", (post.community_id,)
-                ).fetchone()
-                self.retention[post.community_id] = row[0] if row else DEFAULT_RETENTION
-
-    def review(self, r: AnswerRequest, post: _AnsweredPost, answer_id: int) -> None:
-        """The answer as a review of the question: the card moves on, and the review is logged."""
-        key = (r.user_id, post.community_id, post.question_id)
-        stored = self.cards.get(key)
-        data, reps = stored if stored else (None, 0)
-        try:
-            update = review(
-                data,
-                answer_id,
-                r.correct,
-                r.at,
-                answer_duration_ms(post.posted_at, r.at),
-                self.retention.get(post.community_id, DEFAULT_RETENTION),
-            )
-        except Exception:  # the answer, its points and streak matter more than its review: keep them
-            log.exception("answer %s: could not compute its review; the answer is stored without one", answer_id)
-            return
-        self.cards[key] = (update.data, reps + 1)
-        self.changed_cards[key] = (update, reps + 1)
-        self.logs.append((answer_id, *key, update.card_id, update.rating, r.at, update.duration_ms))
-
-    def save_reviews(self) -> None:
-        self.conn.executemany(
-            "INSERT INTO review_cards (user_id, community_id, question_id, card_id, state, due, stability,"
-            " difficulty, last_review, reps, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-            " ON CONFLICT DO UPDATE SET card_id = excluded.card_id, state = excluded.state, due = excluded.due,"
-            " stability = excluded.stability, difficulty = excluded.difficulty,"
-            " last_review = excluded.last_review, reps = excluded.reps, data = excluded.data",
-            [
-                (*key, u.card_id, u.state, u.due, u.stability, u.difficulty, u.last_review, reps, u.data)
-                for key, (u, reps) in self.changed_cards.items()
-            ],
-        )
-        self.conn.executemany(
-            "INSERT INTO review_logs (answer_id, user_id, community_id, question_id, card_id, rating,"
-            " review_datetime, review_duration) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            self.logs,
-        )
 
     def earlier_answer(self, r: AnswerRequest) -> AnswerOutcome | None:
         """The user's first answer to the post, which stands."""

@@ -7,6 +7,7 @@ import sqlite3
 
 from bot.models import DueReminder, Reminder, ReminderMove
 from bot.storage.rows import DUE_REMINDER_COLUMNS, due_reminder_row, reminder_row
+from bot.storage.sqlite.reviews import fold_reviews
 
 
 def save_reminder(conn: sqlite3.Connection, r: Reminder) -> None:
@@ -64,6 +65,7 @@ def due_questions(
     conn: sqlite3.Connection, community_id: int, user_ids: list[int], due_by: float
 ) -> list[tuple[int, str]]:
     """(user, question) of every card due by `due_by` of these learners: a sweep's counts in one query."""
+    fold_reviews(conn, None)
     rows = conn.execute(
         "SELECT user_id, question_id FROM review_cards WHERE user_id IN (SELECT value FROM json_each(?))"
         " AND community_id = ? AND due <= ?",

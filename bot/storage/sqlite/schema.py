@@ -253,6 +253,16 @@ MIGRATIONS: list[str] = [
     ) WITHOUT ROWID;
     CREATE INDEX answers_by_channel_week ON answers (channel_id, week) WHERE kind = 'daily';
     """,
+    # 9: reviews are applied by a fold from the answers (reviews.py), no longer in the answer's batch:
+    # review_mark is the last answer id whose review is in the cards and logs. Every answer stored
+    # before this schema was reviewed in its batch.
+    """
+    CREATE TABLE review_mark (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        answer_id INTEGER NOT NULL
+    );
+    INSERT INTO review_mark (id, answer_id) SELECT 1, COALESCE(MAX(id), 0) FROM answers;
+    """,
 ]
 
 
