@@ -172,11 +172,11 @@ def stats_figure(chart: StatsChart) -> Figure:
     _days_panel(fig, (0.07, 0.58, 0.86, 0.36), chart)
     _services_panel(fig, (0.17, 0.08, 0.31, 0.39), chart)
     _calendar_panel(fig, (0.56, 0.1, 0.42, 0.37), chart)
-    if chart.empty:
+    if chart.empty:  # amid the empty days panel: at 0.55 it crossed that panel's dates
         message = t(loc, "chart.no_data")
         fig.text(
             0.5,
-            0.55,
+            0.76,
             message,
             parse_math=False,
             fontfamily=families(),
