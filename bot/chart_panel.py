@@ -50,7 +50,7 @@ class Panel:
 
     def __init__(
         self, fig: Figure, rect: Rect, xlim: tuple[float, float], ylim: tuple[float, float], family: list[str]
-    ):
+    ) -> None:
         self.fig = fig
         self.family = family
         self.rect = rect
@@ -81,15 +81,18 @@ class Panel:
         self.fig.add_artist(Line2D(xs, ys, transform=self.frac, color="black", linewidth=LINE_WIDTH, **style))
 
     def bars(self, rects: Sequence[Rect], colors: Sequence[str]) -> None:
-        """Rectangles (x, y, width, height) in data units, as one collection drawn in one call."""
+        """Rectangles (x, y, width, height) in data units, as one collection drawn in one call, cut at
+        the panel's edges as an Axes would (a negative score must not cover the names)."""
         verts = [((x, y), (x, y + h), (x + w, y + h), (x + w, y)) for x, y, w, h in rects]
         collection = PolyCollection(verts, facecolors=colors, edgecolors="none", linewidths=0)
         collection.set_transform(self.data)
+        collection.set_clip_box(TransformedBbox(Bbox.unit(), self.frac))
         self.fig.add_artist(collection)
 
     def lines(
         self, segments: Sequence[tuple[tuple[float, float], tuple[float, float]]], color: str, width: float
     ) -> None:
+        """Straight lines ((x0, y0), (x1, y1)) in data units, as one collection."""
         collection = LineCollection(segments, colors=color, linewidths=width)
         collection.set_transform(self.data)
         self.fig.add_artist(collection)
