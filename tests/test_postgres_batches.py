@@ -203,24 +203,19 @@ async def test_calls_made_together_run_as_one_batch_and_a_culprit_is_found_by_ha
 async def test_a_burst_queued_at_once_is_shared_out_over_the_free_connections():
     """A burst queued whole runs as several batches at once (one server process each), not as one
     batch on one connection while the others sit idle; a small one stays one batch."""
-    running: list[int] = []
-    most = 0
+    sizes: list[int] = []  # of the batches, in the order they started
+    running = most = 0
 
     async def run(calls: list[int]) -> list[int]:
-        nonlocal most
-        running.append(len(calls))
-        most = max(most, len(running))
+        nonlocal running, most
+        sizes.append(len(calls))
+        running += 1
+        most = max(most, running)
         await asyncio.sleep(0.01)
-        running.remove(len(calls))
+        running -= 1
         return calls
 
-    sizes: list[int] = []
-
-    async def counted(calls: list[int]) -> list[int]:
-        sizes.append(len(calls))
-        return await run(calls)
-
-    batcher: Batcher[int, int] = Batcher(counted, in_flight=4, min_share=25)
+    batcher: Batcher[int, int] = Batcher(run, in_flight=4, min_share=25)
     assert await asyncio.wait_for(asyncio.gather(*(batcher.submit(i) for i in range(200))), 10) == list(range(200))
     assert sizes == [50, 50, 50, 50] and most == 4
     sizes.clear()

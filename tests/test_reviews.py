@@ -7,19 +7,17 @@ import asyncio
 import sqlite3
 import sys
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from fsrs import Card, Rating, Scheduler, State
 from fsrs.scheduler import FUZZ_RANGES
 
+from bot.config import PROJECT_ROOT
 from bot.memory import LEARNING_STEPS, RELEARNING_STEPS
 from bot.models import AnswerStatus
 from bot.reviews import count_due, optimizer_logs
 from bot.storage import open_storage
 from tests.conftest import actor, fetch_row, right_and_wrong
-
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 TIMEOUT = 30
 

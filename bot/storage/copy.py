@@ -16,7 +16,7 @@ import asyncpg
 
 from bot.storage import is_postgres_url, open_storage
 from bot.storage.errors import StorageError
-from bot.storage.sqlite import reviews
+from bot.storage.sqlite import marks
 
 # In the order their references need: a row is copied after the rows it points at.
 TABLES = (
@@ -66,9 +66,9 @@ class _Sqlite:
         self.conn.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows)
 
     async def finish(self) -> None:
-        # The totals were copied whole: every answer is already in them.
-        self.conn.execute("UPDATE score_mark SET answer_id = (SELECT COALESCE(MAX(id), 0) FROM answers)")
-        reviews.mark_all_reviewed(self.conn)  # and the cards and logs: every answer is reviewed in them
+        # The totals, cards and logs were copied whole: every answer is already in them.
+        marks.move_to_last(self.conn, "score_mark")
+        marks.move_to_last(self.conn, "review_mark")
 
     async def commit(self) -> None:
         self.conn.execute("COMMIT")

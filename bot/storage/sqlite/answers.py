@@ -27,7 +27,7 @@ from bot.scoring import (
 )
 from bot.storage.rows import score_row
 from bot.storage.scores import SCORE_SPREAD
-from bot.storage.sqlite import reviews, transactions
+from bot.storage.sqlite import marks, reviews, transactions
 
 log = logging.getLogger("studybot.storage")
 
@@ -55,7 +55,7 @@ def record_answers_without_reviews(
     against. The reviews of earlier answers are applied first, then the mark moves past these."""
     reviews.fold_reviews(conn, None)
     outcomes = record_answers(conn, requests)
-    reviews.mark_all_reviewed(conn)
+    marks.move_to_last(conn, "review_mark")
     return outcomes
 
 
@@ -211,12 +211,10 @@ SCORE_NEW_ANSWERS = f"""
 
 def fold_scores(conn: sqlite3.Connection, limit: int | None) -> bool:
     """Add answers not yet in the leaderboard totals (at most `limit`); True when some are left."""
-    start = conn.execute("SELECT answer_id FROM score_mark WHERE id = 1").fetchone()[0]
-    last = conn.execute("SELECT COALESCE(MAX(id), 0) FROM answers").fetchone()[0]
-    end = last if limit is None else min(last, start + limit)
+    start, end, last = marks.pending(conn, "score_mark", limit)
     if end > start:
         conn.execute(SCORE_NEW_ANSWERS, {"start": start, "end": end})
-        conn.execute("UPDATE score_mark SET answer_id = ? WHERE id = 1", (end,))
+        marks.move(conn, "score_mark", end)
     return end < last
 
 

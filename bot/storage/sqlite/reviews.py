@@ -20,7 +20,7 @@ import sqlite3
 from bot.memory import CardState, CardUpdate, answer_duration_ms, review
 from bot.models import ReviewLogRow
 from bot.storage.rows import review_log_row
-from bot.storage.sqlite import transactions
+from bot.storage.sqlite import marks, transactions
 
 log = logging.getLogger("studybot.storage")
 
@@ -53,19 +53,11 @@ def fold_reviews_tx(conn: sqlite3.Connection, limit: int | None) -> bool:
 
 def fold_reviews(conn: sqlite3.Connection, limit: int | None) -> bool:
     """Apply the reviews of the answers stored since the mark (at most `limit`); True when some are left."""
-    start = conn.execute("SELECT answer_id FROM review_mark WHERE id = 1").fetchone()[0]
-    last = conn.execute("SELECT COALESCE(MAX(id), 0) FROM answers").fetchone()[0]
-    end = last if limit is None else min(last, start + limit)
+    start, end, last = marks.pending(conn, "review_mark", limit)
     if end > start:
         _apply(conn, conn.execute(PENDING, (start, end)).fetchall())
-        conn.execute("UPDATE review_mark SET answer_id = ? WHERE id = 1", (end,))
+        marks.move(conn, "review_mark", end)
     return end < last
-
-
-def mark_all_reviewed(conn: sqlite3.Connection) -> None:
-    """Every answer stored so far counts as applied: a copy brought the cards and logs along whole, or
-    the answers are not reviews (bench/answers.py's baseline)."""
-    conn.execute("UPDATE review_mark SET answer_id = (SELECT COALESCE(MAX(id), 0) FROM answers) WHERE id = 1")
 
 
 def _apply(conn: sqlite3.Connection, answers: list[sqlite3.Row]) -> None:
