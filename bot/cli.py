@@ -179,9 +179,14 @@ def content_check(settings: Settings, path: Path, strict: bool = False, every: b
 
 def add_import_parser(content_sub: argparse._SubParsersAction) -> None:
     imp = content_sub.add_parser(
-        "import", help="bring practice questions (Markdown, ...) and study notes into a content pack"
+        "import", help="bring practice questions (Markdown, CSV/TSV, Anki) and study notes into a content pack"
     )
-    imp.add_argument("paths", nargs="*", metavar="PATH", help="files of practice questions (Markdown: .md)")
+    imp.add_argument(
+        "paths",
+        nargs="*",
+        metavar="PATH",
+        help="files of practice questions: .md, .csv, .tsv, Anki's .txt export, .apkg, .colpkg",
+    )
     imp.add_argument("--pack", required=True, help="the pack to write: content/packs/NAME/ (a-z, 0-9, -)")
     imp.add_argument("--notes", action="append", default=[], metavar="FILE.md", help="study notes → lookup entries")
     imp.add_argument("--exam", help="the exam of questions that name none (DOP-C02, DVA-C02, SAA-C03, SOA-C02)")
