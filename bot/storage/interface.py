@@ -10,9 +10,9 @@ What each method promises that a backend must keep:
 - advance_reminders moves a reminder only if its next_at is still the one read: of several processes
   sweeping at once, exactly one claims each reminder.
 - each stored answer is also a review (the learner's FSRS card of the question and a review log,
-  bot/memory.py), unless record_reviews was False when it was stored: PostgreSQL writes it in the
-  answer's own transaction, SQLite applies it right after (sqlite/reviews.py), and both before any
-  card or log is read back.
+  bot/memory.py), unless record_reviews was False when it was stored: both backends apply it right
+  after the answer is acknowledged (sqlite/reviews.py from a mark, postgres/review_fold.py from a
+  queue written with the answer), exactly once, and always before a card or log is read back.
 - writes that cannot be stored raise (errors.STORAGE_FAILURES); nothing is acknowledged unstored.
 """
 

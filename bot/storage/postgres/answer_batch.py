@@ -10,9 +10,9 @@ what they need and writes what they decide.
    the other, in any process.
 3. The answers already stored for these (post, user) pairs: read after the locks, so its snapshot sees
    every answer of these users that committed before (they all held the same streak locks).
-4. The inserts, the streaks and the leaderboard totals, in one statement over arrays.
-5. With reviews (the default): the new answers' cards read and locked, then the cards and the review
-   logs written, one statement each (review_batch.py).
+4. The inserts, the streaks, the leaderboard totals and (with reviews, the default) each new answer's
+   id queued for its review, in one statement over arrays. The reviews are applied by the fold of
+   review_fold.py once the batch is acknowledged.
 
 Each answer is then decided in order in Python, exactly as _AnswerRun decides it: a second click in
 the same batch finds the first one, as it would find a stored answer.
@@ -30,7 +30,6 @@ import asyncpg
 from bot.models import AnswerOutcome, AnswerRequest, AnswerStatus, PostKind, PostStatus
 from bot.scoring import answers_an_earlier_day, needs_previous_day, points_for, streak_after, streak_after_replay
 from bot.storage.postgres.answers import streak_history
-from bot.storage.postgres.review_batch import Key, Reviewed, save_reviews
 from bot.storage.scores import SCORE_SPREAD
 
 POST_LOCKS = 0x5354_4250  # the advisory lock space of posts (pg_advisory_xact_lock(POST_LOCKS, post id))
@@ -51,8 +50,7 @@ POSTS_AND_STREAKS = """
         SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::float8[]) WITH ORDINALITY AS r(post_id, user_id, at, n)
     ), post AS (
         SELECT p.id, p.kind, p.community_id, p.channel_id, p.owner_id, p.question_id, p.local_date, p.status,
-            p.reveal_at, p.posted_at,
-            (SELECT c.desired_retention FROM communities c WHERE c.id = p.community_id) AS retention,
+            p.reveal_at,
             CASE WHEN p.kind = 'daily' THEN (
                 SELECT MAX(d.local_date) FROM posts d WHERE d.community_id = p.community_id AND d.kind = 'daily'
                 AND d.local_date < p.local_date AND d.status IN ('open', 'closed')
@@ -78,8 +76,9 @@ EARLIER_ANSWERS = """
     JOIN answers a ON a.post_id = r.post_id AND a.user_id = r.user_id
 """
 
-# The new answers, the streaks they stepped, and the totals they add to (SQLite's fold, summed per
-# total: one user's two answers in a batch meet the same rows, which one upsert may touch only once).
+# The new answers, the streaks they stepped, the totals they add to (SQLite's fold, summed per total:
+# one user's two answers in a batch meet the same rows, which one upsert may touch only once), and,
+# when $19, the new answers queued for their reviews (review_fold.py).
 WRITE = f"""
     WITH ins AS (
         INSERT INTO answers (post_id, user_id, kind, community_id, question_id, choices, correct, points,
@@ -103,6 +102,8 @@ WRITE = f"""
         ON CONFLICT (community_id, channel_id, period, user_id) DO UPDATE SET
             points = scores.points + excluded.points, correct = scores.correct + excluded.correct,
             answered = scores.answered + excluded.answered, first_at = LEAST(scores.first_at, excluded.first_at)
+    ), queued AS (
+        INSERT INTO review_queue (answer_id) SELECT id FROM ins WHERE $19::bool
     )
     SELECT id, post_id, user_id FROM ins
 """
@@ -117,8 +118,6 @@ class _Post(NamedTuple):
     local_date: str | None
     status: str
     reveal_at: float | None
-    posted_at: float
-    retention: float | None
     previous_day: str | None
 
 
@@ -135,7 +134,7 @@ async def record_answers(
 ) -> list[AnswerOutcome]:
     """Store each answer unless the user already answered the post or it is closed: one outcome per
     request, in order, all committed together (or none: the exception is raised). Each stored answer is
-    also a review of its question; reviews=False leaves them out (bench/answers.py's baseline)."""
+    queued as a review of its question; reviews=False leaves them out (bench/answers.py's baseline)."""
     async with conn.transaction():
         # Taken before the posts are read: the read's snapshot then sees any close that committed.
         await conn.execute(LOCK_POSTS, POST_LOCKS, sorted({r.post_id for r in requests}))
@@ -240,18 +239,7 @@ class _Batch:
             [s[0] for s in streaks],
             [s[1] for s in streaks],
             [s[2] for s in streaks],
+            self.reviews,
         )
         if len(inserted) != len(new):
             raise AnswerConflict(f"{len(new) - len(inserted)} of {len(new)} answers were stored meanwhile")
-        if self.reviews:
-            await save_reviews(self.conn, self.reviewed({(r["post_id"], r["user_id"]): r["id"] for r in inserted}))
-
-    def reviewed(self, ids: dict[tuple[int, int], int]) -> dict[Key, list[Reviewed]]:
-        """The new answers as reviews, per card, in the order they were decided (the requests' order)."""
-        reviews: dict[Key, list[Reviewed]] = {}
-        for n in self.new:
-            r, post = n.request, n.post
-            answer_id = ids[(r.post_id, r.user_id)]
-            item = Reviewed(answer_id, r, post.posted_at, post.retention)
-            reviews.setdefault((r.user_id, post.community_id, post.question_id), []).append(item)
-        return reviews

@@ -9,8 +9,7 @@ nothing.
 
 A batch is one transaction, so it stores all of its calls or none. When it fails, each call is told
 honestly:
-- a transient failure (a deadlock the server broke, an answer stored meanwhile, cards that kept being
-  first reviewed by other batches) runs the batch again;
+- a transient failure (a deadlock the server broke, an answer stored meanwhile) runs the batch again;
 - a failure one call may have caused (a value or a row the server refused) splits the batch in halves,
   each run again on its own, down to the call that fails, which alone gets the error;
 - a failure of the connection or the server (it went away, is shutting down, the disk is full) is
@@ -28,7 +27,6 @@ from typing import Generic, TypeVar
 import asyncpg
 
 from bot.storage.postgres.answer_batch import AnswerConflict
-from bot.storage.postgres.review_batch import ReviewConflict
 
 Q = TypeVar("Q")
 R = TypeVar("R")
@@ -49,7 +47,7 @@ NOT_A_CALLS_FAULT = (
 
 
 def is_transient(exc: BaseException) -> bool:
-    return isinstance(exc, AnswerConflict | ReviewConflict | asyncpg.exceptions.TransactionRollbackError)
+    return isinstance(exc, AnswerConflict | asyncpg.exceptions.TransactionRollbackError)
 
 
 def may_be_one_calls(exc: BaseException) -> bool:
@@ -103,6 +101,21 @@ class Batcher(Generic[Q, R]):
     def _finished(self, task: asyncio.Task[None]) -> None:
         self._running.discard(task)
         self._start()
+
+    @property
+    def busy(self) -> bool:
+        return bool(self._running or self._pending)
+
+    async def quiet(self, patience: float) -> None:
+        """Until no call waits or runs, or `patience` seconds: work that can wait (the review fold) lets
+        a burst's calls go first, yet runs under steady load too."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + patience
+        while self.busy and (left := deadline - loop.time()) > 0:
+            if self._running:
+                await asyncio.wait(self._running, timeout=left)
+            else:
+                await asyncio.sleep(0)  # _start is scheduled
 
     async def settle(self) -> None:
         """Wait until every queued call is answered."""

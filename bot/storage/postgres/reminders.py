@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncpg
 
 from bot.models import DueReminder, Reminder, ReminderMove
+from bot.storage.postgres.review_fold import fold_all
 from bot.storage.rows import DUE_REMINDER_COLUMNS, due_reminder_row, reminder_row
 
 
@@ -73,6 +74,7 @@ async def advance_reminders(conn: asyncpg.Connection, moves: list[ReminderMove])
 async def due_questions(
     conn: asyncpg.Connection, community_id: int, user_ids: list[int], due_by: float
 ) -> list[tuple[int, str]]:
+    await fold_all(conn, user_ids)  # the reviews still queued for these learners first
     rows = await conn.fetch(
         "SELECT user_id, question_id FROM review_cards WHERE user_id = ANY($1::bigint[])"
         " AND community_id = $2 AND due <= $3",

@@ -20,6 +20,7 @@ from bot.memory import CardState
 from bot.models import (
     AnswerOutcome,
     AnswerRequest,
+    AnswerStatus,
     Channel,
     Community,
     DueReminder,
@@ -43,6 +44,7 @@ from bot.storage.postgres import (
     posts,
     recaps,
     reminders,
+    review_fold,
     reviews,
     schema,
     slack_installs,
@@ -56,6 +58,9 @@ CONNECT_TIMEOUT = 10.0  # seconds to reach the server at open, then a clear erro
 PROBE_TIMEOUT = 5.0  # seconds /healthz waits for the server
 START_RETRY_DELAYS = (1.0, 2.0, 5.0, 10.0)  # seconds between tries to reach the server at start
 POOL_SIZE = 20  # connections per process: enough for a burst of answers, far below max_connections
+REVIEW_CHUNK = 200  # queued reviews applied per background step (review_fold.py): a few ms of the server
+FOLD_PATIENCE = 0.05  # seconds a background fold step waits for the answer batches under way to finish
+FOLD_RETRY = 0.05  # seconds before the lock is tried again while another process folds
 log = logging.getLogger("studybot.storage")
 
 PG_DUMP_HINT = (
@@ -94,6 +99,8 @@ class PostgresStorage:
         self.path = without_password(url)  # what messages show, as SqliteStorage.path
         self._listener: ScheduleListener | None = None
         self.record_reviews = True  # each stored answer is a review too (False: bench/answers.py's baseline)
+        self._folding: asyncio.Task[None] | None = None  # the background review fold, while it runs
+        self._more = False  # answers were queued for review since the fold's last step began
 
     @classmethod
     async def open(cls, url: str, *, pool_size: int = POOL_SIZE, wait: float = 0.0) -> PostgresStorage:
@@ -122,7 +129,9 @@ class PostgresStorage:
             if isinstance(exc, StorageError | asyncio.CancelledError) or not isinstance(exc, Exception):
                 raise
             raise StorageError(f"cannot migrate database {shown}: {exc}") from exc
-        return cls(pool, url)
+        storage = cls(pool, url)
+        storage._fold_soon()  # reviews a process that stopped (or was killed) left queued
+        return storage
 
     @staticmethod
     async def _connect(url: str, pool_size: int, shown: str) -> asyncpg.Pool:
@@ -140,7 +149,31 @@ class PostgresStorage:
 
     async def _record_answers(self, requests: list[AnswerRequest]) -> list[AnswerOutcome]:
         async with self._pool.acquire() as conn:
-            return await answer_batch.record_answers(conn, requests, self.record_reviews)
+            outcomes = await answer_batch.record_answers(conn, requests, self.record_reviews)
+        if self.record_reviews and any(o.status is AnswerStatus.RECORDED for o in outcomes):
+            self._fold_soon()
+        return outcomes
+
+    def _fold_soon(self) -> None:
+        """Apply the queued reviews in the background, once the answers under way are acknowledged."""
+        self._more = True
+        if self._folding is None or self._folding.done():
+            self._folding = asyncio.get_running_loop().create_task(self._fold_queued())
+
+    async def _fold_queued(self) -> None:
+        while True:
+            await self._answers.quiet(FOLD_PATIENCE)  # a burst's clicks first
+            self._more = False
+            try:
+                async with self._pool.acquire() as conn:
+                    left = await review_fold.fold(conn, REVIEW_CHUNK, wait=False)
+            except Exception as exc:  # the server went away, say: the next fold or read applies them
+                log.warning("applying queued reviews failed (%s); they stay queued", exc)
+                return
+            if left is None:  # another process is folding; it may stop before reaching what we queued
+                await asyncio.sleep(FOLD_RETRY)
+            elif not left and not self._more:
+                return
 
     async def _users_of(self, calls: list[tuple[str, str, str]]) -> list[User]:
         return await self._run(communities.users, calls)
@@ -173,13 +206,25 @@ class PostgresStorage:
         return {"database_connection": None, "database_write": None}
 
     async def settle(self) -> None:
-        """Wait until every answer and user queued is stored (every other call is done when it returns)."""
+        """Wait until every answer and user queued is stored (every other call is done when it returns)
+        and the background review fold has applied what it could."""
         await self._answers.settle()
         await self._users.settle()
+        while self._folding is not None and not self._folding.done():
+            await asyncio.wait([self._folding])
 
     async def close(self) -> None:
         try:
-            await self.settle()
+            await self._answers.settle()
+            await self._users.settle()
+            if self._folding is not None:
+                self._folding.cancel()  # a step cut off rolls back; what it held stays queued
+                await asyncio.gather(self._folding, return_exceptions=True)
+            try:
+                async with self._pool.acquire() as conn:
+                    await review_fold.fold_queued_now(conn)
+            except Exception as exc:  # the next process to open the database applies them
+                log.warning("applying queued reviews at close failed (%s); they stay queued", exc)
         finally:
             if self._listener is not None:
                 await self._listener.close()

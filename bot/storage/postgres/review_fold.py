@@ -1,16 +1,29 @@
-"""The reviews of a batch of stored answers (answer_batch.py), in the batch's own transaction: each stored
-answer is also a review of its question, the learner's FSRS card moved on by bot/memory.py's rules and a
-review log kept, exactly as the SQLite backend's group commit does (sqlite/answers.py's _AnswerRun).
+"""Reviews in PostgreSQL, applied by a fold: every stored answer is also a review of its question (the
+learner's FSRS card moved on by bot/memory.py's rules, and a review log), applied just after the answer
+is acknowledged, as SQLite's sqlite/reviews.py does.
 
-Set-based, whatever the batch's size: the batch's cards are read with one statement (locked), the new
-cards computed in Python (a learner's two answers to one question in a batch, two posts of it, are two
-reviews in order, the second building on the first), and cards and logs written with one statement.
+Why a fold rather than in the answers' own batch: reading and locking a batch's cards, computing them
+(about 25 us of Python per answer) and writing them made a burst's clicks wait 1.25-1.3x longer
+(bench/answers.py --reviews-only); a click's reply never needs its card.
 
-Concurrent batches (other connections of this process, other processes) never overwrite a card from a
-stale version: a stored card is read FOR UPDATE, so it cannot change until this batch commits; a card
-that did not exist yet is inserted with ON CONFLICT DO NOTHING, and when another batch's first review
-of it committed meanwhile, the card is read again (locked now) and this batch's reviews are computed
-again on top of it, their logs written only then.
+Why a queue rather than SQLite's mark: PostgreSQL answer ids are taken before their transactions
+commit, in several connections and processes, so an id below one already folded may still commit. The
+answer batch (answer_batch.py) inserts each stored answer's id into review_queue in its own statement,
+so an acknowledged answer is always queued; the fold deletes the rows it applied in the transaction
+that writes their cards and logs, so a crash can neither lose a review nor apply one twice.
+
+One fold at a time, across every process (a transaction-scoped advisory lock), taking the queue in id
+order (its primary key's: a chunk never sorts the whole queue) and each card's answers in a chunk in
+the order they were given: a learner's answers to one question are never applied by two folds at
+once, and in order unless two of them, a moment apart, committed the other way round. The background
+fold only tries the lock (another process folding will reach these rows too); a read of cards or logs
+waits for it, then applies what is still queued for its learners.
+
+Set-based, whatever the chunk's size: the cards are read with one statement, the new cards computed in
+Python (a learner's two answers to one question are two reviews in order, the second building on the
+first), and cards and logs written with one statement. A stored card is read FOR UPDATE and a new one
+inserted with ON CONFLICT DO NOTHING, read again and computed again on top when one appeared meanwhile:
+harmless under the fold's lock, and what keeps a card whole if anything else ever writes one.
 """
 
 from __future__ import annotations
@@ -21,26 +34,86 @@ from typing import NamedTuple
 import asyncpg
 
 from bot.memory import DEFAULT_RETENTION, CardUpdate, answer_duration_ms, review
-from bot.models import AnswerRequest
 
 log = logging.getLogger("studybot.storage")
-ROUNDS = 3  # times the cards first reviewed by another batch meanwhile are read and computed again
+ROUNDS = 3  # times the cards first reviewed by another writer meanwhile are read and computed again
+FOLD_LOCK = 0x5354_5256  # the advisory lock of the review fold: one fold at a time, in any process
 
 Key = tuple[int, int, str]  # (user, community, question): one card
 
 
 class Reviewed(NamedTuple):
-    """A stored answer to review: its id (a new card's id, as on SQLite), request and post."""
+    """A queued answer to review: its id (a new card's id, as on SQLite), result, time, its post's time
+    (for the review's duration) and its community's desired retention. The columns of PENDING."""
 
     answer_id: int
-    request: AnswerRequest
+    user_id: int
+    community_id: int
+    question_id: str
+    correct: int
+    at: float
     posted_at: float
     retention: float | None
 
 
 class ReviewConflict(Exception):
-    """Cards kept being first reviewed by other batches while this one computed them: the batch is
-    rolled back and run again (the batcher's transient failure)."""
+    """Cards kept being first reviewed by another writer while the fold computed them: the fold step is
+    rolled back, its answers left queued for the next."""
+
+
+# The queued answers, oldest id first; $1 the most, $2 only these learners', $3 only ids up to it (NULL: all).
+PENDING = """
+    SELECT a.id, a.user_id, a.community_id, a.question_id, a.correct, a.answered_at, p.posted_at,
+        c.desired_retention
+    FROM review_queue q JOIN answers a ON a.id = q.answer_id JOIN posts p ON p.id = a.post_id
+        JOIN communities c ON c.id = a.community_id
+    WHERE ($2::bigint[] IS NULL OR a.user_id = ANY($2::bigint[])) AND ($3::bigint IS NULL OR q.answer_id <= $3)
+    ORDER BY q.answer_id
+    LIMIT $1
+"""
+
+
+async def fold(
+    conn: asyncpg.Connection,
+    limit: int,
+    users: list[int] | None = None,
+    wait: bool = True,
+    up_to: int | None = None,
+) -> bool | None:
+    """Apply the reviews of up to `limit` queued answers (only `users`', only ids up to `up_to`, when
+    given), in one transaction. True when some are left, False when none; None when another fold holds
+    the lock and wait is False."""
+    async with conn.transaction():
+        if wait:
+            await conn.execute("SELECT pg_advisory_xact_lock($1::bigint)", FOLD_LOCK)
+        elif not await conn.fetchval("SELECT pg_try_advisory_xact_lock($1::bigint)", FOLD_LOCK):
+            return None
+        rows = [Reviewed(*r) for r in await conn.fetch(PENDING, limit + 1, users, up_to)]
+        applied = rows[:limit]
+        if not applied:
+            return False
+        reviews: dict[Key, list[Reviewed]] = {}
+        for item in sorted(applied, key=lambda r: (r.at, r.answer_id)):
+            reviews.setdefault((item.user_id, item.community_id, item.question_id), []).append(item)
+        await save_reviews(conn, reviews)
+        await conn.execute(
+            "DELETE FROM review_queue WHERE answer_id = ANY($1::bigint[])", [r.answer_id for r in applied]
+        )
+        return len(rows) > limit
+
+
+async def fold_all(conn: asyncpg.Connection, users: list[int] | None = None, chunk: int = 1000) -> None:
+    """Every queued review (of `users`, when given) applied: what a read of cards or logs does first."""
+    while await fold(conn, chunk, users):
+        pass
+
+
+async def fold_queued_now(conn: asyncpg.Connection, chunk: int = 1000) -> None:
+    """The reviews queued by now applied, not those queued meanwhile by processes still running (a
+    closing process would otherwise fold for as long as they answer)."""
+    last = await conn.fetchval("SELECT MAX(answer_id) FROM review_queue")
+    while last is not None and await fold(conn, chunk, up_to=last):
+        pass
 
 
 # The stored cards of the keys, locked in key order (every batch locks in one order: no deadlock).
@@ -101,7 +174,7 @@ class _Card(NamedTuple):
 
 
 async def save_reviews(conn: asyncpg.Connection, reviews: dict[Key, list[Reviewed]]) -> None:
-    """Each card's reviews, in the order given (the answers' order in the batch)."""
+    """Each card's reviews, in the order given."""
     pending = reviews
     for _ in range(ROUNDS):
         stored = await _stored_cards(conn, list(pending))
@@ -112,7 +185,7 @@ async def save_reviews(conn: asyncpg.Connection, reviews: dict[Key, list[Reviewe
         pending = {key: pending[key] for key in cards if key not in written}
         if not pending:
             return
-        log.info("%d cards were first reviewed by another batch meanwhile: computed again on top", len(pending))
+        log.info("%d cards were first reviewed by another writer meanwhile: computed again on top", len(pending))
     raise ReviewConflict(f"{len(pending)} cards kept changing while their reviews were computed")
 
 
@@ -129,21 +202,20 @@ def _reviewed(stored: tuple[str, int] | None, items: list[Reviewed]) -> _Card | 
     update = None
     logs: list[tuple[object, ...]] = []
     for item in items:
-        r = item.request
         try:
             update = review(
                 data,
                 item.answer_id,
-                r.correct,
-                r.at,
-                answer_duration_ms(item.posted_at, r.at),
+                bool(item.correct),
+                item.at,
+                answer_duration_ms(item.posted_at, item.at),
                 item.retention or DEFAULT_RETENTION,
             )
         except Exception:  # the answer, its points and streak matter more than its review: keep them
             log.exception("answer %s: could not compute its review; the answer is stored without one", item.answer_id)
             continue
         data, reps = update.data, reps + 1
-        logs.append((item.answer_id, update.card_id, update.rating, r.at, update.duration_ms))
+        logs.append((item.answer_id, update.card_id, update.rating, item.at, update.duration_ms))
     if update is None:
         return None
     return _Card(update, reps, stored is not None, logs)
