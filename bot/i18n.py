@@ -238,8 +238,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "One of the options has a value that is not valid.",
     },
     "help": {
-        "ja": "使えるコマンド:\n{p}quiz [試験|サービス] 練習問題\n{p}lookup <用語> 用語を調べる\n{p}leaderboard [week|month|all] [channel] ランキング\n{p}stats 自分の成績\n{p}remind HH:MM [タイムゾーン] | {p}remind off 復習リマインダー（DM）\n{a}daily set HH:MM [タイムゾーン] [曜日] [試験/サービス] [reveal=8h] | {a}daily off | {a}daily now（管理者）\n{a}lang ja|en 表示言語（管理者）\n{a}packs list | {a}packs on|off <名前> 問題パック（管理者）\n{a}recap on|off 週のまとめ（毎週月曜、管理者）",
-        "en": "Commands:\n{p}quiz [exam|service] a practice question\n{p}lookup <term> look up a term\n{p}leaderboard [week|month|all] [channel] rankings\n{p}stats your stats\n{p}remind HH:MM [timezone] | {p}remind off a daily review reminder (DM)\n{a}daily set HH:MM [timezone] [days] [exam/service] [reveal=8h] | {a}daily off | {a}daily now (admins)\n{a}lang ja|en bot language (admins)\n{a}packs list | {a}packs on|off <name> content packs (admins)\n{a}recap on|off the weekly recap (Mondays, admins)",
+        "ja": "使えるコマンド:\n{p}quiz [試験|サービス] 練習問題\n{p}lookup <用語> 用語を調べる\n{p}leaderboard [week|month|all] [channel] ランキング\n{p}stats 自分の成績\n{p}review 復習（今日が期限の問題から、次に新しい問題）\n{p}remind HH:MM [タイムゾーン] | {p}remind off 復習リマインダー（DM）\n{a}daily set HH:MM [タイムゾーン] [曜日] [試験/サービス] [reveal=8h] | {a}daily off | {a}daily now（管理者）\n{a}lang ja|en 表示言語（管理者）\n{a}retention 0.9 復習の目標正答率 0.7〜0.97（管理者）\n{a}packs list | {a}packs on|off <名前> 問題パック（管理者）\n{a}recap on|off 週のまとめ（毎週月曜、管理者）",
+        "en": "Commands:\n{p}quiz [exam|service] a practice question\n{p}lookup <term> look up a term\n{p}leaderboard [week|month|all] [channel] rankings\n{p}stats your stats\n{p}review your reviews (questions due today first, then new ones)\n{p}remind HH:MM [timezone] | {p}remind off a daily review reminder (DM)\n{a}daily set HH:MM [timezone] [days] [exam/service] [reveal=8h] | {a}daily off | {a}daily now (admins)\n{a}lang ja|en bot language (admins)\n{a}retention 0.9 the review target, 0.7-0.97 (admins)\n{a}packs list | {a}packs on|off <name> content packs (admins)\n{a}recap on|off the weekly recap (Mondays, admins)",
     },
     "unknown_command": {
         "ja": "「{command}」というコマンドはありません。{p}help で一覧を表示します。",
@@ -351,10 +351,6 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "Start your review with {p}review.",
     },
     # -- spaced repetition: /study review, readiness in /study stats, the retention setting (bot/reviews.py)
-    "help.reviews": {
-        "ja": "{p}review 復習（今日が期限の問題から、次に新しい問題）\n{a}retention 0.9 復習の目標正答率 0.7〜0.97（管理者）",
-        "en": "{p}review your reviews (questions due today first, then new ones)\n{a}retention 0.9 the review target, 0.7-0.97 (admins)",
-    },
     "review.title": {"ja": "🔁 復習（{exams}）", "en": "🔁 Review ({exams})"},
     "review.due_left": {
         "ja": "今日の復習: この問題のあと残り {left} 問",

@@ -92,7 +92,7 @@ class StudyCommands:
         self.bot, self.actor, self.locale, self.prefixes = bot, actor, locale, prefixes
 
     async def help(self) -> Reply:
-        return Message(t(self.locale, "help", **self.prefixes) + "\n" + t(self.locale, "help.reviews", **self.prefixes))
+        return Message(t(self.locale, "help", **self.prefixes))
 
     async def quiz(self, filter_text: str = "") -> Reply:
         return QuestionReply(await self.bot.practice(self.actor, filter_text))

@@ -56,6 +56,14 @@ async def test_practice_lookup_and_bad_input(bot, clock):
     assert "時刻 9am が読めません" in out[8]
 
 
+async def test_the_greeting_is_the_whole_help(bot, clock):
+    console, out = make_console(bot)
+    await console.run(lines("/help"))
+    assert out[0] == out[1]  # the greeting once showed the help without /review and /retention
+    for command in ("/quiz", "/lookup", "/review", "/remind", "/retention", "/packs", "/recap"):
+        assert command in out[0]
+
+
 async def test_english_locale(bot, clock):
     console, out = make_console(bot)
     await console.run(lines("/lang en", "/stats", "/leaderboard month"))
