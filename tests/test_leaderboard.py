@@ -123,3 +123,23 @@ async def test_answers_not_yet_in_the_totals_are_counted_once_after_a_crash(sett
     await bot.close()
     assert [(r.name, r.points, r.answered) for r in after.rows] == [(r.name, r.points, r.answered) for r in before.rows]
     assert [r.answered for r in week.rows] == [1, 1, 1]
+
+
+@pytest.mark.sqlite_only  # about SQLite's deferred fold (score_mark)
+async def test_the_totals_keep_up_with_batches_larger_than_a_fold_step(bot, clock, settings):
+    """The background fold takes at least the batch it follows: a load of batches larger than a step
+    once left the totals further behind at every batch, and a leaderboard read then folded hundreds of
+    thousands of answers (13.7 s in bench/answers.py after its fill)."""
+    import asyncio
+    import sqlite3
+
+    post = await post_on(bot, clock, "2026-11-23")
+    await asyncio.gather(*(answer(bot, post, f"u{n}") for n in range(2000)))
+    await answer(bot, post, "late")  # its batch runs after the fold step that followed the 2,000
+    conn = sqlite3.connect(settings.database)
+    try:
+        (folded,) = conn.execute("SELECT answer_id FROM score_mark").fetchone()
+        (last_of_the_2000,) = conn.execute("SELECT id FROM answers ORDER BY id DESC LIMIT 1 OFFSET 1").fetchone()
+    finally:
+        conn.close()
+    assert folded >= last_of_the_2000

@@ -92,6 +92,7 @@ class SqliteStorage:
         self._pending: list[transactions.Call] = []
         self._flusher: asyncio.Task[None] | None = None
         self._unscored = True  # answers may wait to be folded into the leaderboard totals (also after a crash)
+        self._calls_unfolded = 0  # calls run since the last fold into the totals: how many it may have to catch up
         self._unreviewed = True  # and to be applied as reviews (reviews.py)
         self._steps_unreviewed = 0  # background steps since reviews were last applied
         self._checkpointer = LogCheckpointer(copier) if copier is not None else None  # None: no log in memory
@@ -173,6 +174,7 @@ class SqliteStorage:
             while self._pending or self._unscored or self._unreviewed:
                 if self._pending:
                     batch, self._pending = self._pending, []
+                    self._calls_unfolded += len(batch)
                     try:
                         # The connection's own thread runs the whole batch: one hop, one commit.
                         results = await self._db.run(transactions.run_batch, batch)
@@ -189,9 +191,13 @@ class SqliteStorage:
                             call.future.set_result(result)
                 if self._unscored:
                     # After the answers are acknowledged, fold a bounded chunk into the leaderboard
-                    # totals, so a burst of clicks is answered first and counted right after.
+                    # totals, so a burst of clicks is answered first and counted right after. At least
+                    # as many as the batches since the last fold held: under a load of larger batches the
+                    # totals would fall further behind at every step, and a leaderboard read would then
+                    # fold them all.
+                    chunk, self._calls_unfolded = max(SCORE_CHUNK, self._calls_unfolded), 0
                     try:
-                        self._unscored = await self._db.run(answers.fold_scores_tx, SCORE_CHUNK)
+                        self._unscored = await self._db.run(answers.fold_scores_tx, chunk)
                     except Exception:
                         log.exception("folding answers into leaderboard totals failed; retried on next read")
                         self._unscored = False
