@@ -39,6 +39,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench import databases
 from bot.config import Settings
 from bot.core import Actor, StudyBot
 from bot.gc_tuning import tune_for_bursts
@@ -198,23 +199,13 @@ def choices_for(bot: StudyBot, post_question: str, rng: random.Random) -> list[s
     return wrong
 
 
-def start_throwaway_server():  # -> tests.postgres_server.PostgresServer
-    from tests.postgres_server import start_server
-
-    server = start_server()
-    print(f"throwaway PostgreSQL server on port {server.port} ({server.bin_dir})")
-    return server
-
-
 async def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--users", type=int, default=10_000, help="users answering one post")
     parser.add_argument("--spread", type=int, default=100_000, help="answers spread over 1,000 posts")
     parser.add_argument("--total", type=int, default=1_000_000, help="answers stored for the leaderboard queries")
     parser.add_argument("--per-process", type=int, default=20_000, help="answers each process sends (PostgreSQL)")
-    parser.add_argument(
-        "--database", help="PostgreSQL: an empty database's URL, or `postgresql` for a throwaway server; default SQLite"
-    )
+    parser.add_argument("--database", help=databases.HELP)
     parser.add_argument("--worker", help=argparse.SUPPRESS)  # a process of the one-or-two-process figure
     parser.add_argument("--review-bursts", type=int, default=20, help="bursts with reviews off, and as many on")
     parser.add_argument("--reviews-only", action="store_true", help="stop after the reviews on/off comparison")
@@ -225,14 +216,11 @@ async def main() -> None:
         return
     rng = random.Random(1)
     tmp = Path(tempfile.mkdtemp(prefix="studybot-bench-"))
-    server = start_throwaway_server() if args.database == "postgresql" else None
     try:
-        if server is not None:
-            args.database = server.database()
-        await run(args, tmp, rng)
+        with databases.postgres_database(args.database) as url:
+            args.database = url
+            await run(args, tmp, rng)
     finally:
-        if server is not None:
-            server.stop()
         shutil.rmtree(tmp)
 
 

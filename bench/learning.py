@@ -29,6 +29,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench import databases
 from bot.reviews import count_due, due_queue, end_of_day
 from bot.storage import is_postgres_url, open_storage
 
@@ -178,11 +179,17 @@ async def main() -> None:
     parser.add_argument("--learners", type=int, default=10_000, help="learners of the big community")
     parser.add_argument("--logs", type=int, default=2_000_000, help="review logs of the big community")
     parser.add_argument("--runs", type=int, default=50)
-    parser.add_argument("--database", help="an empty PostgreSQL database (postgresql://...); default: SQLite")
+    parser.add_argument("--database", help=databases.HELP)
     args = parser.parse_args()
-    rng = random.Random(1)
     tmp = Path(tempfile.mkdtemp(prefix="studybot-learning-"))
-    database: str | Path = args.database or tmp / "learning.db"
+    try:
+        with databases.postgres_database(args.database) as url:
+            await measure(args, url or tmp / "learning.db", random.Random(1))
+    finally:
+        shutil.rmtree(tmp)
+
+
+async def measure(args: argparse.Namespace, database: str | Path, rng: random.Random) -> None:
     storage = await open_storage(database)
     try:
         await fill(database, args, rng)
@@ -210,7 +217,6 @@ async def main() -> None:
         await plain.close()
     finally:
         await storage.close()
-        shutil.rmtree(tmp)
 
 
 if __name__ == "__main__":

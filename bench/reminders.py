@@ -28,6 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import asyncpg
 
+from bench import databases
 from bot.config import Settings
 from bot.core import StudyBot
 from bot.models import Community, Reminder, User
@@ -140,10 +141,10 @@ async def main() -> None:
     parser.add_argument("--learners", type=int, default=10_000)
     parser.add_argument("--cards", type=int, default=20, help="review cards per learner (a quarter due)")
     parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--database", help="an empty PostgreSQL database (postgresql://...); default: SQLite")
+    parser.add_argument("--database", help=databases.HELP)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        database = args.database or str(Path(tmp) / "bench.db")
+    with tempfile.TemporaryDirectory() as tmp, databases.postgres_database(args.database) as url:
+        database = url or str(Path(tmp) / "bench.db")
         clock = Clock(START)
         bot = await StudyBot.create(Settings(database=database, timezone=ZONE), clock=clock)
         platform = CountingPlatform()
