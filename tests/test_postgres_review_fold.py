@@ -12,7 +12,7 @@ import json
 import asyncpg
 from fsrs import Card
 
-from bot.memory import review
+from bot.memory import CardUpdate, review
 from bot.models import AnswerRequest, AnswerStatus
 from bot.storage import open_storage
 from bot.storage.postgres import answer_batch, review_fold, reviews, schema
@@ -45,6 +45,25 @@ async def waiting_for_a_lock(admin: asyncpg.Connection, table: str) -> None:
             return
         await asyncio.sleep(0.02)
     raise AssertionError(f"no statement on {table} waited for a lock")
+
+
+async def insert_a_reviewed_card(conn: asyncpg.Connection, user_id: int, community_id: int) -> CardUpdate:
+    """A card of question q1 first reviewed by another writer (card id 999,999), in conn's transaction."""
+    first = review(None, 999_999, True, 1200.0, 0, 0.9)
+    await conn.execute(
+        "INSERT INTO review_cards (user_id, community_id, question_id, card_id, state, due, stability,"
+        " difficulty, last_review, reps, data) VALUES ($1, $2, 'q1', $3, $4, $5, $6, $7, $8, 1, $9)",
+        user_id,
+        community_id,
+        first.card_id,
+        first.state,
+        first.due,
+        first.stability,
+        first.difficulty,
+        first.last_review,
+        first.data,
+    )
+    return first
 
 
 async def queued(admin: asyncpg.Connection) -> int:
@@ -125,22 +144,9 @@ async def test_a_first_review_committed_meanwhile_by_another_transaction_is_buil
     try:
         async with asyncio.timeout(TIMEOUT):
             community, [user], [post] = await setup(storage, 1)
-            first = review(None, 999_999, True, 1200.0, 0, 0.9)
             tx = other.transaction()
             await tx.start()
-            await other.execute(
-                "INSERT INTO review_cards (user_id, community_id, question_id, card_id, state, due, stability,"
-                " difficulty, last_review, reps, data) VALUES ($1, $2, 'q1', $3, $4, $5, $6, $7, $8, 1, $9)",
-                user.id,
-                community.id,
-                first.card_id,
-                first.state,
-                first.due,
-                first.stability,
-                first.difficulty,
-                first.last_review,
-                first.data,
-            )
+            first = await insert_a_reviewed_card(other, user.id, community.id)
             assert (await storage.record_answer(request(post, user, ("b",), False))).status == AnswerStatus.RECORDED
             await waiting_for_a_lock(admin, "review_cards")  # the background fold waits for the other's card
             await tx.commit()
@@ -301,22 +307,9 @@ async def test_a_fold_cut_off_mid_step_loses_no_review_and_applies_none_twice(po
             community, people, [post] = await setup(storage, 50)
             await answer_batch.record_answers(admin, [request(post, u) for u in people])
             # A stored card of the last learner, locked by another transaction: the fold stops there.
-            first = review(None, 999_999, True, 1200.0, 0, 0.9)
             btx = blocker.transaction()
             await btx.start()
-            await blocker.execute(
-                "INSERT INTO review_cards (user_id, community_id, question_id, card_id, state, due, stability,"
-                " difficulty, last_review, reps, data) VALUES ($1, $2, 'q1', $3, $4, $5, $6, $7, $8, 1, $9)",
-                people[-1].id,
-                community.id,
-                first.card_id,
-                first.state,
-                first.due,
-                first.stability,
-                first.difficulty,
-                first.last_review,
-                first.data,
-            )
+            await insert_a_reviewed_card(blocker, people[-1].id, community.id)
             folding = asyncio.create_task(review_fold.fold(victim, 100))
             await waiting_for_a_lock(admin, "review_cards")
             pid = victim.get_server_pid()
