@@ -163,8 +163,8 @@ async def test_retention_is_the_communitys_setting(bot, clock):
 
 async def test_two_answers_of_one_learner_to_one_question_at_once_are_two_reviews(bot, clock, content):
     """Two practice posts of the same question answered together (two tabs): the second review builds on
-    the first, in one batch on either backend (tests/test_postgres_review_batches.py races two processes'
-    batches for a card that does not exist yet)."""
+    the first, in one fold on either backend (tests/test_postgres_review_fold.py races two processes'
+    answers for a card that does not exist yet)."""
     from bot.snapshots import dump_question
 
     async with asyncio.timeout(TIMEOUT):
