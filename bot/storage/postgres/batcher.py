@@ -119,7 +119,7 @@ class Batcher(Generic[Q, R]):
 
     async def settle(self) -> None:
         """Wait until every queued call is answered."""
-        while self._running or self._pending:
+        while self.busy:
             if self._running:
                 await asyncio.wait(self._running)
             else:

@@ -102,18 +102,21 @@ async def fold(
         return len(rows) > limit
 
 
-async def fold_all(conn: asyncpg.Connection, users: list[int] | None = None, chunk: int = 1000) -> None:
-    """Every queued review (of `users`, when given) applied: what a read of cards or logs does first."""
-    while await fold(conn, chunk, users):
+async def fold_all(
+    conn: asyncpg.Connection, users: list[int] | None = None, up_to: int | None = None, chunk: int = 1000
+) -> None:
+    """Every queued review (of `users`, up to `up_to`, when given) applied: what a read of cards or logs
+    does first."""
+    while await fold(conn, chunk, users, up_to=up_to):
         pass
 
 
-async def fold_queued_now(conn: asyncpg.Connection, chunk: int = 1000) -> None:
+async def fold_queued_now(conn: asyncpg.Connection) -> None:
     """The reviews queued by now applied, not those queued meanwhile by processes still running (a
     closing process would otherwise fold for as long as they answer)."""
     last = await conn.fetchval("SELECT MAX(answer_id) FROM review_queue")
-    while last is not None and await fold(conn, chunk, up_to=last):
-        pass
+    if last is not None:
+        await fold_all(conn, up_to=last)
 
 
 # The stored cards of the keys, locked in key order (every batch locks in one order: no deadlock).
